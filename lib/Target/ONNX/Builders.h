@@ -1,0 +1,43 @@
+//===- Builders.h - IR construction helpers for import rules ----*- C++ -*-===//
+
+#ifndef QUANT_OPT_LIB_TARGET_ONNX_BUILDERS_H
+#define QUANT_OPT_LIB_TARGET_ONNX_BUILDERS_H
+
+#include "ImportContext.h"
+
+#include "llvm/ADT/STLFunctionalExtras.h"
+
+namespace mlir::qopt::onnx_import {
+
+/// Size of `dim` of a ranked tensor as an index OpFoldResult.
+OpFoldResult getDim(OpBuilder &b, Location loc, Value tensor, int64_t dim);
+SmallVector<OpFoldResult> getDims(OpBuilder &b, Location loc, Value tensor);
+
+/// tensor.empty of the given sizes.
+Value createEmpty(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                  Type elementType);
+
+/// Computes the scalar result of an elementwise op from scalar operands.
+using ScalarBody =
+    function_ref<Value(OpBuilder &b, Location loc, ValueRange args)>;
+
+/// Emits a linalg.generic applying `body` elementwise with ONNX
+/// (numpy-style) broadcasting. Dynamic dims are assumed not to broadcast
+/// against each other (the torch.onnx convention); a static 1 broadcasts.
+/// Fails with a diagnostic on incompatible static shapes.
+FailureOr<Value> buildElementwise(NodeContext &ctx, ValueRange inputs,
+                                  Type resultElementType, ScalarBody body);
+
+/// Converts a scalar between ONNX element types with ONNX Cast semantics
+/// (float->int truncates toward zero, signedness from the ONNX types).
+Value convertScalar(OpBuilder &b, Location loc, Value v, int32_t fromType,
+                    int32_t toType);
+
+/// Normalizes a possibly negative axis against `rank`; fails with a
+/// diagnostic naming `what` when out of range.
+FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis, int64_t rank,
+                                 StringRef what = "axis");
+
+} // namespace mlir::qopt::onnx_import
+
+#endif // QUANT_OPT_LIB_TARGET_ONNX_BUILDERS_H

@@ -1,0 +1,8 @@
+//===- NormalizationRules.cpp ------------------------------------------------------===//
+
+#include "Builders.h"
+
+using namespace mlir;
+using namespace mlir::qopt::onnx_import;
+
+void mlir::qopt::onnx_import::registerNormalizationRules(RuleRegistry &r) {}

@@ -1,0 +1,96 @@
+//===- ONNXImporter.cpp - Public entry points of the ONNX importer --------===//
+
+#include "quant-opt/Target/ONNX/ONNXImporter.h"
+
+#include "GraphImporter.h"
+#include "ModelLoader.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Math/IR/Math.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/Diagnostics.h"
+#include "quant-opt/Dialect/QOpt/IR/QOptDialect.h"
+
+#include <onnx/onnx_pb.h>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+bool mlir::qopt::isONNXFileName(StringRef path) {
+  return path.ends_with(".onnx") || path.ends_with(".onnxtext");
+}
+
+void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
+  registry.insert<arith::ArithDialect, func::FuncDialect,
+                  linalg::LinalgDialect, math::MathDialect,
+                  quant::QuantDialect, tensor::TensorDialect,
+                  qopt::QOptDialect>();
+}
+
+std::string mlir::qopt::parseInputShapes(StringRef text,
+                                         ONNXImportOptions &options) {
+  SmallVector<StringRef> entries;
+  text.split(entries, ',', -1, /*KeepEmpty=*/false);
+  for (StringRef entry : entries) {
+    auto [name, dims] = entry.split('=');
+    if (name.empty() || dims.empty())
+      return "expected NAME=D0xD1x..., got '" + entry.str() + "'";
+    SmallVector<int64_t> shape;
+    SmallVector<StringRef> parts;
+    dims.split(parts, 'x');
+    for (StringRef p : parts) {
+      int64_t d;
+      if (p.getAsInteger(10, d) || d <= 0)
+        return "bad dimension '" + p.str() + "' in '" + entry.str() + "'";
+      shape.push_back(d);
+    }
+    options.inputShapes[name] = shape;
+  }
+  return "";
+}
+
+static OwningOpRef<ModuleOp> importLoaded(onnx_import::LoadedModel &loaded,
+                                          StringRef path, MLIRContext *context,
+                                          const ONNXImportOptions &options) {
+  DialectRegistry registry;
+  registerONNXImportDialects(registry);
+  context->appendDialectRegistry(registry);
+  context->loadAllAvailableDialects();
+  onnx_import::GraphImporter importer(loaded, context, options, path);
+  OwningOpRef<ModuleOp> module = importer.run();
+  if (module)
+    for (const std::string &note : loaded.notes)
+      (*module)->setAttr("onnx.import_note", StringAttr::get(context, note));
+  return module;
+}
+
+OwningOpRef<ModuleOp>
+mlir::qopt::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                            StringRef modelPath, MLIRContext *context,
+                            const ONNXImportOptions &options) {
+  onnx_import::LoadedModel loaded;
+  std::string error;
+  if (!onnx_import::loadModelBuffer(buffer->getBuffer(), modelPath,
+                                    modelPath.ends_with(".onnxtext"),
+                                    options.runChecker, loaded, error)) {
+    emitError(FileLineColLoc::get(context, modelPath, 0, 0)) << error;
+    return nullptr;
+  }
+  buffer.reset();
+  return importLoaded(loaded, modelPath, context, options);
+}
+
+OwningOpRef<ModuleOp> mlir::qopt::importONNXFile(StringRef path,
+                                                 MLIRContext *context,
+                                                 const ONNXImportOptions &options) {
+  onnx_import::LoadedModel loaded;
+  std::string error;
+  if (!onnx_import::loadModelFile(path, options.runChecker, loaded, error)) {
+    emitError(FileLineColLoc::get(context, path, 0, 0)) << error;
+    return nullptr;
+  }
+  return importLoaded(loaded, path, context, options);
+}

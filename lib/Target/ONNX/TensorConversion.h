@@ -1,0 +1,62 @@
+//===- TensorConversion.h - ONNX tensors and types to MLIR ------*- C++ -*-===//
+
+#ifndef QUANT_OPT_LIB_TARGET_ONNX_TENSORCONVERSION_H
+#define QUANT_OPT_LIB_TARGET_ONNX_TENSORCONVERSION_H
+
+#include "ModelLoader.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+#include "mlir/IR/BuiltinTypes.h"
+
+namespace onnx {
+class TensorProto;
+class TypeProto;
+} // namespace onnx
+
+namespace mlir::qopt::onnx_import {
+
+/// ONNX TensorProto.DataType values, including the ones ONNX 1.12 has no
+/// names for (INT4/UINT4 came with ONNX 1.16).
+enum ONNXDataType : int32_t {
+  kUndefined = 0,
+  kFloat = 1,
+  kUInt8 = 2,
+  kInt8 = 3,
+  kUInt16 = 4,
+  kInt16 = 5,
+  kInt32 = 6,
+  kInt64 = 7,
+  kString = 8,
+  kBool = 9,
+  kFloat16 = 10,
+  kDouble = 11,
+  kUInt32 = 12,
+  kUInt64 = 13,
+  kBFloat16 = 16,
+  kFloat8E4M3FN = 17,
+  kFloat8E4M3FNUZ = 18,
+  kFloat8E5M2 = 19,
+  kFloat8E5M2FNUZ = 20,
+  kUInt4 = 21,
+  kInt4 = 22,
+};
+
+/// The MLIR element type of an ONNX data type; integers are signless (the
+/// importer tracks ONNX signedness itself). Null for unsupported types.
+Type convertElementType(int32_t onnxType, MLIRContext *ctx);
+bool isUnsignedType(int32_t onnxType);
+bool isFloatType(int32_t onnxType);
+std::string dataTypeName(int32_t onnxType);
+
+/// Converts an initializer or Constant value. `external` holds its bytes when
+/// stored outside the model. Takes ownership of `raw_data` (leaving the
+/// proto's copy empty) so large weights are never held twice. Constants
+/// larger than `maxInlineBytes` become `dense_resource` blobs.
+FailureOr<ElementsAttr> convertTensor(onnx::TensorProto &tensor,
+                                      const ExternalBytes *external,
+                                      int64_t maxInlineBytes, MLIRContext *ctx,
+                                      std::string &error);
+
+} // namespace mlir::qopt::onnx_import
+
+#endif // QUANT_OPT_LIB_TARGET_ONNX_TENSORCONVERSION_H

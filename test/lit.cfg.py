@@ -1,0 +1,44 @@
+# -*- Python -*-
+import os
+import shutil
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "QUANT_OPT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtext", ".test"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.quant_opt_obj_root, "test")
+config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
+                   "lit.site.cfg.py"]
+
+config.substitutions.append(("%PATH%", config.environment["PATH"]))
+config.substitutions.append(("%python", config.python3))
+config.substitutions.append(("%src_root", config.quant_opt_src_root))
+config.environment["PYTHONPATH"] = os.path.join(config.quant_opt_src_root,
+                                                "python")
+
+llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
+llvm_config.use_default_substitutions()
+
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.quant_opt_tools_dir,
+                             append_path=True)
+
+tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
+llvm_config.add_tool_substitutions(["quant-opt"], tool_dirs)
+
+# Python with torch/onnx (Debian's), for tests that export models.
+if shutil.which(config.python3):
+    try:
+        import subprocess
+        subprocess.check_call([config.python3, "-c", "import torch, onnx"],
+                              stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL)
+        config.available_features.add("torch")
+    except Exception:
+        pass
+if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
+    config.available_features.add("onnx-testdata")

@@ -1,0 +1,136 @@
+//===- quant-opt.cpp - The quant-opt driver -------------------------------===//
+//
+// mlir-opt with quant-opt's dialects and passes, which also reads ONNX models
+// (`.onnx`, `.onnxtext`) directly: the model is imported first, then the
+// usual pass pipeline and output flags apply.
+//
+//===----------------------------------------------------------------------===//
+
+#include "mlir/Bytecode/BytecodeWriter.h"
+#include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/InitAllPasses.h"
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Support/FileUtilities.h"
+#include "mlir/Support/ToolUtilities.h"
+#include "mlir/Tools/mlir-opt/MlirOptMain.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/SourceMgr.h"
+#include "llvm/Support/ToolOutputFile.h"
+
+#include "quant-opt/InitAllDialects.h"
+#include "quant-opt/Target/ONNX/ONNXImporter.h"
+
+using namespace mlir;
+
+static llvm::cl::OptionCategory onnxCategory("ONNX import options");
+static llvm::cl::opt<std::string> inputShapes(
+    "input-shape",
+    llvm::cl::desc("Fix ONNX graph input shapes, e.g. input_ids=1x128 "
+                   "(comma-separated); other dims stay as the model says"),
+    llvm::cl::value_desc("name=DxD,..."), llvm::cl::cat(onnxCategory));
+static llvm::cl::opt<bool> skipChecker(
+    "onnx-skip-checker",
+    llvm::cl::desc("Do not run ONNX's checker and shape inference"),
+    llvm::cl::init(false), llvm::cl::cat(onnxCategory));
+static llvm::cl::opt<int64_t> inlineBytes(
+    "onnx-max-inline-bytes",
+    llvm::cl::desc("Constants larger than this become dense_resource blobs"),
+    llvm::cl::init(1024), llvm::cl::cat(onnxCategory));
+
+/// Imports one model, runs the pass pipeline and prints the result.
+static LogicalResult processONNX(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                                 StringRef path, bool fromFile,
+                                 llvm::raw_ostream &os,
+                                 DialectRegistry &registry,
+                                 const MlirOptMainConfig &config,
+                                 const qopt::ONNXImportOptions &options) {
+  MLIRContext context(registry);
+  context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  OwningOpRef<ModuleOp> module =
+      fromFile ? qopt::importONNXFile(path, &context, options)
+               : qopt::importONNXModel(std::move(buffer), path, &context,
+                                       options);
+  if (!module)
+    return failure();
+  PassManager pm(&context, ModuleOp::getOperationName());
+  pm.enableVerifier(config.shouldVerifyPasses());
+  if (failed(applyPassManagerCLOptions(pm)))
+    return failure();
+  applyDefaultTimingPassManagerCLOptions(pm);
+  if (failed(config.setupPassPipeline(pm)) || failed(pm.run(*module)))
+    return failure();
+  if (config.shouldEmitBytecode()) {
+    BytecodeWriterConfig writerConfig;
+    if (std::optional<int64_t> v = config.bytecodeVersionToEmit())
+      writerConfig.setDesiredBytecodeVersion(*v);
+    return writeBytecodeToFile(*module, os, writerConfig);
+  }
+  module->print(os);
+  os << "\n";
+  return success();
+}
+
+int main(int argc, char **argv) {
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  registerAllPasses();
+  qopt::registerAllDialects(registry);
+
+  auto [inputArg, outputArg] = registerAndParseCLIOptions(
+      argc, argv,
+      "quant-opt: quantization compiler for ONNX transformer models\n\n"
+      "Reads .mlir/.mlirbc, or .onnx/.onnxtext which are imported first.",
+      registry);
+  std::string inputFile = inputArg, outputFile = outputArg;
+  if (!qopt::isONNXFileName(inputFile))
+    return asMainReturnCode(
+        MlirOptMain(argc, argv, inputFile, outputFile, registry));
+
+  MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  qopt::ONNXImportOptions options;
+  options.runChecker = !skipChecker;
+  options.maxInlineConstantBytes = inlineBytes;
+  std::string shapeError = qopt::parseInputShapes(inputShapes, options);
+  if (!shapeError.empty()) {
+    llvm::errs() << "error: --input-shape: " << shapeError << "\n";
+    return 1;
+  }
+  std::string errorMessage;
+  auto output = openOutputFile(outputFile, &errorMessage);
+  if (!output) {
+    llvm::errs() << errorMessage << "\n";
+    return 1;
+  }
+
+  LogicalResult result = success();
+  StringRef marker = config.inputSplitMarker();
+  if (marker.empty() || !StringRef(inputFile).ends_with(".onnxtext")) {
+    // Binary models stream from the file; never read whole into memory.
+    result = processONNX(nullptr, inputFile, /*fromFile=*/true, output->os(),
+                         registry, config, options);
+  } else {
+    auto buffer = openInputFile(inputFile, &errorMessage);
+    if (!buffer) {
+      llvm::errs() << errorMessage << "\n";
+      return 1;
+    }
+    result = splitAndProcessBuffer(
+        std::move(buffer),
+        [&](std::unique_ptr<llvm::MemoryBuffer> chunk,
+            const llvm::MemoryBufferRef &, llvm::raw_ostream &os) {
+          return processONNX(std::move(chunk), inputFile, /*fromFile=*/false,
+                             os, registry, config, options);
+        },
+        output->os(), marker, std::as_const(config).outputSplitMarker());
+  }
+  if (failed(result))
+    return 1;
+  output->keep();
+  return 0;
+}
