@@ -38,6 +38,33 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, int32_t fromType,
 FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis, int64_t rank,
                                  StringRef what = "axis");
 
+/// Index arithmetic on OpFoldResults: folds constants, else emits arith.
+OpFoldResult indexAdd(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult indexSub(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult indexMul(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult indexMin(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+OpFoldResult indexMax(OpBuilder &b, Location loc, OpFoldResult x,
+                      OpFoldResult y);
+/// ceil(x / y) for y > 0.
+OpFoldResult indexCeilDiv(OpBuilder &b, Location loc, OpFoldResult x,
+                          OpFoldResult y);
+/// x < 0 ? x + size : x (Python-style negative indices).
+OpFoldResult indexWrapNegative(OpBuilder &b, Location loc, OpFoldResult x,
+                               OpFoldResult size);
+
+/// Reshapes `v` to `sizes` (same element count). Uses collapse_shape and
+/// expand_shape when the dims regroup (compared symbolically, so dynamic
+/// dims computed from Shape ops match), else tensor.reshape.
+Value reshapeTensor(OpBuilder &b, Location loc, Value v,
+                    ArrayRef<OpFoldResult> sizes);
+
+/// Static shape of a list of sizes (dynamic where not constant).
+SmallVector<int64_t> staticShape(ArrayRef<OpFoldResult> sizes);
+
 } // namespace mlir::qopt::onnx_import
 
 #endif // QUANT_OPT_LIB_TARGET_ONNX_BUILDERS_H

@@ -152,8 +152,8 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhApprox) {
   Value inner;
   if (tanhApprox) {
     // 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))
-    Value x3 = arith::MulFOp::create(
-        b, loc, x, arith::MulFOp::create(b, loc, x, x));
+    Value x3 =
+        arith::MulFOp::create(b, loc, x, arith::MulFOp::create(b, loc, x, x));
     Value poly = arith::AddFOp::create(
         b, loc, x,
         arith::MulFOp::create(b, loc, constF(b, loc, t, 0.044715), x3));
@@ -165,9 +165,8 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhApprox) {
     inner = math::ErfOp::create(
         b, loc, arith::MulFOp::create(b, loc, x, constF(b, loc, t, M_SQRT1_2)));
   }
-  return arith::MulFOp::create(
-      b, loc, arith::MulFOp::create(b, loc, half, x),
-      arith::AddFOp::create(b, loc, one, inner));
+  return arith::MulFOp::create(b, loc, arith::MulFOp::create(b, loc, half, x),
+                               arith::AddFOp::create(b, loc, one, inner));
 }
 
 const ElementwiseOp kOps[] = {
@@ -221,8 +220,7 @@ const ElementwiseOp kOps[] = {
     {"Neg", 1, Kind::Arith, FBODY(arith::NegFOp::create(b, loc, a[0])),
      IBODY(arith::SubIOp::create(
          b, loc,
-         arith::ConstantOp::create(b, loc,
-                                   b.getIntegerAttr(a[0].getType(), 0)),
+         arith::ConstantOp::create(b, loc, b.getIntegerAttr(a[0].getType(), 0)),
          a[0])),
      FFOLD(-a[0]), IFOLD(-a[0])},
     {"Abs", 1, Kind::Arith, FBODY(math::AbsFOp::create(b, loc, a[0])),
@@ -249,7 +247,8 @@ const ElementwiseOp kOps[] = {
      IBODY(cmpI(b, loc, arith::CmpIPredicate::eq, arith::CmpIPredicate::eq,
                 isUnsigned, a)),
      FFOLD(a[0] == a[1]), IFOLD(a[0] == a[1])},
-    {"Less", 2, Kind::Compare, FBODY(cmpF(b, loc, arith::CmpFPredicate::OLT, a)),
+    {"Less", 2, Kind::Compare,
+     FBODY(cmpF(b, loc, arith::CmpFPredicate::OLT, a)),
      IBODY(cmpI(b, loc, arith::CmpIPredicate::slt, arith::CmpIPredicate::ult,
                 isUnsigned, a)),
      FFOLD(a[0] < a[1]), IFOLD(a[0] < a[1])},
@@ -279,8 +278,7 @@ const ElementwiseOp kOps[] = {
      IFOLD((a[0] != 0) != (a[1] != 0))},
     {"Not", 1, Kind::Logic, nullptr,
      IBODY(arith::XOrIOp::create(
-         b, loc, a[0],
-         arith::ConstantOp::create(b, loc, b.getBoolAttr(true)))),
+         b, loc, a[0], arith::ConstantOp::create(b, loc, b.getBoolAttr(true)))),
      nullptr, IFOLD(!a[0])},
 };
 
@@ -295,8 +293,8 @@ const ElementwiseOp *findOp(StringRef name) {
 /// `dim(x, 1) * 64` fold even when the dim is dynamic.
 std::optional<Scalar> foldDynamicIndex(NodeContext &ctx, StringRef op,
                                        ArrayRef<Scalar> a) {
-  if (a.size() != 2 || !(op == "Add" || op == "Sub" || op == "Mul" ||
-                         op == "Div"))
+  if (a.size() != 2 ||
+      !(op == "Add" || op == "Sub" || op == "Mul" || op == "Div"))
     return std::nullopt;
   OpBuilder &b = ctx.builder();
   Location loc = ctx.getLoc();
@@ -377,7 +375,8 @@ LogicalResult importElementwise(NodeContext &ctx) {
     }
     return acc;
   };
-  if (std::optional<FoldedTensor> folded = foldElementwise(ctx, outType, fold)) {
+  if (std::optional<FoldedTensor> folded =
+          foldElementwise(ctx, outType, fold)) {
     ctx.setFolded(0, std::move(*folded));
     return success();
   }
@@ -398,8 +397,7 @@ LogicalResult importElementwise(NodeContext &ctx) {
   SmallVector<Value> inputs;
   for (unsigned i = 0; i < n; ++i)
     inputs.push_back(ctx.input(i));
-  FailureOr<Value> result =
-      buildElementwise(ctx, inputs, outElementType, body);
+  FailureOr<Value> result = buildElementwise(ctx, inputs, outElementType, body);
   if (failed(result))
     return failure();
   ctx.setOutput(0, *result, outType);
@@ -415,7 +413,8 @@ LogicalResult importMean(NodeContext &ctx) {
   Type t = getElementTypeOrSelf(inputs[0].getType());
   double count = inputs.size();
   FailureOr<Value> result = buildElementwise(
-      ctx, inputs, t, [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
+      ctx, inputs, t,
+      [&](OpBuilder &b, Location loc, ValueRange args) -> Value {
         Value acc = args[0];
         for (Value next : args.drop_front())
           acc = arith::AddFOp::create(b, loc, acc, next);
@@ -434,11 +433,11 @@ LogicalResult importGelu(NodeContext &ctx) {
   if (!isFloatType(ctx.inputONNXType(0)))
     return ctx.error("expects a float input");
   Value x = ctx.input(0);
-  FailureOr<Value> result = buildElementwise(
-      ctx, x, getElementTypeOrSelf(x.getType()),
-      [&](OpBuilder &b, Location loc, ValueRange args) {
-        return gelu(b, loc, args[0], approx == "tanh");
-      });
+  FailureOr<Value> result =
+      buildElementwise(ctx, x, getElementTypeOrSelf(x.getType()),
+                       [&](OpBuilder &b, Location loc, ValueRange args) {
+                         return gelu(b, loc, args[0], approx == "tanh");
+                       });
   if (failed(result))
     return failure();
   ctx.setOutput(0, *result, ctx.inputONNXType(0));
@@ -478,8 +477,7 @@ LogicalResult importWhere(NodeContext &ctx) {
   int32_t type = ctx.inputONNXType(1);
   if (ctx.inputONNXType(2) != type)
     return ctx.error("X and Y have different element types");
-  const FoldedTensor *c = ctx.folded(0), *x = ctx.folded(1),
-                     *y = ctx.folded(2);
+  const FoldedTensor *c = ctx.folded(0), *x = ctx.folded(1), *y = ctx.folded(2);
   if (c && x && y) {
     auto fold = [&](ArrayRef<Scalar> a) -> std::optional<Scalar> {
       std::optional<int64_t> cond = knownInt(a[0].i);
@@ -533,11 +531,11 @@ LogicalResult importCastTo(NodeContext &ctx, int32_t to) {
     }
   }
   Value x = ctx.input(0);
-  FailureOr<Value> result = buildElementwise(
-      ctx, x, convertElementType(to, ctx.getContext()),
-      [&](OpBuilder &b, Location loc, ValueRange a) {
-        return convertScalar(b, loc, a[0], from, to);
-      });
+  FailureOr<Value> result =
+      buildElementwise(ctx, x, convertElementType(to, ctx.getContext()),
+                       [&](OpBuilder &b, Location loc, ValueRange a) {
+                         return convertScalar(b, loc, a[0], from, to);
+                       });
   if (failed(result))
     return failure();
   ctx.setOutput(0, *result, to);
@@ -588,13 +586,13 @@ LogicalResult importConstant(NodeContext &ctx) {
   if (const onnx::AttributeProto *a = ctx.attr("value_int"))
     return scalarOrList(kInt64, {}, SmallVector<int64_t>{a->i()});
   if (const onnx::AttributeProto *a = ctx.attr("value_floats"))
-    return scalarOrList(kFloat, {a->floats_size()},
-                        SmallVector<float>(a->floats().begin(),
-                                           a->floats().end()));
+    return scalarOrList(
+        kFloat, {a->floats_size()},
+        SmallVector<float>(a->floats().begin(), a->floats().end()));
   if (const onnx::AttributeProto *a = ctx.attr("value_ints"))
-    return scalarOrList(kInt64, {a->ints_size()},
-                        SmallVector<int64_t>(a->ints().begin(),
-                                             a->ints().end()));
+    return scalarOrList(
+        kInt64, {a->ints_size()},
+        SmallVector<int64_t>(a->ints().begin(), a->ints().end()));
   return ctx.error("supports 'value', 'value_float(s)' and 'value_int(s)' "
                    "only");
 }

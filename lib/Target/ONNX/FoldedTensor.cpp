@@ -25,9 +25,8 @@ std::optional<int64_t> FoldedTensor::getInt(int64_t i) const {
 }
 
 bool FoldedTensor::isFullyKnown() const {
-  return isFloat() || llvm::all_of(ints, [](OpFoldResult r) {
-           return isa<Attribute>(r);
-         });
+  return isFloat() ||
+         llvm::all_of(ints, [](OpFoldResult r) { return isa<Attribute>(r); });
 }
 
 std::optional<SmallVector<int64_t>> FoldedTensor::getInts() const {
@@ -53,16 +52,16 @@ mlir::qopt::onnx_import::foldConstant(ElementsAttr attr, int32_t onnxType) {
   Builder b(attr.getContext());
   if (isa<FloatType>(elementType)) {
     for (APFloat v : dense.getValues<APFloat>())
-      t.floats.push_back(v.convertToDouble() );
+      t.floats.push_back(v.convertToDouble());
     return t;
   }
   if (!elementType.isInteger())
     return std::nullopt;
   bool isUnsigned = isUnsignedType(onnxType);
   for (APInt v : dense.getValues<APInt>())
-    t.ints.push_back(b.getIndexAttr(isUnsigned ? static_cast<int64_t>(
-                                                     v.getZExtValue())
-                                               : v.getSExtValue()));
+    t.ints.push_back(b.getIndexAttr(isUnsigned
+                                        ? static_cast<int64_t>(v.getZExtValue())
+                                        : v.getSExtValue()));
   return t;
 }
 
@@ -79,7 +78,8 @@ Value mlir::qopt::onnx_import::materializeFolded(OpBuilder &b, Location loc,
                 APFloat::rmNearestTiesToEven, &lost);
       values.push_back(f);
     }
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, values));
   }
   unsigned width = elementType.getIntOrFloatBitWidth();
   if (t.isFullyKnown()) {
@@ -87,14 +87,14 @@ Value mlir::qopt::onnx_import::materializeFolded(OpBuilder &b, Location loc,
     for (int64_t i = 0, e = t.numElements(); i < e; ++i)
       values.emplace_back(width, *t.getInt(i), /*isSigned=*/true,
                           /*implicitTrunc=*/true);
-    return arith::ConstantOp::create(b, loc, DenseElementsAttr::get(type, values));
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, values));
   }
   // Partly dynamic (e.g. a shape [?, 12, 64]): build it element by element.
   SmallVector<Value> elements;
   for (OpFoldResult r : t.ints) {
     Value index = getValueOrCreateConstantIndexOp(b, loc, r);
-    elements.push_back(
-        arith::IndexCastOp::create(b, loc, elementType, index));
+    elements.push_back(arith::IndexCastOp::create(b, loc, elementType, index));
   }
   return tensor::FromElementsOp::create(b, loc, type, elements);
 }

@@ -38,8 +38,8 @@ ImportedValue *GraphImporter::lookup(StringRef name) {
 
 Value GraphImporter::materialize(ImportedValue &value) {
   if (!value.value && value.folded)
-    value.value = materializeFolded(builder, builder.getUnknownLoc(),
-                                    *value.folded);
+    value.value =
+        materializeFolded(builder, builder.getUnknownLoc(), *value.folded);
   return value.value;
 }
 
@@ -50,8 +50,7 @@ LogicalResult GraphImporter::importInitializers() {
     std::string error;
     int32_t dtype = tensor.data_type();
     FailureOr<ElementsAttr> attr = convertTensor(
-        tensor,
-        ext == model.externalData.end() ? nullptr : &ext->second,
+        tensor, ext == model.externalData.end() ? nullptr : &ext->second,
         options.maxInlineConstantBytes, context, error);
     if (failed(attr))
       return emitError(fileLoc()) << "initializer: " << error;
@@ -116,9 +115,9 @@ LogicalResult GraphImporter::importInputs(SmallVectorImpl<Type> &types,
 
 LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
                                         unsigned index) {
-  std::string name =
-      node.name().empty() ? node.op_type() + "_" + std::to_string(index)
-                          : node.name();
+  std::string name = node.name().empty()
+                         ? node.op_type() + "_" + std::to_string(index)
+                         : node.name();
   Location loc = NameLoc::get(StringAttr::get(context, name), fileLoc());
   NodeContext ctx(*this, node, loc);
   for (const std::string &input : node.input())
@@ -218,8 +217,7 @@ int64_t NodeContext::opset() const {
 
 unsigned NodeContext::numInputs() const { return node.input_size(); }
 bool NodeContext::hasInput(unsigned i) const {
-  return i < static_cast<unsigned>(node.input_size()) &&
-         !node.input(i).empty();
+  return i < static_cast<unsigned>(node.input_size()) && !node.input(i).empty();
 }
 
 Value NodeContext::input(unsigned i) {
@@ -315,8 +313,7 @@ void NodeContext::setFolded(unsigned i, FoldedTensor folded) {
   v.folded = std::move(folded);
 }
 
-void NodeContext::setConstant(unsigned i, ElementsAttr attr,
-                              int32_t onnxType) {
+void NodeContext::setConstant(unsigned i, ElementsAttr attr, int32_t onnxType) {
   if (!hasOutput(i))
     return;
   importer.constants[node.output(i)] = attr;
@@ -331,9 +328,9 @@ LogicalResult NodeContext::error(const Twine &message) {
   // message repeats, so the diagnostic reads "model.onnx:0:0: error: ...").
   StringRef name = cast<NameLoc>(loc).getName().getValue();
   std::string domain = node.domain().empty() ? "" : node.domain() + ".";
-  return emitError(importer.fileLoc()) << "node '" << name << "' (" << domain
-                        << node.op_type() << ", opset " << opset()
-                        << "): " << message;
+  return emitError(importer.fileLoc())
+         << "node '" << name << "' (" << domain << node.op_type() << ", opset "
+         << opset() << "): " << message;
 }
 
 FailureOr<SmallVector<int64_t>> NodeContext::constantInts(unsigned i,

@@ -38,8 +38,7 @@ Value collapseLeading(OpBuilder &b, Location loc, Value v, int64_t n) {
       expand.push_back(i == 0 ? ReassociationIndices{0, 1}
                               : ReassociationIndices{i + 1});
     return tensor::ExpandShapeOp::create(
-        b, loc, RankedTensorType::get(shape, type.getElementType()), v,
-        expand);
+        b, loc, RankedTensorType::get(shape, type.getElementType()), v, expand);
   }
   SmallVector<ReassociationIndices> re{{}};
   for (int64_t i = 0; i < n; ++i)
@@ -102,8 +101,8 @@ FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs) {
   int64_t k1 = lt.getDimSize(lt.getRank() - 1),
           k2 = rt.getDimSize(rt.getRank() - 2);
   if (!ShapedType::isDynamic(k1) && !ShapedType::isDynamic(k2) && k1 != k2)
-    return ctx.error("contraction dims differ: " + std::to_string(k1) +
-                     " vs " + std::to_string(k2));
+    return ctx.error("contraction dims differ: " + std::to_string(k1) + " vs " +
+                     std::to_string(k2));
 
   Value result;
   int64_t outRank;
@@ -183,9 +182,8 @@ FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs) {
     OpFoldResult bs = getDim(b, loc, l3, 0), m = getDim(b, loc, l3, 1),
                  n = getDim(b, loc, r3, 2);
     Value acc = zeroFilled(b, loc, {bs, m, n}, et);
-    Value bmm =
-        linalg::BatchMatmulOp::create(b, loc, ValueRange{l3, r3}, acc)
-            .getResult(0);
+    Value bmm = linalg::BatchMatmulOp::create(b, loc, ValueRange{l3, r3}, acc)
+                    .getResult(0);
     result = expandLeading(b, loc, bmm, leading);
     outRank = batchRank + 2;
   }
@@ -239,8 +237,7 @@ LogicalResult importGemm(NodeContext &ctx) {
     auto t = cast<RankedTensorType>(v.getType());
     SmallVector<OpFoldResult> sizes{getDim(b, loc, v, 1), getDim(b, loc, v, 0)};
     Value init = createEmpty(b, loc, sizes, t.getElementType());
-    return linalg::TransposeOp::create(b, loc, v, init,
-                                       ArrayRef<int64_t>{1, 0})
+    return linalg::TransposeOp::create(b, loc, v, init, ArrayRef<int64_t>{1, 0})
         .getResult()[0];
   };
   if (ctx.attrInt("transA", 0))
@@ -251,7 +248,8 @@ LogicalResult importGemm(NodeContext &ctx) {
   if (failed(prod))
     return failure();
   Type et = at.getElementType();
-  double alpha = ctx.attrFloat("alpha", 1.0f), beta = ctx.attrFloat("beta", 1.0f);
+  double alpha = ctx.attrFloat("alpha", 1.0f),
+         beta = ctx.attrFloat("beta", 1.0f);
   Value result = *prod;
   SmallVector<Value> inputs{result};
   bool hasC = ctx.hasInput(2) && beta != 0.0;

@@ -24,9 +24,8 @@ bool mlir::qopt::isONNXFileName(StringRef path) {
 }
 
 void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
-  registry.insert<arith::ArithDialect, func::FuncDialect,
-                  linalg::LinalgDialect, math::MathDialect,
-                  quant::QuantDialect, tensor::TensorDialect,
+  registry.insert<arith::ArithDialect, func::FuncDialect, linalg::LinalgDialect,
+                  math::MathDialect, quant::QuantDialect, tensor::TensorDialect,
                   qopt::QOptDialect>();
 }
 
@@ -83,9 +82,9 @@ mlir::qopt::importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
   return importLoaded(loaded, modelPath, context, options);
 }
 
-OwningOpRef<ModuleOp> mlir::qopt::importONNXFile(StringRef path,
-                                                 MLIRContext *context,
-                                                 const ONNXImportOptions &options) {
+OwningOpRef<ModuleOp>
+mlir::qopt::importONNXFile(StringRef path, MLIRContext *context,
+                           const ONNXImportOptions &options) {
   onnx_import::LoadedModel loaded;
   std::string error;
   if (!onnx_import::loadModelFile(path, options.runChecker, loaded, error)) {

@@ -65,12 +65,14 @@ bool mlir::qopt::onnx_import::isFloatType(int32_t t) {
 
 std::string mlir::qopt::onnx_import::dataTypeName(int32_t t) {
   static const char *names[] = {
-      "UNDEFINED", "FLOAT",        "UINT8",          "INT8",
-      "UINT16",    "INT16",        "INT32",          "INT64",
-      "STRING",    "BOOL",         "FLOAT16",        "DOUBLE",
-      "UINT32",    "UINT64",       "COMPLEX64",      "COMPLEX128",
-      "BFLOAT16",  "FLOAT8E4M3FN", "FLOAT8E4M3FNUZ", "FLOAT8E5M2",
-      "FLOAT8E5M2FNUZ", "UINT4",   "INT4"};
+      "UNDEFINED",      "FLOAT",      "UINT8",
+      "INT8",           "UINT16",     "INT16",
+      "INT32",          "INT64",      "STRING",
+      "BOOL",           "FLOAT16",    "DOUBLE",
+      "UINT32",         "UINT64",     "COMPLEX64",
+      "COMPLEX128",     "BFLOAT16",   "FLOAT8E4M3FN",
+      "FLOAT8E4M3FNUZ", "FLOAT8E5M2", "FLOAT8E5M2FNUZ",
+      "UINT4",          "INT4"};
   if (t >= 0 && t < static_cast<int32_t>(std::size(names)))
     return names[t];
   return "data type " + std::to_string(t);
@@ -106,9 +108,9 @@ AsmResourceBlob blobFromString(std::unique_ptr<std::string> bytes) {
   ArrayRef<char> data(bytes->data(), bytes->size());
   std::string *raw = bytes.release();
   // malloc'd string storage is at least 16-byte aligned.
-  return AsmResourceBlob(data, /*dataAlignment=*/16,
-                         [raw](void *, size_t, size_t) { delete raw; },
-                         /*dataIsMutable=*/false);
+  return AsmResourceBlob(
+      data, /*dataAlignment=*/16, [raw](void *, size_t, size_t) { delete raw; },
+      /*dataIsMutable=*/false);
 }
 
 /// Expands packed 4-bit values (low nibble first) to one byte per element,
@@ -144,8 +146,8 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
   int32_t dtype = tensor.data_type();
   Type elementType = convertElementType(dtype, ctx);
   if (!elementType) {
-    error = "tensor '" + tensor.name() + "' has unsupported " +
-            dataTypeName(dtype);
+    error =
+        "tensor '" + tensor.name() + "' has unsupported " + dataTypeName(dtype);
     return failure();
   }
   SmallVector<int64_t> shape;
@@ -178,18 +180,18 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
     switch (dtype) {
     case kFloat:
       fieldCount = tensor.float_data_size();
-      owned = std::make_unique<std::string>(
-          narrowToRaw(tensor.float_data(), 4));
+      owned =
+          std::make_unique<std::string>(narrowToRaw(tensor.float_data(), 4));
       break;
     case kDouble:
       fieldCount = tensor.double_data_size();
-      owned = std::make_unique<std::string>(
-          narrowToRaw(tensor.double_data(), 8));
+      owned =
+          std::make_unique<std::string>(narrowToRaw(tensor.double_data(), 8));
       break;
     case kInt64:
       fieldCount = tensor.int64_data_size();
-      owned = std::make_unique<std::string>(
-          narrowToRaw(tensor.int64_data(), 8));
+      owned =
+          std::make_unique<std::string>(narrowToRaw(tensor.int64_data(), 8));
       break;
     case kUInt32:
     case kUInt64:
@@ -215,8 +217,9 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
   }
   if (static_cast<int64_t>(raw.size()) != expectedRaw) {
     error = "tensor '" + tensor.name() + "' has " + std::to_string(raw.size()) +
-            " bytes of data, expected " + std::to_string(expectedRaw) + " for " +
-            std::to_string(count) + " " + dataTypeName(dtype) + " elements";
+            " bytes of data, expected " + std::to_string(expectedRaw) +
+            " for " + std::to_string(count) + " " + dataTypeName(dtype) +
+            " elements";
     return failure();
   }
 
