@@ -38,6 +38,11 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, int32_t fromType,
 FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis, int64_t rank,
                                  StringRef what = "axis");
 
+/// a[..., M, K] x b[..., K, N] in float with numpy batching: linalg.matmul
+/// when b is 2-D (leading dims of a collapsed), else linalg.batch_matmul.
+/// Fails with a diagnostic on non-float or mismatched static dims.
+FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs);
+
 /// Index arithmetic on OpFoldResults: folds constants, else emits arith.
 OpFoldResult indexAdd(OpBuilder &b, Location loc, OpFoldResult x,
                       OpFoldResult y);

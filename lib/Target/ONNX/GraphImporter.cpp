@@ -215,6 +215,14 @@ int64_t NodeContext::opset() const {
   return it == importer.opsets.end() ? 1 : it->second;
 }
 
+int64_t NodeContext::maxInlineConstantBytes() const {
+  return importer.options.maxInlineConstantBytes;
+}
+
+StringRef NodeContext::name() const {
+  return cast<NameLoc>(loc).getName().getValue();
+}
+
 unsigned NodeContext::numInputs() const { return node.input_size(); }
 bool NodeContext::hasInput(unsigned i) const {
   return i < static_cast<unsigned>(node.input_size()) && !node.input(i).empty();

@@ -97,6 +97,11 @@ public:
   /// Defines output i as a constant.
   void setConstant(unsigned i, ElementsAttr attr, int32_t onnxType);
 
+  /// Constants larger than this become dense_resource blobs.
+  int64_t maxInlineConstantBytes() const;
+  /// The node's name (generated for unnamed nodes).
+  StringRef name() const;
+
   /// Emits "node 'name' (OpType, opset N): message" and returns failure.
   LogicalResult error(const Twine &message);
 

@@ -75,9 +75,10 @@ Value expandLeading(OpBuilder &b, Location loc, Value v,
       sizes);
 }
 
-/// a[..., M, K] x b[..., K, N] in float. Fails on non-float or mismatched
-/// static dims.
-FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs) {
+} // namespace
+
+FailureOr<Value> mlir::qopt::onnx_import::buildMatMul(NodeContext &ctx,
+                                                      Value lhs, Value rhs) {
   OpBuilder &b = ctx.builder();
   Location loc = ctx.getLoc();
   auto lt = cast<RankedTensorType>(lhs.getType());
@@ -214,6 +215,8 @@ FailureOr<Value> buildMatMul(NodeContext &ctx, Value lhs, Value rhs) {
   }
   return result;
 }
+
+namespace {
 
 LogicalResult importMatMul(NodeContext &ctx) {
   if (ctx.numInputs() != 2)

@@ -242,7 +242,8 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
     if (elementType.isInteger(4)) {
       SmallVector<APInt> values;
       for (char c : raw)
-        values.emplace_back(4, static_cast<int64_t>(c), /*isSigned=*/true);
+        values.emplace_back(4, static_cast<int64_t>(c), /*isSigned=*/true,
+                            /*implicitTrunc=*/true);
       return ElementsAttr(DenseElementsAttr::get(type, values));
     }
     return ElementsAttr(DenseElementsAttr::getFromRawBuffer(
@@ -263,4 +264,23 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
   }
   return ElementsAttr(
       DenseResourceElementsAttr::get(type, blobName, std::move(blob)));
+}
+
+ElementsAttr
+mlir::qopt::onnx_import::makeConstant(RankedTensorType type,
+                                      std::unique_ptr<std::string> bytes,
+                                      StringRef name, int64_t maxInlineBytes) {
+  if (static_cast<int64_t>(bytes->size()) <= maxInlineBytes) {
+    if (type.getElementType().isInteger(4)) {
+      SmallVector<APInt> values;
+      for (char c : *bytes)
+        values.emplace_back(4, static_cast<int64_t>(c), /*isSigned=*/true,
+                            /*implicitTrunc=*/true);
+      return DenseElementsAttr::get(type, values);
+    }
+    return DenseElementsAttr::getFromRawBuffer(
+        type, ArrayRef<char>(bytes->data(), bytes->size()));
+  }
+  return DenseResourceElementsAttr::get(type, name,
+                                        blobFromString(std::move(bytes)));
 }

@@ -57,6 +57,13 @@ FailureOr<ElementsAttr> convertTensor(onnx::TensorProto &tensor,
                                       int64_t maxInlineBytes, MLIRContext *ctx,
                                       std::string &error);
 
+/// A constant of `type` from little-endian element bytes (one byte per
+/// element for i4, as MLIR stores them): a DenseElementsAttr up to
+/// `maxInlineBytes`, else a dense_resource blob named `name` owning `bytes`.
+ElementsAttr makeConstant(RankedTensorType type,
+                          std::unique_ptr<std::string> bytes, StringRef name,
+                          int64_t maxInlineBytes);
+
 } // namespace mlir::qopt::onnx_import
 
 #endif // QUANT_OPT_LIB_TARGET_ONNX_TENSORCONVERSION_H
