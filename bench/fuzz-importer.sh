@@ -49,7 +49,7 @@ for fuzzer in onnx-proto-fuzzer onnx-text-fuzzer; do
       -max_len=65536 -print_final_stats=1 \
       -artifact_prefix="$OUT/$fuzzer/" >"$log" 2>&1) || true
   rm -rf "$workdir"
-  runs=$(grep -oP 'stat::number_of_executed_runs:\s*\K\d+' "$log" || echo 0)
+  runs=$(grep -oP 'stat::number_of_executed_units:\s*\K\d+' "$log" || echo 0)
   cov=$(grep -oP 'cov: \K\d+' "$log" | tail -1 || echo 0)
   crashes=$(find "$OUT/$fuzzer" -maxdepth 1 \( -name 'crash-*' -o -name 'leak-*' -o -name 'timeout-*' -o -name 'oom-*' \) | wc -l)
   printf '%-20s %8s %10s %8s %8s %8s\n' "$fuzzer" "$SECONDS_PER" "$runs" \
