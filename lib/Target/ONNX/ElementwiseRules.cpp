@@ -11,6 +11,7 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Math/IR/Math.h"
 #include "mlir/IR/TypeUtilities.h"
 
@@ -561,6 +562,26 @@ LogicalResult importIdentity(NodeContext &ctx) {
   return success();
 }
 
+/// Inference-mode Dropout: the identity, with an all-true mask.
+LogicalResult importDropout(NodeContext &ctx) {
+  if (ctx.hasInput(2) && !ctx.folded(2))
+    return ctx.error("training_mode must be a constant");
+  if (const FoldedTensor *training = ctx.folded(2);
+      training && training->getInt(0).value_or(0) != 0)
+    return ctx.error("training_mode=true is not supported (inference only)");
+  Value x = ctx.input(0);
+  ctx.setOutput(0, x, ctx.inputONNXType(0));
+  if (ctx.hasOutput(1)) {
+    OpBuilder &b = ctx.builder();
+    Location loc = ctx.getLoc();
+    Value init = createEmpty(b, loc, getDims(b, loc, x), b.getI1Type());
+    Value one = arith::ConstantOp::create(b, loc, b.getBoolAttr(true));
+    ctx.setOutput(1, linalg::FillOp::create(b, loc, one, init).getResult(0),
+                  kBool);
+  }
+  return success();
+}
+
 LogicalResult importConstant(NodeContext &ctx) {
   Builder b(ctx.getContext());
   if (const onnx::AttributeProto *a = ctx.attr("value")) {
@@ -609,5 +630,6 @@ void mlir::qopt::onnx_import::registerElementwiseRules(RuleRegistry &r) {
   r.add("", "Cast", importCast);
   r.add("", "CastLike", importCastLike);
   r.add("", "Identity", importIdentity);
+  r.add("", "Dropout", importDropout);
   r.add("", "Constant", importConstant);
 }

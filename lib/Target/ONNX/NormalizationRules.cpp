@@ -298,6 +298,138 @@ LogicalResult importSoftmax(NodeContext &ctx) {
   return success();
 }
 
+LogicalResult importLogSoftmax(NodeContext &ctx) {
+  if (!isFloatType(ctx.inputONNXType(0)))
+    return ctx.error("supports float inputs only");
+  auto type = ctx.inputType(0);
+  FailureOr<int64_t> axis =
+      normalizeAxis(ctx, ctx.attrInt("axis", -1), type.getRank());
+  if (failed(axis))
+    return failure();
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.getLoc();
+  Type et = type.getElementType();
+  Value x = ctx.input(0);
+  // x - max - log(sum(exp(x - max))), stable for large logits.
+  Value max = reduceKeepDims(
+      b, loc, x, {*axis},
+      b.getFloatAttr(et, -std::numeric_limits<double>::infinity()), nullptr,
+      [](OpBuilder &nb, Location nloc, Value v, Value acc) -> Value {
+        return arith::MaximumFOp::create(nb, nloc, v, acc);
+      });
+  FailureOr<Value> shifted = buildElementwise(
+      ctx, {x, max}, et, [](OpBuilder &nb, Location nloc, ValueRange a) {
+        return arith::SubFOp::create(nb, nloc, a[0], a[1]);
+      });
+  if (failed(shifted))
+    return failure();
+  Value sum = reduceKeepDims(
+      b, loc, *shifted, {*axis}, b.getZeroAttr(et),
+      [](OpBuilder &nb, Location nloc, Value v) -> Value {
+        return math::ExpOp::create(nb, nloc, v);
+      },
+      [](OpBuilder &nb, Location nloc, Value v, Value acc) {
+        return addF(nb, nloc, v, acc);
+      });
+  FailureOr<Value> result = buildElementwise(
+      ctx, {*shifted, sum}, et, [](OpBuilder &nb, Location nloc, ValueRange a) {
+        return arith::SubFOp::create(nb, nloc, a[0],
+                                     math::LogOp::create(nb, nloc, a[1]));
+      });
+  if (failed(result))
+    return failure();
+  ctx.setOutput(0, *result, ctx.inputONNXType(0));
+  return success();
+}
+
+/// ArgMax/ArgMin: one reduction carrying (best value, its index).
+LogicalResult importArgExtremum(NodeContext &ctx) {
+  bool isMax = ctx.opType() == "ArgMax";
+  int32_t onnxType = ctx.inputONNXType(0);
+  if (onnxType == kBool)
+    return ctx.error("does not support bool inputs");
+  bool isFloat = isFloatType(onnxType), isUnsigned = isUnsignedType(onnxType);
+  auto type = ctx.inputType(0);
+  int64_t rank = type.getRank();
+  FailureOr<int64_t> axis = normalizeAxis(ctx, ctx.attrInt("axis", 0), rank);
+  if (failed(axis))
+    return failure();
+  bool selectLast = ctx.attrInt("select_last_index", 0) != 0;
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.getLoc();
+  Value x = ctx.input(0);
+  Type et = type.getElementType(), i64 = b.getI64Type();
+  SmallVector<OpFoldResult> dims = getDims(b, loc, x), kept, keptWithOnes;
+  SmallVector<AffineExpr> outExprs;
+  SmallVector<utils::IteratorType> iterators;
+  for (int64_t i = 0; i < rank; ++i) {
+    bool reduced = i == *axis;
+    iterators.push_back(reduced ? utils::IteratorType::reduction
+                                : utils::IteratorType::parallel);
+    keptWithOnes.push_back(reduced ? b.getIndexAttr(1) : dims[i]);
+    if (!reduced) {
+      kept.push_back(dims[i]);
+      outExprs.push_back(b.getAffineDimExpr(i));
+    }
+  }
+  TypedAttr worst =
+      identity(b, isMax ? ReduceKind::Max : ReduceKind::Min, et, isUnsigned);
+  Value worstValue = arith::ConstantOp::create(b, loc, worst);
+  Value noIndex = arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(-1));
+  Value bestInit =
+      linalg::FillOp::create(b, loc, worstValue, createEmpty(b, loc, kept, et))
+          .getResult(0);
+  Value indexInit =
+      linalg::FillOp::create(b, loc, noIndex, createEmpty(b, loc, kept, i64))
+          .getResult(0);
+  AffineMap outMap = AffineMap::get(rank, 0, outExprs, b.getContext());
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{bestInit.getType(), indexInit.getType()}, ValueRange{x},
+      ValueRange{bestInit, indexInit},
+      SmallVector<AffineMap>{b.getMultiDimIdentityMap(rank), outMap, outMap},
+      iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+        Value v = args[0], best = args[1], bestIndex = args[2];
+        Value i = arith::IndexCastOp::create(
+            nb, nloc, i64, linalg::IndexOp::create(nb, nloc, *axis));
+        // Strictly better, or equal and (select_last or nothing chosen yet).
+        Value better, equal;
+        if (isFloat) {
+          better = arith::CmpFOp::create(nb, nloc,
+                                         isMax ? arith::CmpFPredicate::OGT
+                                               : arith::CmpFPredicate::OLT,
+                                         v, best);
+          equal = arith::CmpFOp::create(nb, nloc, arith::CmpFPredicate::OEQ, v,
+                                        best);
+        } else {
+          auto pred = isMax ? (isUnsigned ? arith::CmpIPredicate::ugt
+                                          : arith::CmpIPredicate::sgt)
+                            : (isUnsigned ? arith::CmpIPredicate::ult
+                                          : arith::CmpIPredicate::slt);
+          better = arith::CmpIOp::create(nb, nloc, pred, v, best);
+          equal = arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::eq, v,
+                                        best);
+        }
+        Value unset = arith::CmpIOp::create(
+            nb, nloc, arith::CmpIPredicate::slt, bestIndex,
+            arith::ConstantOp::create(nb, nloc, nb.getI64IntegerAttr(0)));
+        Value tieWins =
+            selectLast
+                ? equal
+                : arith::AndIOp::create(nb, nloc, equal, unset).getResult();
+        Value take = arith::OrIOp::create(
+            nb, nloc, arith::OrIOp::create(nb, nloc, better, tieWins), unset);
+        linalg::YieldOp::create(
+            nb, nloc,
+            ValueRange{arith::SelectOp::create(nb, nloc, take, v, best),
+                       arith::SelectOp::create(nb, nloc, take, i, bestIndex)});
+      });
+  Value result = generic.getResult(1);
+  if (ctx.attrInt("keepdims", 1))
+    result = reshapeTensor(b, loc, result, keptWithOnes);
+  ctx.setOutput(0, result, kInt64);
+  return success();
+}
+
 LogicalResult importLayerNormalization(NodeContext &ctx) {
   int32_t onnxType = ctx.inputONNXType(0);
   if (!isFloatType(onnxType))
@@ -399,5 +531,8 @@ void mlir::qopt::onnx_import::registerNormalizationRules(RuleRegistry &r) {
   for (const ReduceOp &op : kReduceOps)
     r.add("", op.name, importReduce);
   r.add("", "Softmax", importSoftmax);
+  r.add("", "LogSoftmax", importLogSoftmax);
+  r.add("", "ArgMax", importArgExtremum);
+  r.add("", "ArgMin", importArgExtremum);
   r.add("", "LayerNormalization", importLayerNormalization);
 }
