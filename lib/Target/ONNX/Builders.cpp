@@ -146,6 +146,34 @@ FailureOr<int64_t> mlir::qopt::onnx_import::normalizeAxis(NodeContext &ctx,
   return axis < 0 ? axis + rank : axis;
 }
 
+FailureOr<std::optional<SmallVector<int64_t>>>
+mlir::qopt::onnx_import::readAxes(NodeContext &ctx, unsigned inputIndex,
+                                  int64_t inputSince, int64_t rank) {
+  std::optional<SmallVector<int64_t>> axes;
+  if (ctx.opset() >= inputSince) {
+    if (ctx.hasInput(inputIndex)) {
+      FailureOr<SmallVector<int64_t>> v = ctx.constantInts(inputIndex, "axes");
+      if (failed(v))
+        return failure();
+      axes = *v;
+    }
+  } else {
+    axes = ctx.attrInts("axes");
+  }
+  if (!axes)
+    return axes;
+  for (int64_t &a : *axes) {
+    FailureOr<int64_t> n = normalizeAxis(ctx, a, rank, "axes entry");
+    if (failed(n))
+      return failure();
+    a = *n;
+  }
+  llvm::sort(*axes);
+  if (std::adjacent_find(axes->begin(), axes->end()) != axes->end())
+    return ctx.error("axes has a repeated entry");
+  return axes;
+}
+
 //===----------------------------------------------------------------------===//
 // Index arithmetic
 //===----------------------------------------------------------------------===//

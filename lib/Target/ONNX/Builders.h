@@ -38,6 +38,14 @@ Value convertScalar(OpBuilder &b, Location loc, Value v, int32_t fromType,
 FailureOr<int64_t> normalizeAxis(NodeContext &ctx, int64_t axis, int64_t rank,
                                  StringRef what = "axis");
 
+/// Reads an optional axes list: from input `inputIndex` at opset >=
+/// `inputSince`, else from the attribute "axes". Normalized against `rank`
+/// and sorted; repeated entries are an error. nullopt when absent.
+FailureOr<std::optional<SmallVector<int64_t>>> readAxes(NodeContext &ctx,
+                                                        unsigned inputIndex,
+                                                        int64_t inputSince,
+                                                        int64_t rank);
+
 /// a[..., M, K] x b[..., K, N] in float with numpy batching: linalg.matmul
 /// when b is 2-D (leading dims of a collapsed), else linalg.batch_matmul.
 /// Fails with a diagnostic on non-float or mismatched static dims.

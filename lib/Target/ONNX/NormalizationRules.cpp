@@ -153,35 +153,20 @@ LogicalResult importReduce(NodeContext &ctx) {
   Type et = type.getElementType();
 
   // Axes: an input since opset 18 (13 for ReduceSum), else an attribute.
-  int64_t inputSince = kind == ReduceKind::Sum ? 13 : 18;
-  std::optional<SmallVector<int64_t>> axes;
-  if (ctx.opset() >= inputSince) {
-    if (ctx.hasInput(1)) {
-      FailureOr<SmallVector<int64_t>> v = ctx.constantInts(1, "axes");
-      if (failed(v))
-        return failure();
-      axes = *v;
-    }
-  } else {
-    axes = ctx.attrInts("axes");
-  }
-  if (!axes || axes->empty()) {
+  FailureOr<std::optional<SmallVector<int64_t>>> axes =
+      readAxes(ctx, 1, kind == ReduceKind::Sum ? 13 : 18, rank);
+  if (failed(axes))
+    return failure();
+  if (!*axes || (*axes)->empty()) {
     if (ctx.attrInt("noop_with_empty_axes", 0)) {
       ctx.setOutput(0, x, onnxType);
       return success();
     }
-    axes.emplace();
+    axes->emplace();
     for (int64_t i = 0; i < rank; ++i)
-      axes->push_back(i);
+      (*axes)->push_back(i);
   }
-  for (int64_t &a : *axes) {
-    FailureOr<int64_t> n = normalizeAxis(ctx, a, rank, "axes entry");
-    if (failed(n))
-      return failure();
-    a = *n;
-  }
-  llvm::sort(*axes);
-  axes->erase(std::unique(axes->begin(), axes->end()), axes->end());
+  ArrayRef<int64_t> reduced = **axes;
 
   OpBuilder &b = ctx.builder();
   Location loc = ctx.getLoc();
@@ -242,11 +227,11 @@ LogicalResult importReduce(NodeContext &ctx) {
     break;
   }
   Value result = reduceKeepDims(
-      b, loc, x, *axes, identity(b, kind, et, isUnsigned), pre, combine);
+      b, loc, x, reduced, identity(b, kind, et, isUnsigned), pre, combine);
   // Post-processing on the reduced values.
   std::function<Value(OpBuilder &, Location, Value)> post;
   if (kind == ReduceKind::Mean) {
-    Value count = reducedCount(b, loc, x, *axes, et);
+    Value count = reducedCount(b, loc, x, reduced, et);
     post = [count](OpBuilder &nb, Location nloc, Value v) -> Value {
       return arith::DivFOp::create(nb, nloc, v, count);
     };
@@ -271,7 +256,7 @@ LogicalResult importReduce(NodeContext &ctx) {
   if (!ctx.attrInt("keepdims", 1)) {
     SmallVector<OpFoldResult> dims = getDims(b, loc, result), kept;
     for (int64_t i = 0; i < rank; ++i)
-      if (!llvm::is_contained(*axes, i))
+      if (!llvm::is_contained(reduced, i))
         kept.push_back(dims[i]);
     result = reshapeTensor(b, loc, result, kept);
   }

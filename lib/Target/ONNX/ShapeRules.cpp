@@ -120,37 +120,6 @@ LogicalResult setReshaped(NodeContext &ctx, ArrayRef<OpFoldResult> sizes) {
   return success();
 }
 
-/// Reads an optional axes list: from input `inputIndex` at opset >=
-/// `inputSince`, else from the attribute. Normalized and sorted.
-FailureOr<std::optional<SmallVector<int64_t>>> readAxes(NodeContext &ctx,
-                                                        unsigned inputIndex,
-                                                        int64_t inputSince,
-                                                        int64_t rank) {
-  std::optional<SmallVector<int64_t>> axes;
-  if (ctx.opset() >= inputSince) {
-    if (ctx.hasInput(inputIndex)) {
-      FailureOr<SmallVector<int64_t>> v = ctx.constantInts(inputIndex, "axes");
-      if (failed(v))
-        return failure();
-      axes = *v;
-    }
-  } else {
-    axes = ctx.attrInts("axes");
-  }
-  if (!axes)
-    return axes;
-  for (int64_t &a : *axes) {
-    FailureOr<int64_t> n = normalizeAxis(ctx, a, rank, "axes entry");
-    if (failed(n))
-      return failure();
-    a = *n;
-  }
-  llvm::sort(*axes);
-  if (std::adjacent_find(axes->begin(), axes->end()) != axes->end())
-    return ctx.error("axes has a repeated entry");
-  return axes;
-}
-
 //===----------------------------------------------------------------------===//
 // Shape and Size
 //===----------------------------------------------------------------------===//

@@ -46,7 +46,10 @@ SymbolicDim ofTensorDimImpl(Value tensor, int64_t dim, int depth) {
     return ofIndexImpl(expand.getMixedOutputShape()[dim], depth + 1);
   if (auto collapse = dyn_cast<tensor::CollapseShapeOp>(op)) {
     SymbolicDim product;
-    for (int64_t src : collapse.getReassociationIndices()[dim])
+    // (Keep the reassociation alive: it is returned by value.)
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    for (int64_t src : groups[dim])
       product = product * ofTensorDimImpl(collapse.getSrc(), src, depth + 1);
     return product;
   }
