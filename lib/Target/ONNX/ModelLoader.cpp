@@ -12,6 +12,7 @@
 #include "llvm/Support/Path.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <google/protobuf/io/zero_copy_stream_impl.h>
@@ -128,6 +129,21 @@ bool resolveExternalData(llvm::StringRef modelPath, LoadedModel &out,
   return true;
 }
 
+/// The newest TensorProto data type ONNX 1.12 knows (BFLOAT16).
+constexpr int32_t kNewestCheckableDataType = 16;
+
+/// The largest data type among initializers and Constant-node tensors.
+int32_t newestDataType(const onnx::GraphProto &graph) {
+  int32_t newest = 0;
+  for (const onnx::TensorProto &t : graph.initializer())
+    newest = std::max(newest, t.data_type());
+  for (const onnx::NodeProto &node : graph.node())
+    for (const onnx::AttributeProto &a : node.attribute())
+      if (a.has_t())
+        newest = std::max(newest, a.t().data_type());
+  return newest;
+}
+
 /// Runs ONNX's checker and shape inference when ONNX 1.12 knows every opset
 /// the model uses; otherwise records why it was skipped.
 bool checkAndInferShapes(LoadedModel &out, bool runChecker,
@@ -141,8 +157,13 @@ bool checkAndInferShapes(LoadedModel &out, bool runChecker,
     else if (!isStandardDomain(opset.domain()))
       unknownDomains.push_back(opset.domain());
   }
-  bool checkable =
-      defaultOpset <= kNewestCheckableOpset && unknownDomains.empty();
+  // ONNX 1.12 also rejects IR versions and data types newer than itself
+  // (IR 9/10, FP8, INT4/UINT4) although the importer handles them.
+  int32_t newestType = newestDataType(model.graph());
+  bool checkable = defaultOpset <= kNewestCheckableOpset &&
+                   unknownDomains.empty() &&
+                   model.ir_version() <= onnx::Version::IR_VERSION &&
+                   newestType <= kNewestCheckableDataType;
   if (runChecker && checkable) {
     // The checker would try to open external files itself; they were already
     // resolved and bounds-checked above, so check a copy where each external
@@ -171,7 +192,10 @@ bool checkAndInferShapes(LoadedModel &out, bool runChecker,
     std::string why =
         defaultOpset > kNewestCheckableOpset
             ? "default-domain opset " + std::to_string(defaultOpset)
-            : "domain '" + unknownDomains.front() + "'";
+        : !unknownDomains.empty() ? "domain '" + unknownDomains.front() + "'"
+        : model.ir_version() > onnx::Version::IR_VERSION
+            ? "IR version " + std::to_string(model.ir_version())
+            : "data type " + std::to_string(newestType);
     out.notes.push_back("ONNX 1.12's checker and shape inference do not know " +
                         why +
                         "; the importer verified node arity, "
@@ -261,12 +285,26 @@ bool mlir::qopt::onnx_import::loadModelFile(llvm::StringRef path,
     error = "cannot open '" + path.str() + "': " + std::strerror(errno);
     return false;
   }
+  struct stat info;
+  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
+    ::close(fd);
+    error = "cannot read '" + path.str() + "': " + std::strerror(EISDIR);
+    return false;
+  }
   out.model = std::make_unique<onnx::ModelProto>();
   bool parsed;
+  int readErrno;
   {
     google::protobuf::io::FileInputStream stream(fd);
     stream.SetCloseOnDelete(true);
     parsed = out.model->ParseFromZeroCopyStream(&stream);
+    readErrno = stream.GetErrno();
+  }
+  // A read error ends the stream like end-of-file would: report it rather
+  // than a truncated (or silently partial) model.
+  if (readErrno != 0) {
+    error = "cannot read '" + path.str() + "': " + std::strerror(readErrno);
+    return false;
   }
   if (!parsed) {
     error = "not a valid ONNX ModelProto (truncated or corrupt protobuf)";

@@ -252,13 +252,18 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
 
   std::string blobName = tensor.name().empty() ? "onnx_tensor" : tensor.name();
   AsmResourceBlob blob;
+  // Kernels read weights with aligned vector loads: share the memory-mapped
+  // file only where the tensor starts 16-byte aligned, else copy it.
+  bool aligned = reinterpret_cast<uintptr_t>(raw.data()) % 16 == 0;
+  if (!owned && !aligned)
+    owned = std::make_unique<std::string>(raw.str());
   if (owned) {
     blob = blobFromString(std::move(owned));
   } else {
     // Share the memory-mapped file; the blob keeps the mapping alive.
     blob = AsmResourceBlob(
         ArrayRef<char>(raw.data(), raw.size()),
-        /*dataAlignment=*/1,
+        /*dataAlignment=*/16,
         [keepAlive](void *, size_t, size_t) mutable { keepAlive.reset(); },
         /*dataIsMutable=*/false);
   }
