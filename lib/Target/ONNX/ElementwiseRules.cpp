@@ -532,6 +532,10 @@ LogicalResult importCastTo(NodeContext &ctx, int32_t to) {
     }
   }
   Value x = ctx.input(0);
+  if (from == to) {
+    ctx.setOutput(0, x, to);
+    return success();
+  }
   FailureOr<Value> result =
       buildElementwise(ctx, x, convertElementType(to, ctx.getContext()),
                        [&](OpBuilder &b, Location loc, ValueRange a) {
