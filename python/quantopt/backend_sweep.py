@@ -3,11 +3,12 @@
   PYTHONPATH=python /usr/bin/python3 -m quantopt.backend_sweep \\
       --quant-opt build/bin/quant-opt [--data DIR] [--jobs 2] [--json OUT]
 
-Each model either imports (exit 0), is refused cleanly (exit 1 with an
-`error:` diagnostic), or is a bug: a crash (signal, abort, any other exit
-code, or exit 1 without a diagnostic) or a timeout. Prints a summary table,
-the refusal reasons grouped, and every bug with its first stderr lines.
-Exits 1 if there is any bug.
+Each model (DIR/*/model.onnx, default Debian's libonnx-testdata) either
+imports (exit 0), is refused cleanly (exit 1 with an `error:` diagnostic), or
+is a bug: a crash (signal, abort, any other exit code, or exit 1 without a
+diagnostic) or a timeout (--timeout, 30 s). Prints a summary table, the
+refusal reasons grouped, and every bug with its first stderr lines; --json
+writes every model's result and stderr. Exits 1 if there is any bug.
 """
 import argparse
 import collections
@@ -17,49 +18,67 @@ import json
 import os
 import re
 import shutil
+import signal
 import subprocess
 import sys
 
 DEFAULT_DATA = "/usr/share/libonnx-testdata/data/node"
+KINDS = ("imported", "refused", "crashed", "timeout")
 
 
 def classify(quant_opt, model, timeout):
+    """Returns (kind, detail) for importing one model."""
     try:
-        p = subprocess.run([quant_opt, model, "-o", os.devnull], capture_output=True,
+        p = subprocess.run([quant_opt, model, "-o", os.devnull],
+                           stdin=subprocess.DEVNULL, capture_output=True,
                            text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:
-        return "timeout", ""
+        return "timeout", f"no result after {timeout:g} s"
     err = p.stderr.strip()
     if p.returncode == 0:
-        return "imported", ""
+        return "imported", err
     if p.returncode == 1 and "error:" in err:
         return "refused", err
-    return "crashed", f"exit {p.returncode}: {err[:2000]}"
+    if p.returncode < 0:
+        try:
+            status = signal.Signals(-p.returncode).name
+        except ValueError:
+            status = f"signal {-p.returncode}"
+    else:
+        status = f"exit {p.returncode}"
+    return "crashed", f"{status}\n{err}"
 
 
 def reason_key(message):
-    """The first diagnostic without file, node name and numbers, for grouping."""
+    """The first diagnostic without file, node name and opset, for grouping:
+    "unsupported operator: Conv", "Slice: starts must be ...", ..."""
     line = next((l for l in message.splitlines() if "error:" in l), message)
     line = line.split("error:", 1)[1].strip()
-    line = re.sub(r"node '[^']*' ", "", line)
-    line = re.sub(r"tensor name: [^)]*", "tensor name: *", line)
-    line = re.sub(r"'[^']*'", "'*'", line)
-    return re.sub(r"\d+", "N", line)[:110]
+    m = re.match(r"node '.*' \(([^,]+), opset \d+\): (.*)", line)
+    if m:
+        op, what = m.groups()
+        return f"{what}: {op}" if what == "unsupported operator" else f"{op}: {what}"
+    line = re.sub(r"'[^']*'", "'*'", line)  # graph input and tensor names
+    return re.sub(r"opset \d+ is", "opset N is", line)
 
 
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--quant-opt", default="quant-opt")
+    p.add_argument("--quant-opt", default="quant-opt", help="path or name on PATH")
     p.add_argument("--data", default=DEFAULT_DATA)
     p.add_argument("--jobs", type=int, default=2)
-    p.add_argument("--timeout", type=float, default=30)
+    p.add_argument("--timeout", type=float, default=30, help="seconds per model")
+    p.add_argument("--top", type=int, default=25, help="refusal groups to show")
     p.add_argument("--json", help="write per-model results here")
     args = p.parse_args()
-    tool = shutil.which(args.quant_opt) or args.quant_opt
+    tool = shutil.which(args.quant_opt)
+    if not tool:
+        sys.exit(f"quant-opt not found: {args.quant_opt}")
     models = sorted(glob.glob(os.path.join(args.data, "*", "model.onnx")))
     if not models:
         sys.exit(f"no models under {args.data}")
+
     results = {}
     with concurrent.futures.ThreadPoolExecutor(args.jobs) as pool:
         futures = {pool.submit(classify, tool, m, args.timeout): m for m in models}
@@ -69,27 +88,33 @@ def main():
                 print(f"  {i}/{len(models)} models", file=sys.stderr, flush=True)
 
     counts = collections.Counter(kind for kind, _ in results.values())
-    print(f"ONNX backend node tests: {len(models)} models ({args.data})")
-    print(f"{'result':<10} {'models':>7}")
-    for kind in ("imported", "refused", "crashed", "timeout"):
-        print(f"{kind:<10} {counts[kind]:>7}")
-    print(f"summary: imported: {counts['imported']} refused: {counts['refused']} "
-          f"crashed: {counts['crashed']} timeout: {counts['timeout']}")
+    print(f"ONNX backend node tests: {len(models)} models in {args.data}")
+    print(f"quant-opt: {tool}\n")
+    print(f"  {'result':<10} {'models':>6}")
+    for kind in KINDS:
+        print(f"  {kind:<10} {counts[kind]:>6}")
+    print(f"  {'total':<10} {len(models):>6}")
+    print("summary: " + " ".join(f"{kind}: {counts[kind]}" for kind in KINDS))
 
-    reasons = collections.Counter(reason_key(msg) for kind, msg in results.values()
-                                  if kind == "refused")
-    print("\nrefusals by reason (top 25):")
-    for reason, n in reasons.most_common(25):
-        print(f"{n:>5}  {reason}")
-    bugs = sorted((name, kind, msg) for name, (kind, msg) in results.items()
+    reasons = collections.Counter(reason_key(detail) for kind, detail
+                                  in results.values() if kind == "refused")
+    print(f"\nrefusals by reason ({len(reasons)} groups, top {args.top}):")
+    for reason, n in reasons.most_common(args.top):
+        print(f"  {reason} ({n} model{'s' if n != 1 else ''})")
+
+    bugs = sorted((name, kind, detail) for name, (kind, detail) in results.items()
                   if kind in ("crashed", "timeout"))
     if bugs:
-        print("\nbugs:")
-        for name, kind, msg in bugs:
-            print(f"  {name}: {kind} {msg[:600]}")
+        print(f"\ncrashed or timed out ({len(bugs)} models):")
+        for name, kind, detail in bugs:
+            lines = detail.splitlines()
+            print(f"  {name}: {kind}, {lines[0]}")
+            for line in lines[1:9]:
+                print(f"      {line[:300]}")
     if args.json:
         with open(args.json, "w") as f:
-            json.dump({k: {"result": v[0], "message": v[1]} for k, v in results.items()},
+            json.dump({name: {"result": kind, "stderr": detail}
+                       for name, (kind, detail) in results.items()},
                       f, indent=1, sort_keys=True)
     sys.exit(1 if bugs else 0)
 
