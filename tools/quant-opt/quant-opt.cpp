@@ -21,6 +21,7 @@
 #include "llvm/Support/ToolOutputFile.h"
 
 #include "quant-opt/InitAllDialects.h"
+#include "quant-opt/InitAllPasses.h"
 #include "quant-opt/Target/ONNX/ONNXImporter.h"
 
 using namespace mlir;
@@ -81,6 +82,7 @@ int main(int argc, char **argv) {
   registerAllExtensions(registry);
   registerAllPasses();
   qopt::registerAllDialects(registry);
+  qopt::registerAllPasses();
 
   auto [inputArg, outputArg] = registerAndParseCLIOptions(
       argc, argv,

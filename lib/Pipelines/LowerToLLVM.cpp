@@ -1,0 +1,61 @@
+//===- LowerToLLVM.cpp - The reference lowering to the LLVM dialect -------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Pipelines/Pipelines.h"
+
+#include "mlir/Conversion/Passes.h"
+#include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
+#include "mlir/Dialect/Bufferization/Transforms/Passes.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/Passes.h"
+#include "mlir/Dialect/MemRef/Transforms/Passes.h"
+#include "mlir/Dialect/Quant/Transforms/Passes.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Transforms/Passes.h"
+
+using namespace mlir;
+
+void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
+  // Tensor level.
+  pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
+  pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
+  // lower-quant-ops emits arith on whole tensors.
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(createCSEPass());
+  pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+
+  // Buffers.
+  bufferization::OneShotBufferizePassOptions bufferize;
+  bufferize.bufferizeFunctionBoundaries = true;
+  bufferize.functionBoundaryTypeConversion =
+      bufferization::LayoutMapOption::IdentityLayoutMap;
+  pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
+  bufferization::BufferDeallocationPipelineOptions dealloc;
+  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  pm.addPass(createCanonicalizerPass());
+  // Before expand-strided-metadata: see the pass's description.
+  pm.addNestedPass<func::FuncOp>(createQOptLowerContiguousReshapesPass());
+  pm.addPass(memref::createExpandStridedMetadataPass());
+
+  // LLVM.
+  pm.addPass(createLowerAffinePass());
+  pm.addPass(createSCFToControlFlowPass());
+  pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
+  pm.addPass(createConvertMathToLibmPass());
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  pm.addPass(createArithToLLVMConversionPass());
+  pm.addPass(createConvertIndexToLLVMPass());
+  pm.addPass(createConvertControlFlowToLLVMPass());
+  pm.addPass(createConvertFuncToLLVMPass());
+  pm.addPass(createReconcileUnrealizedCastsPass());
+}
+
+void mlir::qopt::registerPipelines() {
+  PassPipelineRegistration<>(
+      "qopt-lower-to-llvm",
+      "Lower an imported model to the LLVM dialect (scalar reference "
+      "lowering: bufferize, loops, LLVM)",
+      buildLowerToLLVMPipeline);
+}
