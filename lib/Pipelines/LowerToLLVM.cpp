@@ -15,8 +15,12 @@
 
 using namespace mlir;
 
-void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
+void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
+                                          const LowerToLLVMOptions &options) {
+  bool forRuntime = !options.weights.empty();
   // Tensor level.
+  if (forRuntime)
+    pm.addPass(createQOptPrepareEntryPointsPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   // lower-quant-ops emits arith on whole tensors.
@@ -24,6 +28,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  pm.addNestedPass<func::FuncOp>(createQOptInterchangeContractionsPass());
 
   // Buffers.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -31,6 +36,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (forRuntime) {
+    QOptExternalizeWeightsPassOptions externalize;
+    externalize.archivePath = options.weights;
+    externalize.minBytes = options.minWeightBytes;
+    pm.addPass(createQOptExternalizeWeightsPass(externalize));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -50,12 +61,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm) {
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());
   pm.addPass(createReconcileUnrealizedCastsPass());
+  if (forRuntime)
+    pm.addPass(createQOptEmitRuntimeInterfacePass());
 }
 
 void mlir::qopt::registerPipelines() {
-  PassPipelineRegistration<>(
+  PassPipelineRegistration<LowerToLLVMOptions>(
       "qopt-lower-to-llvm",
-      "Lower an imported model to the LLVM dialect (scalar reference "
-      "lowering: bufferize, loops, LLVM)",
-      buildLowerToLLVMPipeline);
+      "Lower an imported model to the LLVM dialect (reference lowering: "
+      "bufferize, loops, LLVM; weights=FILE compiles for the runtime)",
+      [](OpPassManager &pm, const LowerToLLVMOptions &options) {
+        buildLowerToLLVMPipeline(pm, options);
+      });
 }

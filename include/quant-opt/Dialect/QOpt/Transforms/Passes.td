@@ -33,4 +33,78 @@ def QOptLowerContiguousReshapesPass
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
 }
 
+def QOptInterchangeContractionsPass
+    : Pass<"qopt-interchange-contractions", "func::FuncOp"> {
+  let summary = "Put the reduction loop of matmul-like ops outside the "
+                "innermost output dimension";
+  let description = [{
+    Generalizes every contraction (`linalg.matmul`, `linalg.batch_matmul`,
+    and generic ops of that shape) and interchanges its loops so that the
+    innermost loop runs along the output's last dimension instead of along
+    the reduction: `C[m, n] += A[m, k] * B[k, n]` as loops `m, k, n`. The
+    loop lowering then produces a unit-stride inner loop that LLVM
+    vectorizes without reassociating the float sum, so results stay
+    bit-identical to the naive order in each output element. This is the
+    scalar reference lowering's matmul; the tiled kernels replace it.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
+def QOptPrepareEntryPointsPass
+    : Pass<"qopt-prepare-entry-points", "ModuleOp"> {
+  let summary = "Mark public functions as compiled-model entry points and "
+                "record their signatures";
+  let description = [{
+    Every public `func.func` with a body becomes an entry point of the
+    compiled model: it gets `llvm.emit_c_interface`, and its signature (ONNX
+    input/output names from `onnx.name`, element types, shapes with `?` for
+    dynamic dims) is recorded in the module attribute `qopt.entry_points`.
+    Runs on tensors, before bufferization, so that names and shapes are still
+    those of the model; `qopt-emit-runtime-interface` turns the record into
+    the metadata the runtime reads.
+  }];
+}
+
+def QOptExternalizeWeightsPass
+    : Pass<"qopt-externalize-weights", "ModuleOp"> {
+  let summary = "Move large constant buffers into a weight archive that the "
+                "compiled model maps at run time";
+  let description = [{
+    Runs after bufferization. Every `memref.global` constant of at least
+    `min-bytes` bytes (dense or `dense_resource`) is written to the weight
+    archive file `archive`, 64-byte aligned; its `memref.get_global` uses
+    become `memref.view`s into a new trailing `memref<?xi8>` argument
+    that every public function receives, and the global is
+    erased. Compile time and code size then no longer grow with the weights.
+    The archive's size and fingerprint are recorded in the module attribute
+    `qopt.weights`, so that the runtime refuses a mismatched archive.
+
+    The format (header, 64-byte aligned data, JSON index) is described in
+    `runtime/include/quant-opt-runtime/WeightArchive.h`.
+  }];
+  let options = [
+    Option<"archivePath", "archive", "std::string", /*default=*/"\"\"",
+           "Path of the weight archive to write (required)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"1024",
+           "Constants smaller than this stay in the code">,
+  ];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def QOptEmitRuntimeInterfacePass
+    : Pass<"qopt-emit-runtime-interface", "ModuleOp"> {
+  let summary = "Emit the compiled model's packed entry points and metadata";
+  let description = [{
+    Runs on the LLVM dialect, after `convert-func-to-llvm`. For every entry
+    point recorded by `qopt-prepare-entry-points`, emits
+    `void qopt_entry_<name>(void **args)`, which calls
+    `_mlir_ciface_<name>` with `args[0]` the result struct (when there are
+    results) and `args[1..]` the argument descriptors, so that a runtime can
+    call any entry without knowing its arity at compile time. Also emits the
+    NUL-terminated JSON string `qopt_model_meta` describing the ABI version,
+    the entries' inputs and outputs, and the weight archive.
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

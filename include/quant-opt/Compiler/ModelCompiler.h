@@ -1,0 +1,44 @@
+//===- ModelCompiler.h - Compile a model into a shared library --*- C++ -*-===//
+//
+// The back half of quant-opt: an MLIR module (as imported or after the
+// quantization passes) lowered by `qopt-lower-to-llvm{weights=...}`,
+// translated to LLVM IR, optimized for a target CPU and written as an object
+// file, then linked into a shared library that the runtime loads next to its
+// weight archive.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_COMPILER_MODELCOMPILER_H
+#define QUANT_OPT_COMPILER_MODELCOMPILER_H
+
+#include "mlir/IR/BuiltinOps.h"
+#include "llvm/Support/Error.h"
+
+#include <string>
+
+namespace mlir::qopt {
+
+enum class CompileOutput { SharedLibrary, Object, LLVMIR, LLVMDialect };
+
+struct ModelCompileOptions {
+  /// The library / object / IR file to write.
+  std::string outputPath;
+  /// The weight archive to write (see WeightArchive.h).
+  std::string weightsPath;
+  CompileOutput output = CompileOutput::SharedLibrary;
+  /// Target CPU for code generation; "native" is the host with its features.
+  std::string targetCPU = "native";
+  /// LLVM optimization level (0-3).
+  unsigned optLevel = 3;
+  /// Constants smaller than this stay in the code.
+  int64_t minWeightBytes = 1024;
+};
+
+/// Compiles `module` (consumed: it is lowered in place). Diagnostics from the
+/// MLIR passes go through the module's context; other failures (target
+/// lookup, I/O, the linker) come back as the error.
+llvm::Error compileModel(ModuleOp module, const ModelCompileOptions &options);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_COMPILER_MODELCOMPILER_H

@@ -1,0 +1,183 @@
+//===- ModelCompiler.cpp - Compile a model into a shared library ----------===//
+
+#include "quant-opt/Compiler/ModelCompiler.h"
+#include "quant-opt/Pipelines/Pipelines.h"
+
+#include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/IR/LLVMContext.h"
+#include "llvm/IR/LegacyPassManager.h"
+#include "llvm/IR/Module.h"
+#include "llvm/MC/TargetRegistry.h"
+#include "llvm/Passes/PassBuilder.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/TargetSelect.h"
+#include "llvm/Support/ToolOutputFile.h"
+#include "llvm/Target/TargetMachine.h"
+#include "llvm/TargetParser/Host.h"
+#include "llvm/TargetParser/SubtargetFeature.h"
+
+using namespace mlir;
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+static llvm::Error
+writeText(StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
+  std::error_code ec;
+  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_Text);
+  if (ec)
+    return makeError("cannot write '" + path + "': " + ec.message());
+  write(file.os());
+  file.keep();
+  return llvm::Error::success();
+}
+
+static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
+createTargetMachine(StringRef cpuName, unsigned optLevel) {
+  llvm::InitializeNativeTarget();
+  llvm::InitializeNativeTargetAsmPrinter();
+  llvm::Triple triple(llvm::sys::getProcessTriple());
+  std::string error;
+  const llvm::Target *target =
+      llvm::TargetRegistry::lookupTarget(triple, error);
+  if (!target)
+    return makeError("no LLVM target for " + triple.str() + ": " + error);
+  std::string cpu = cpuName.str(), features;
+  if (cpuName == "native") {
+    cpu = llvm::sys::getHostCPUName().str();
+    llvm::SubtargetFeatures subtarget;
+    for (const auto &feature : llvm::sys::getHostCPUFeatures())
+      subtarget.AddFeature(feature.getKey(), feature.getValue());
+    features = subtarget.getString();
+  }
+  llvm::CodeGenOptLevel level =
+      optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
+      : optLevel == 0 ? llvm::CodeGenOptLevel::None
+                      : llvm::CodeGenOptLevel::Default;
+  std::unique_ptr<llvm::TargetMachine> machine(
+      target->createTargetMachine(triple, cpu, features, llvm::TargetOptions(),
+                                  llvm::Reloc::PIC_, std::nullopt, level));
+  if (!machine)
+    return makeError("cannot create a target machine for CPU '" + cpu + "'");
+  return machine;
+}
+
+static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
+                     unsigned optLevel) {
+  llvm::LoopAnalysisManager lam;
+  llvm::FunctionAnalysisManager fam;
+  llvm::CGSCCAnalysisManager cgam;
+  llvm::ModuleAnalysisManager mam;
+  llvm::PassBuilder builder(&machine);
+  builder.registerModuleAnalyses(mam);
+  builder.registerCGSCCAnalyses(cgam);
+  builder.registerFunctionAnalyses(fam);
+  builder.registerLoopAnalyses(lam);
+  builder.crossRegisterProxies(lam, fam, cgam, mam);
+  llvm::OptimizationLevel level = optLevel >= 3   ? llvm::OptimizationLevel::O3
+                                  : optLevel == 2 ? llvm::OptimizationLevel::O2
+                                  : optLevel == 1 ? llvm::OptimizationLevel::O1
+                                                  : llvm::OptimizationLevel::O0;
+  llvm::ModulePassManager passes =
+      level == llvm::OptimizationLevel::O0
+          ? builder.buildO0DefaultPipeline(level)
+          : builder.buildPerModuleDefaultPipeline(level);
+  passes.run(module, mam);
+}
+
+static llvm::Error emitObject(llvm::Module &module,
+                              llvm::TargetMachine &machine, StringRef path) {
+  std::error_code ec;
+  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_None);
+  if (ec)
+    return makeError("cannot write '" + path + "': " + ec.message());
+  llvm::legacy::PassManager passes;
+  if (machine.addPassesToEmitFile(passes, file.os(), nullptr,
+                                  llvm::CodeGenFileType::ObjectFile))
+    return makeError("the target cannot emit object files");
+  passes.run(module);
+  file.keep();
+  return llvm::Error::success();
+}
+
+/// Links `object` into the shared library `output` with lld. libc and libm
+/// symbols resolve against the process that loads it; `memrefCopy` (strided
+/// copies) comes from MLIR's C runner utils.
+static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
+  llvm::ErrorOr<std::string> lld = llvm::sys::findProgramByName("ld.lld-22");
+  if (!lld)
+    lld = llvm::sys::findProgramByName("ld.lld");
+  if (!lld)
+    lld = llvm::sys::findProgramByName("ld.lld", {"/usr/lib/llvm-22/bin"});
+  if (!lld)
+    return makeError("cannot find ld.lld (install lld-22)");
+  std::string libDir = MLIR_RUNNER_UTILS_DIR;
+  std::string searchDir = "-L" + libDir, rpath = "-rpath=" + libDir;
+  SmallVector<StringRef> args = {
+      *lld,   "-shared", "--as-needed", "-O1", "-o",
+      output, object,    searchDir,     rpath, "-lmlir_c_runner_utils"};
+  std::string error;
+  int status =
+      llvm::sys::ExecuteAndWait(*lld, args, std::nullopt, {}, 0, 0, &error);
+  if (status != 0)
+    return makeError("linking '" + output + "' failed (" + *lld + ", exit " +
+                     llvm::Twine(status) + ")" +
+                     (error.empty() ? "" : ": " + error));
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::qopt::compileModel(ModuleOp module,
+                                     const ModelCompileOptions &options) {
+  if (options.weightsPath.empty())
+    return makeError("no weight archive path given");
+  PassManager pm(module.getContext(), ModuleOp::getOperationName());
+  LowerToLLVMOptions lowering;
+  lowering.weights = options.weightsPath;
+  lowering.minWeightBytes = options.minWeightBytes;
+  buildLowerToLLVMPipeline(pm, lowering);
+  if (failed(pm.run(module)))
+    return makeError("lowering to LLVM failed (see the diagnostics above)");
+  if (options.output == CompileOutput::LLVMDialect)
+    return writeText(options.outputPath,
+                     [&](llvm::raw_ostream &os) { module.print(os); });
+
+  DialectRegistry registry;
+  registerBuiltinDialectTranslation(registry);
+  registerLLVMDialectTranslation(registry);
+  module.getContext()->appendDialectRegistry(registry);
+  llvm::LLVMContext llvmContext;
+  std::unique_ptr<llvm::Module> llvmModule =
+      translateModuleToLLVMIR(module, llvmContext, "quant-opt-model");
+  if (!llvmModule)
+    return makeError("translation to LLVM IR failed");
+
+  auto machine = createTargetMachine(options.targetCPU, options.optLevel);
+  if (!machine)
+    return machine.takeError();
+  llvmModule->setDataLayout((*machine)->createDataLayout());
+  llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  optimize(*llvmModule, **machine, options.optLevel);
+
+  if (options.output == CompileOutput::LLVMIR)
+    return writeText(options.outputPath, [&](llvm::raw_ostream &os) {
+      llvmModule->print(os, nullptr);
+    });
+  if (options.output == CompileOutput::Object)
+    return emitObject(*llvmModule, **machine, options.outputPath);
+
+  SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("quant-opt-model", "o", object))
+    return makeError("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObject(object);
+  if (llvm::Error error = emitObject(*llvmModule, **machine, object))
+    return error;
+  return linkSharedLibrary(object, options.outputPath);
+}

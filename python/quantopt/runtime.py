@@ -1,0 +1,109 @@
+"""Python bindings (ctypes) for the quant-opt runtime's C API (qopt_runtime.h).
+
+    from quantopt.runtime import Model
+    m = Model("model.so")                      # weights: model.weights
+    outputs = m.run("main", [np.array(...)])  # numpy arrays in, numpy arrays out
+
+`LIB` is build/lib/libqopt_runtime.so unless QUANTOPT_RUNTIME_LIB names another.
+"""
+import ctypes
+import json
+import os
+
+import numpy as np
+
+from . import paths
+
+MAX_RANK = 8
+LIB = os.environ.get("QUANTOPT_RUNTIME_LIB",
+                     os.path.join(paths.REPO, "build", "lib", "libqopt_runtime.so"))
+
+# MLIR element types -> numpy (signless integers read as signed).
+DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "i64": np.int64,
+          "i32": np.int32, "i16": np.int16, "i8": np.int8, "i1": np.bool_, "bf16": np.uint16}
+
+
+class Tensor(ctypes.Structure):
+    _fields_ = [("rank", ctypes.c_int32), ("shape", ctypes.c_int64 * MAX_RANK),
+                ("data", ctypes.c_void_p), ("owner", ctypes.c_void_p)]
+
+
+_lib = None
+
+
+def _load_library():
+    global _lib
+    if _lib is None:
+        lib = ctypes.CDLL(LIB)
+        lib.qopt_model_load.restype = ctypes.c_void_p
+        lib.qopt_model_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
+        lib.qopt_model_free.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_metadata.restype = ctypes.c_char_p
+        lib.qopt_model_metadata.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_run.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Tensor),
+                                       ctypes.c_size_t, ctypes.POINTER(Tensor), ctypes.c_size_t,
+                                       ctypes.c_void_p]
+        lib.qopt_tensor_release.argtypes = [ctypes.POINTER(Tensor)]
+        lib.qopt_string_free.argtypes = [ctypes.c_void_p]
+        _lib = lib
+    return _lib
+
+
+class RuntimeFailure(RuntimeError):
+    pass
+
+
+def _check(status, error):
+    if status:
+        message = ctypes.cast(error, ctypes.c_char_p).value.decode(errors="replace")
+        _load_library().qopt_string_free(error)
+        raise RuntimeFailure(message)
+
+
+class Model:
+    def __init__(self, library, weights=None):
+        lib = _load_library()
+        if weights is None:
+            weights = os.path.splitext(library)[0] + ".weights"
+        error = ctypes.c_void_p()
+        self._handle = lib.qopt_model_load(os.path.abspath(library).encode(), weights.encode(),
+                                           ctypes.byref(error))
+        _check(not self._handle, error)
+        self.metadata = json.loads(lib.qopt_model_metadata(self._handle))
+        self.entries = {e["name"]: e for e in self.metadata["entries"]}
+
+    def run(self, entry, inputs):
+        """Runs `entry` on numpy arrays (converted to the entry's element
+        types, made contiguous) and returns its outputs as numpy arrays."""
+        lib = _load_library()
+        spec = self.entries[entry]
+        if len(inputs) != len(spec["inputs"]):
+            raise ValueError(f"{entry} takes {len(spec['inputs'])} inputs, got {len(inputs)}")
+        keep, args = [], (Tensor * max(1, len(inputs)))()
+        for i, (array, s) in enumerate(zip(inputs, spec["inputs"])):
+            a = np.ascontiguousarray(array, dtype=DTYPES[s["dtype"]])
+            if a.ndim > MAX_RANK:
+                raise ValueError("rank above 8")
+            keep.append(a)
+            args[i].rank = a.ndim
+            for d, n in enumerate(a.shape):
+                args[i].shape[d] = n
+            args[i].data = a.ctypes.data if a.size else ctypes.addressof(ctypes.c_int64())
+        outs = (Tensor * max(1, len(spec["outputs"])))()
+        error = ctypes.c_void_p()
+        _check(lib.qopt_model_run(self._handle, entry.encode(), args, len(inputs), outs,
+                                  len(spec["outputs"]), ctypes.byref(error)), error)
+        results = []
+        for i, s in enumerate(spec["outputs"]):
+            shape = tuple(outs[i].shape[d] for d in range(outs[i].rank))
+            dtype = np.dtype(DTYPES[s["dtype"]])
+            n = int(np.prod(shape)) if shape else 1
+            raw = ctypes.string_at(outs[i].data, n * dtype.itemsize) if n else b""
+            results.append(np.frombuffer(raw, dtype=dtype).reshape(shape).copy())
+            lib.qopt_tensor_release(ctypes.byref(outs[i]))
+        return results
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            _load_library().qopt_model_free(self._handle)
+            self._handle = None

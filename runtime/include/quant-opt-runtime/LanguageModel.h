@@ -1,0 +1,48 @@
+//===- LanguageModel.h - Prefill, decode and the KV cache -------*- C++ -*-===//
+//
+// A causal language model on top of a compiled GPT-2-style model whose entry
+// `main` takes `input_ids` [batch, seq] and, for KV-cache exports, the pairs
+// `past_key_values.N.key/value` [batch, heads, past, head_dim], and returns
+// `logits` [batch, seq, vocab] (and `present.N.key/value`). The runtime owns
+// the cache: `forward` feeds new tokens after the cached context. Models
+// without a KV cache are run on the whole context at every step.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_RUNTIME_LANGUAGEMODEL_H
+#define QUANT_OPT_RUNTIME_LANGUAGEMODEL_H
+
+#include "quant-opt-runtime/Model.h"
+
+namespace quantopt::rt {
+
+class LanguageModel {
+public:
+  static llvm::Expected<std::unique_ptr<LanguageModel>>
+  load(llvm::StringRef library, llvm::StringRef weights);
+
+  /// Runs `tokens` after the cached context (prefill when the cache is
+  /// empty, decode for one token) and returns the logits of every new
+  /// position, [tokens.size() x vocabSize()] row-major.
+  llvm::Expected<std::vector<float>> forward(llvm::ArrayRef<int32_t> tokens);
+  /// Forgets the context.
+  void reset();
+
+  size_t contextLength() const { return context.size(); }
+  int64_t vocabSize() const { return vocab; }
+  bool hasKVCache() const { return !pastShapes.empty(); }
+  const Model &model() const { return *compiled; }
+
+private:
+  std::unique_ptr<Model> compiled;
+  const EntryPoint *entry = nullptr;
+  int64_t vocab = 0;
+  int64_t layers = 0; // KV pairs; 0 without a KV cache.
+  std::vector<std::vector<int64_t>> pastShapes; // Per past input.
+  std::vector<Tensor> cache;                    // present.* of the last step.
+  std::vector<int32_t> context;                 // Tokens seen so far.
+};
+
+} // namespace quantopt::rt
+
+#endif // QUANT_OPT_RUNTIME_LANGUAGEMODEL_H

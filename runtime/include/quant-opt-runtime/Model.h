@@ -1,0 +1,94 @@
+//===- Model.h - A compiled model and its weights, loaded -------*- C++ -*-===//
+//
+// Loads a shared library written by quant-compile, reads its metadata
+// (`qopt_model_meta`), maps its weight archive after checking the
+// fingerprint, and calls its entry points through the packed interface
+// (`qopt_entry_<name>(void **args)`) with MLIR memref descriptors.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_RUNTIME_MODEL_H
+#define QUANT_OPT_RUNTIME_MODEL_H
+
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
+#include "llvm/Support/Error.h"
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+namespace quantopt::rt {
+
+struct TensorSpec {
+  std::string name;
+  std::string dtype;          // MLIR spelling: f32, f16, i64, i8, ...
+  std::vector<int64_t> shape; // -1 for dynamic dims.
+  size_t elementBytes = 0;
+};
+
+struct EntryPoint {
+  std::string name;
+  std::vector<TensorSpec> inputs, outputs;
+  bool weightsArgument = false;
+  void (*function)(void **) = nullptr;
+};
+
+/// A dense row-major tensor. Outputs own their buffer (allocated by the
+/// compiled code); inputs are usually views of the caller's memory.
+class Tensor {
+public:
+  Tensor() = default;
+  Tensor(std::vector<int64_t> shape, void *data, std::shared_ptr<void> owner)
+      : shape(std::move(shape)), data(data), owner(std::move(owner)) {}
+  /// A view of memory the caller keeps alive.
+  static Tensor view(std::vector<int64_t> shape, const void *data) {
+    return Tensor(std::move(shape), const_cast<void *>(data), nullptr);
+  }
+  int64_t numElements() const;
+  template <typename T> T *as() const { return static_cast<T *>(data); }
+
+  std::vector<int64_t> shape;
+  void *data = nullptr;
+
+private:
+  std::shared_ptr<void> owner;
+};
+
+class Model {
+public:
+  static llvm::Expected<std::unique_ptr<Model>> load(llvm::StringRef library,
+                                                     llvm::StringRef weights);
+  ~Model();
+  Model(const Model &) = delete;
+  Model &operator=(const Model &) = delete;
+
+  const std::vector<EntryPoint> &entryPoints() const { return entries; }
+  const EntryPoint *lookup(llvm::StringRef name) const;
+
+  /// Calls `entry` with `inputs` (checked against the entry's ranks and static
+  /// dims) and returns its outputs.
+  llvm::Expected<std::vector<Tensor>> run(const EntryPoint &entry,
+                                          llvm::ArrayRef<Tensor> inputs) const;
+
+  size_t weightBytes() const { return weightsSize; }
+  /// The metadata JSON the compiler embedded (qopt_model_meta).
+  const std::string &metadata() const { return metadataText; }
+
+private:
+  Model() = default;
+
+  void *handle = nullptr;
+  void *libraryBase = nullptr; // To recognise outputs that are constants.
+  void *weightsMapping = nullptr;
+  size_t weightsMappingSize = 0;
+  char *weightsData = nullptr;
+  size_t weightsSize = 0;
+  std::vector<EntryPoint> entries;
+  std::string metadataText;
+};
+
+} // namespace quantopt::rt
+
+#endif // QUANT_OPT_RUNTIME_MODEL_H

@@ -1,0 +1,61 @@
+/*===- qopt_runtime.h - C API of the quant-opt runtime ------------*- C -*-===*\
+|*                                                                            *|
+|* Loads a model compiled by quant-compile (shared library + weight archive)   *|
+|* and runs it: any entry point on dense tensors (qopt_model_*), or a causal  *|
+|* language model with the KV cache owned by the runtime (qopt_lm_*).         *|
+|* Functions that can fail return 0 on success and otherwise non-zero with    *|
+|* *error set to a message the caller frees with qopt_string_free.            *|
+|*                                                                            *|
+\*===----------------------------------------------------------------------===*/
+
+#ifndef QUANT_OPT_RUNTIME_QOPT_RUNTIME_H
+#define QUANT_OPT_RUNTIME_QOPT_RUNTIME_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define QOPT_MAX_RANK 8
+
+/* A dense row-major tensor. Outputs of qopt_model_run own their memory until
+ * qopt_tensor_release; inputs are the caller's. */
+typedef struct qopt_tensor {
+  int32_t rank;
+  int64_t shape[QOPT_MAX_RANK];
+  void *data;
+  void *owner; /* Runtime-internal; NULL for inputs. */
+} qopt_tensor;
+
+typedef struct qopt_model qopt_model;
+
+qopt_model *qopt_model_load(const char *library, const char *weights,
+                            char **error);
+void qopt_model_free(qopt_model *model);
+/* The model's metadata (JSON: entries with their inputs and outputs). */
+const char *qopt_model_metadata(const qopt_model *model);
+int qopt_model_run(qopt_model *model, const char *entry,
+                   const qopt_tensor *inputs, size_t num_inputs,
+                   qopt_tensor *outputs, size_t num_outputs, char **error);
+void qopt_tensor_release(qopt_tensor *tensor);
+
+typedef struct qopt_lm qopt_lm;
+
+qopt_lm *qopt_lm_load(const char *library, const char *weights, char **error);
+void qopt_lm_free(qopt_lm *lm);
+int64_t qopt_lm_vocab_size(const qopt_lm *lm);
+size_t qopt_lm_context_length(const qopt_lm *lm);
+/* Feeds `count` tokens after the cached context; writes count x vocab logits. */
+int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
+                    float *logits, char **error);
+void qopt_lm_reset(qopt_lm *lm);
+
+void qopt_string_free(char *string);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* QUANT_OPT_RUNTIME_QOPT_RUNTIME_H */

@@ -1,0 +1,86 @@
+//===- LanguageModel.cpp - Prefill, decode and the KV cache ---------------===//
+
+#include "quant-opt-runtime/LanguageModel.h"
+
+using namespace quantopt::rt;
+
+static llvm::Error fail(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+llvm::Expected<std::unique_ptr<LanguageModel>>
+LanguageModel::load(llvm::StringRef library, llvm::StringRef weights) {
+  auto model = Model::load(library, weights);
+  if (!model)
+    return model.takeError();
+  std::unique_ptr<LanguageModel> lm(new LanguageModel());
+  lm->compiled = std::move(*model);
+  lm->entry = lm->compiled->lookup("main");
+  if (!lm->entry)
+    return fail("'" + library + "' has no entry point 'main'");
+  const EntryPoint &e = *lm->entry;
+  if (e.inputs.empty() || e.inputs[0].dtype != "i64" ||
+      e.inputs[0].shape.size() != 2)
+    return fail("'" + library +
+                "': first input must be int64 token ids "
+                "[batch, sequence]");
+  if (e.outputs.empty() || e.outputs[0].dtype != "f32" ||
+      e.outputs[0].shape.size() != 3 || e.outputs[0].shape[2] < 0)
+    return fail("'" + library +
+                "': first output must be f32 logits "
+                "[batch, sequence, vocab] with a static vocab");
+  lm->vocab = e.outputs[0].shape[2];
+  // The remaining inputs are the past keys/values, matched by the outputs
+  // after the logits (present keys/values) in the same order.
+  if (e.inputs.size() != e.outputs.size())
+    return fail("'" + library +
+                "': expected as many past inputs as present "
+                "outputs");
+  for (size_t i = 1; i < e.inputs.size(); ++i) {
+    const TensorSpec &past = e.inputs[i];
+    if (past.dtype != "f32" || past.shape.size() != 4 || past.shape[1] < 0 ||
+        past.shape[3] < 0)
+      return fail("'" + library + "': input '" + past.name +
+                  "' is not a past key/value [batch, heads, past, head_dim]");
+    lm->pastShapes.push_back({1, past.shape[1], 0, past.shape[3]});
+  }
+  lm->layers = (e.inputs.size() - 1) / 2;
+  return lm;
+}
+
+void LanguageModel::reset() {
+  cache.clear();
+  context.clear();
+}
+
+llvm::Expected<std::vector<float>>
+LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
+  if (tokens.empty())
+    return fail("forward needs at least one token");
+  for (int32_t t : tokens)
+    if (t < 0 || t >= vocab)
+      return fail("token id " + llvm::Twine(t) + " is outside the vocabulary");
+  bool kv = !pastShapes.empty();
+  // Without a KV cache the whole context is recomputed.
+  std::vector<int64_t> ids;
+  if (!kv)
+    ids.assign(context.begin(), context.end());
+  ids.insert(ids.end(), tokens.begin(), tokens.end());
+  std::vector<Tensor> inputs;
+  inputs.push_back(Tensor::view({1, (int64_t)ids.size()}, ids.data()));
+  static float empty;
+  for (size_t i = 0; i < pastShapes.size(); ++i)
+    inputs.push_back(cache.empty() ? Tensor::view(pastShapes[i], &empty)
+                                   : cache[i]);
+  auto outputs = compiled->run(*entry, inputs);
+  if (!outputs)
+    return outputs.takeError();
+  const Tensor &logits = (*outputs)[0];
+  size_t n = tokens.size();
+  const float *last = logits.as<float>() + (ids.size() - n) * vocab;
+  std::vector<float> result(last, last + n * vocab);
+  if (kv)
+    cache.assign(outputs->begin() + 1, outputs->end());
+  context.insert(context.end(), tokens.begin(), tokens.end());
+  return result;
+}

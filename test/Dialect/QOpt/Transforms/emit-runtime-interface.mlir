@@ -1,0 +1,57 @@
+// RUN: quant-opt %s -split-input-file -verify-diagnostics -qopt-emit-runtime-interface | FileCheck %s
+
+// The packed entry loads each descriptor pointer from args[i] (the result
+// struct first) and calls the C interface; the metadata is a NUL-terminated
+// JSON string with the ABI version, entries and weight archive.
+// CHECK-NOT: qopt.entry_points
+// CHECK-LABEL: llvm.func @qopt_entry_main(%arg0: !llvm.ptr)
+// CHECK: %[[P0:.*]] = llvm.getelementptr %arg0[0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+// CHECK: %[[A0:.*]] = llvm.load %[[P0]] : !llvm.ptr -> !llvm.ptr
+// CHECK: %[[P1:.*]] = llvm.getelementptr %arg0[1]
+// CHECK: %[[A1:.*]] = llvm.load %[[P1]]
+// CHECK: %[[P2:.*]] = llvm.getelementptr %arg0[2]
+// CHECK: %[[A2:.*]] = llvm.load %[[P2]]
+// CHECK: llvm.call @_mlir_ciface_main(%[[A0]], %[[A1]], %[[A2]]) : (!llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+// CHECK: llvm.return
+// CHECK: llvm.mlir.global external constant @qopt_model_meta("{\22abi\22:1,\22entries\22:[{\22inputs\22:[{\22dtype\22:\22i64\22,\22name\22:\22input_ids\22,\22shape\22:[-1,-1]}],\22name\22:\22main\22,\22outputs\22:[{\22dtype\22:\22f32\22,\22name\22:\22logits\22,\22shape\22:[-1,-1,8]}],\22symbol\22:\22qopt_entry_main\22,\22weights_argument\22:true}],\22weights\22:{\22bytes\22:128,\22fingerprint\22:\22abc\22,\22tensors\22:2}}\00")
+module attributes {
+  qopt.entry_points = [{inputs = [{name = "input_ids", type = tensor<?x?xi64>}], name = "main",
+                        outputs = [{name = "logits", type = tensor<?x?x8xf32>}]}],
+  qopt.weights = {bytes = 128 : i64, fingerprint = "abc", tensors = 2 : i64}} {
+  llvm.func @_mlir_ciface_main(%result: !llvm.ptr, %ids: !llvm.ptr, %weights: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// Without weights the metadata says so and the entry gets no archive.
+// CHECK-LABEL: llvm.func @qopt_entry_f(%arg0: !llvm.ptr)
+// CHECK: llvm.call @_mlir_ciface_f(%{{.*}}) : (!llvm.ptr) -> ()
+// CHECK: \22weights_argument\22:false}]}\00"
+module attributes {qopt.entry_points = [{inputs = [{name = "x", type = tensor<4xf32>}], name = "f", outputs = []}]} {
+  llvm.func @_mlir_ciface_f(%x: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// expected-error @below {{no qopt.entry_points attribute: run qopt-prepare-entry-points before lowering}}
+module {
+}
+
+// -----
+
+// expected-error @below {{entry point 'main' has no C interface '_mlir_ciface_main' (run convert-func-to-llvm first)}}
+module attributes {qopt.entry_points = [{inputs = [], name = "main", outputs = []}]} {
+}
+
+// -----
+
+module attributes {qopt.entry_points = [{inputs = [], name = "main", outputs = []}]} {
+  // expected-error @below {{C interface of 'main' does not pass everything by pointer}}
+  llvm.func @_mlir_ciface_main(%x: i64) {
+    llvm.return
+  }
+}

@@ -1,0 +1,49 @@
+"""Compiles GPT-2 export variants with quant-compile and checks quant-run's
+logits against PyTorch's, through one prefill and through prefill + decode
+steps on the KV cache.
+
+  check_compiled.py --dir DIR NAME...
+
+DIR holds NAME.onnx, NAME.input.npy and NAME.logits.npy (quantopt.variants).
+Prints one line per variant and path; exits 1 if any error relative to the
+largest reference logit exceeds 1e-4 (1e-3 for fp16 weights).
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+
+def main():
+    p = argparse.ArgumentParser()
+    p.add_argument("--dir", required=True)
+    p.add_argument("names", nargs="+")
+    args = p.parse_args()
+    failed = False
+    for name in args.names:
+        base = os.path.join(args.dir, name)
+        ids, ref = np.load(base + ".input.npy"), np.load(base + ".logits.npy")
+        subprocess.run(["quant-compile", base + ".onnx", "-o", base + ".so"], check=True)
+        with open(base + ".ids", "w") as f:
+            f.write(" ".join(str(int(t)) for t in ids.reshape(-1)))
+        paths = [("prefill", [])]
+        if "_kv" in name:
+            paths.append(("decode", ["--decode-from", str(ids.shape[1] // 2)]))
+        for path, extra in paths:
+            out = f"{base}.{path}.f32"
+            subprocess.run(["quant-run", base + ".so", "logits", base + ".ids", "--out", out] + extra,
+                           check=True)
+            got = np.fromfile(out, dtype=np.float32).reshape(ref.shape)
+            err = float(np.abs(got - ref).max() / np.abs(ref).max())
+            tolerance = 1e-3 if "fp16" in name else 1e-4
+            ok = err <= tolerance
+            failed |= not ok
+            print(f"{name} {path}: max rel err {err:.2e} (tolerance {tolerance:.0e}) "
+                  f"{'ok' if ok else 'FAIL'}")
+    sys.exit(1 if failed else 0)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,117 @@
+//===- quant-compile.cpp - Compile a model for the quant-opt runtime ------===//
+//
+//   quant-compile model.onnx -o model.so [--weights model.weights]
+//       [--input-shape input_ids=1x128] [--emit=so|obj|llvm-ir|mlir]
+//       [--target-cpu=native|<cpu>] [-O3]
+//
+// Reads an ONNX model (imported first) or MLIR (.mlir/.mlirbc, e.g. the
+// output of quant-opt's quantization passes), and writes a shared library
+// with the model's entry points plus the weight archive it maps at run time.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Compiler/ModelCompiler.h"
+#include "quant-opt/InitAllDialects.h"
+#include "quant-opt/InitAllPasses.h"
+#include "quant-opt/Target/ONNX/ONNXImporter.h"
+
+#include "mlir/IR/MLIRContext.h"
+#include "mlir/InitAllDialects.h"
+#include "mlir/InitAllExtensions.h"
+#include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/Support/CommandLine.h"
+#include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/SourceMgr.h"
+
+using namespace mlir;
+namespace cl = llvm::cl;
+
+static cl::opt<std::string> inputPath(cl::Positional, cl::Required,
+                                      cl::desc("<model.onnx|.onnxtext|.mlir>"));
+static cl::opt<std::string> outputPath("o", cl::Required,
+                                       cl::desc("Output file"),
+                                       cl::value_desc("model.so"));
+static cl::opt<std::string> weightsPath(
+    "weights",
+    cl::desc("Weight archive to write (default: the output with the "
+             "extension .weights)"),
+    cl::value_desc("file"));
+static cl::opt<std::string>
+    inputShapes("input-shape",
+                cl::desc("Fix ONNX graph input shapes, e.g. input_ids=1x128"),
+                cl::value_desc("name=DxD,..."));
+static cl::opt<qopt::CompileOutput> emit(
+    "emit", cl::desc("What to write"),
+    cl::values(clEnumValN(qopt::CompileOutput::SharedLibrary, "so",
+                          "a shared library (default)"),
+               clEnumValN(qopt::CompileOutput::Object, "obj", "an object file"),
+               clEnumValN(qopt::CompileOutput::LLVMIR, "llvm-ir",
+                          "optimized LLVM IR"),
+               clEnumValN(qopt::CompileOutput::LLVMDialect, "mlir",
+                          "the LLVM dialect module")),
+    cl::init(qopt::CompileOutput::SharedLibrary));
+static cl::opt<std::string>
+    targetCPU("target-cpu",
+              cl::desc("CPU to generate code for (native: the host)"),
+              cl::init("native"));
+static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
+                                  cl::Prefix, cl::init(3));
+static cl::opt<int64_t>
+    minWeightBytes("min-weight-bytes",
+                   cl::desc("Constants smaller than this stay in the code"),
+                   cl::init(1024));
+
+int main(int argc, char **argv) {
+  llvm::InitLLVM init(argc, argv);
+  cl::ParseCommandLineOptions(
+      argc, argv, "quant-compile: compile a model for the quant-opt runtime\n");
+
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  registerAllExtensions(registry);
+  qopt::registerAllDialects(registry);
+  MLIRContext context(registry);
+  llvm::SourceMgr sourceMgr;
+  SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+
+  OwningOpRef<ModuleOp> module;
+  if (qopt::isONNXFileName(inputPath)) {
+    qopt::ONNXImportOptions options;
+    std::string error = qopt::parseInputShapes(inputShapes, options);
+    if (!error.empty()) {
+      llvm::errs() << "error: --input-shape: " << error << "\n";
+      return 1;
+    }
+    module = qopt::importONNXFile(inputPath, &context, options);
+  } else {
+    if (!inputShapes.empty()) {
+      llvm::errs() << "error: --input-shape applies to ONNX inputs only\n";
+      return 1;
+    }
+    module = parseSourceFile<ModuleOp>(inputPath.getValue(), sourceMgr,
+                                       ParserConfig(&context));
+  }
+  if (!module)
+    return 1;
+
+  qopt::ModelCompileOptions options;
+  options.outputPath = outputPath;
+  options.weightsPath = weightsPath;
+  if (options.weightsPath.empty()) {
+    SmallString<128> path(outputPath.getValue());
+    llvm::sys::path::replace_extension(path, "weights");
+    options.weightsPath = std::string(path);
+  }
+  options.output = emit;
+  options.targetCPU = targetCPU;
+  options.optLevel = optLevel;
+  options.minWeightBytes = minWeightBytes;
+  if (llvm::Error error = qopt::compileModel(*module, options)) {
+    llvm::errs() << "error: " << inputPath << ": "
+                 << llvm::toString(std::move(error)) << "\n";
+    return 1;
+  }
+  return 0;
+}
