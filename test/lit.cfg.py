@@ -24,6 +24,8 @@ config.substitutions.append(("%mlir_runner_libs", ",".join(
     ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
 config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
     _mlir_lib_dir, "libmlir_c_runner_utils.so")))
+config.environment["QUANTOPT_RUNTIME_LIB"] = os.path.join(
+    config.quant_opt_obj_root, "lib", "libqopt_runtime.so")
 config.environment["PYTHONPATH"] = os.path.join(config.quant_opt_src_root,
                                                 "python")
 

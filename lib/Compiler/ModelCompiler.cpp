@@ -7,6 +7,7 @@
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -109,7 +110,8 @@ static llvm::Error emitObject(llvm::Module &module,
 
 /// Links `object` into the shared library `output` with lld. libc and libm
 /// symbols resolve against the process that loads it; `memrefCopy` (strided
-/// copies) comes from MLIR's C runner utils.
+/// copies) comes from MLIR's C runner utils, and soft-float conversions such
+/// as f64 -> f16 (__truncdfhf2) from compiler-rt's builtins.
 static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   llvm::ErrorOr<std::string> lld = llvm::sys::findProgramByName("ld.lld-22");
   if (!lld)
@@ -123,6 +125,15 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   SmallVector<StringRef> args = {
       *lld,   "-shared", "--as-needed", "-O1", "-o",
       output, object,    searchDir,     rpath, "-lmlir_c_runner_utils"};
+  SmallString<128> builtins(libDir);
+  llvm::sys::path::append(builtins, "clang", Twine(LLVM_VERSION_MAJOR), "lib",
+                          "linux");
+  llvm::sys::path::append(
+      builtins, "libclang_rt.builtins-" +
+                    llvm::Triple(llvm::sys::getProcessTriple()).getArchName() +
+                    ".a");
+  if (llvm::sys::fs::exists(builtins))
+    args.push_back(builtins);
   std::string error;
   int status =
       llvm::sys::ExecuteAndWait(*lld, args, std::nullopt, {}, 0, 0, &error);
@@ -141,6 +152,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   LowerToLLVMOptions lowering;
   lowering.weights = options.weightsPath;
   lowering.minWeightBytes = options.minWeightBytes;
+  lowering.vectorizeContractions = options.vectorizeContractions;
   buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");

@@ -28,7 +28,6 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
-  pm.addNestedPass<func::FuncOp>(createQOptInterchangeContractionsPass());
 
   // Buffers.
   bufferization::OneShotBufferizePassOptions bufferize;
@@ -42,6 +41,11 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     externalize.minBytes = options.minWeightBytes;
     pm.addPass(createQOptExternalizeWeightsPass(externalize));
   }
+  // Vector kernels for f32 matmuls; the other contractions get loops with a
+  // unit-stride inner loop.
+  if (options.vectorizeContractions)
+    pm.addNestedPass<func::FuncOp>(createQOptVectorizeContractionsPass());
+  pm.addNestedPass<func::FuncOp>(createQOptInterchangeContractionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
@@ -53,6 +57,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // LLVM.
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
+  pm.addPass(createConvertVectorToLLVMPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());

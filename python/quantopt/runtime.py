@@ -81,7 +81,7 @@ class Model:
             raise ValueError(f"{entry} takes {len(spec['inputs'])} inputs, got {len(inputs)}")
         keep, args = [], (Tensor * max(1, len(inputs)))()
         for i, (array, s) in enumerate(zip(inputs, spec["inputs"])):
-            a = np.ascontiguousarray(array, dtype=DTYPES[s["dtype"]])
+            a = np.require(array, dtype=DTYPES[s["dtype"]], requirements="C")  # keeps 0-d
             if a.ndim > MAX_RANK:
                 raise ValueError("rank above 8")
             keep.append(a)

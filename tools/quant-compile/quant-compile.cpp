@@ -63,6 +63,12 @@ static cl::opt<int64_t>
                    cl::desc("Constants smaller than this stay in the code"),
                    cl::init(1024));
 
+static cl::opt<bool> vectorizeContractions(
+    "vectorize-contractions",
+    cl::desc("Vector kernels for f32 matmuls (=false: the scalar reference "
+             "loops, the baseline kernels are tested against)"),
+    cl::init(true));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
@@ -108,6 +114,7 @@ int main(int argc, char **argv) {
   options.targetCPU = targetCPU;
   options.optLevel = optLevel;
   options.minWeightBytes = minWeightBytes;
+  options.vectorizeContractions = vectorizeContractions;
   if (llvm::Error error = qopt::compileModel(*module, options)) {
     llvm::errs() << "error: " << inputPath << ": "
                  << llvm::toString(std::move(error)) << "\n";

@@ -32,6 +32,8 @@ struct ModelCompileOptions {
   unsigned optLevel = 3;
   /// Constants smaller than this stay in the code.
   int64_t minWeightBytes = 1024;
+  /// Vector kernels for f32 matmuls (false: the scalar reference loops).
+  bool vectorizeContractions = true;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the

@@ -19,6 +19,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
       *this, "min-weight-bytes",
       llvm::cl::desc("Constants smaller than this stay in the code"),
       llvm::cl::init(1024)};
+  Option<bool> vectorizeContractions{
+      *this, "vectorize-contractions",
+      llvm::cl::desc("Register-blocked vector kernels for f32 matmul and "
+                     "batch_matmul (qopt-vectorize-contractions; false: the "
+                     "scalar reference loops)"),
+      llvm::cl::init(true)};
 };
 
 /// Lowers an imported model (tensor/linalg/quant on tensors) to the LLVM

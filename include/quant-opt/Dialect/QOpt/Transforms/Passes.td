@@ -50,6 +50,50 @@ def QOptInterchangeContractionsPass
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def QOptVectorizeContractionsPass
+    : Pass<"qopt-vectorize-contractions", "func::FuncOp"> {
+  let summary = "Register-blocked vector kernels for f32 matmul and "
+                "batch_matmul on buffers";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` and `linalg.batch_matmul`
+    on f32 memrefs with the default indexing maps (dynamic or static sizes),
+    and every contraction generic `C[m0, m1, n] += A[m0, m1, k] * B[k, n]`
+    (a matmul whose result elementwise fusion reshaped, as in GPT-2's linear
+    layers; collapsed back into a matmul), becomes register-blocked vector
+    code: the batch becomes a loop of matmuls; the iteration space is
+    split (`linalg::splitOp`) into rows `[0, M - M % tile-m)`, tiled
+    `tile-m x tile-n`, and the remaining rows (all of them for M = 1,
+    decode), tiled `1 x gemv-tile-n`; in each, the
+    columns `[0, N - N % tile-n)` use static unmasked tiles and the rest a
+    masked tile. Tiles are `scf.for` loops (column panels outermost, then
+    row blocks, then the reduction) around a `linalg::vectorize`d
+    `vector.contract`, which is lowered to broadcast-and-FMA on rows; the
+    accumulator rows are hoisted out of the reduction loop as loop-carried
+    1-D vectors, so they stay in registers (like
+    `linalg::hoistRedundantVectorTransfers`, which however refuses outputs
+    that are reshape views).
+    The vector ops that remain (`vector.transfer_*` of rank 1, `vector.fma`,
+    broadcasts, masks) are for `convert-vector-to-llvm`. Each output element
+    is still summed over k in order, as in the reference lowering. Other
+    contractions are left alone (see `qopt-interchange-contractions`).
+  }];
+  let options = [
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"6",
+           "Rows of the register block for M >= tile-m">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"64",
+           "Columns of the register block (a multiple of the vector width)">,
+    Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"128",
+           "Columns of the one-row block used for the remaining rows "
+           "(decode)">,
+    Option<"lowerVectors", "lower-vectors", "bool", /*default=*/"true",
+           "Lower the vector.contract tiles to FMAs on rows and hoist the "
+           "accumulators (false: stop after vectorization)">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "vector::VectorDialect",
+                           "scf::SCFDialect", "memref::MemRefDialect",
+                           "arith::ArithDialect", "affine::AffineDialect"];
+}
+
 def QOptPrepareEntryPointsPass
     : Pass<"qopt-prepare-entry-points", "ModuleOp"> {
   let summary = "Mark public functions as compiled-model entry points and "
