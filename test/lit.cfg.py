@@ -60,5 +60,9 @@ if shutil.which(config.python3):
         config.available_features.add("torch")
     except Exception:
         pass
+# Built with -DQUANT_OPT_ENABLE_SANITIZERS=ON: libqopt_runtime.so is
+# instrumented and cannot be loaded (ctypes) into the uninstrumented Python.
+if getattr(config, "quant_opt_sanitizers", False):
+    config.available_features.add("asan")
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

@@ -51,6 +51,24 @@ def sliding_window_nll(model, ids, window=128, stride=64, batch=16):
     return total, count
 
 
+def load_onnx_weights(model, path):
+    """Copies the initializers torch.onnx.export named after parameters
+    (`model.transformer.*`) into `model`; the tied LM head follows wte."""
+    import onnx
+    from onnx import numpy_helper
+    state = model.state_dict()
+    found = set()
+    for init in onnx.load(path).graph.initializer:
+        key = init.name[len("model."):] if init.name.startswith("model.") else None
+        if key in state:
+            state[key].copy_(torch.from_numpy(numpy_helper.to_array(init).copy()))
+            found.add(key)
+    missing = [k for k in state if k.startswith("transformer.") and k not in found]
+    if missing:
+        raise SystemExit(f"{path}: no weights for {missing[:5]}")
+    print(f"initialized {len(found)} tensors from {path}", flush=True)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data", required=True)
@@ -70,6 +88,8 @@ def main():
     p.add_argument("--threads", type=int, default=2)
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--init-onnx", help="warm start: weights from an exported model "
+                   "(e.g. models/gpt2-brown.onnx; its config must match)")
     args = p.parse_args()
 
     torch.set_num_threads(args.threads)
@@ -82,6 +102,8 @@ def main():
     cfg = GPT2Config(n_positions=args.seq, n_embd=args.embd, n_layer=args.layers,
                      n_head=args.heads, dropout=args.dropout)
     model = GPT2LMHeadModel(cfg)
+    if args.init_onnx:
+        load_onnx_weights(model, args.init_onnx)
     decay = [p_ for n, p_ in model.named_parameters() if p_.dim() >= 2]
     no_decay = [p_ for n, p_ in model.named_parameters() if p_.dim() < 2]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": 0.1},

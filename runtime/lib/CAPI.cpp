@@ -1,7 +1,7 @@
 //===- CAPI.cpp - C API of the quant-opt runtime --------------------------===//
 
-#include "quant-opt-runtime/qopt_runtime.h"
 #include "quant-opt-runtime/LanguageModel.h"
+#include "quant-opt-runtime/qopt_runtime.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -48,13 +48,11 @@ int qopt_model_run(qopt_model *model, const char *entryName,
                                           std::string(entryName) + "'"),
                   error);
   if (numOutputs != entry->outputs.size())
-    return report(
-        llvm::createStringError("entry point '" + std::string(entryName) +
-                                "' has " +
-                                std::to_string(entry->outputs.size()) +
-                                " outputs, got room for " +
-                                std::to_string(numOutputs)),
-        error);
+    return report(llvm::createStringError(
+                      "entry point '" + std::string(entryName) + "' has " +
+                      std::to_string(entry->outputs.size()) +
+                      " outputs, got room for " + std::to_string(numOutputs)),
+                  error);
   std::vector<Tensor> args;
   for (size_t i = 0; i < numInputs; ++i) {
     if (inputs[i].rank < 0 || inputs[i].rank > QOPT_MAX_RANK)
@@ -99,6 +97,9 @@ size_t qopt_lm_context_length(const qopt_lm *lm) {
   return lm->lm->contextLength();
 }
 void qopt_lm_reset(qopt_lm *lm) { lm->lm->reset(); }
+void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens) {
+  lm->lm->setContextLimit(tokens);
+}
 
 int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
                     float *logits, char **error) {

@@ -57,6 +57,10 @@ llvm::Expected<std::vector<float>>
 LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   if (tokens.empty())
     return fail("forward needs at least one token");
+  if (contextLimit && context.size() + tokens.size() > contextLimit)
+    return fail("the context would grow to " +
+                llvm::Twine(context.size() + tokens.size()) +
+                " tokens; the limit is " + llvm::Twine(contextLimit));
   for (int32_t t : tokens)
     if (t < 0 || t >= vocab)
       return fail("token id " + llvm::Twine(t) + " is outside the vocabulary");

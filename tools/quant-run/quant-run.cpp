@@ -3,7 +3,7 @@
 //   quant-run MODEL.so perplexity FILE [--window 128] [--stride 64]
 //   quant-run MODEL.so generate "PROMPT" [--max-new-tokens 40] [--top-k 0]
 //             [--top-p 1] [--temperature 0] [--seed 0]
-//   quant-run MODEL.so bench [--prompt-tokens 128] [--decode-tokens 32]
+//   quant-run MODEL.so bench [--prompt-tokens 96] [--decode-tokens 32]
 //             [--repeats 5]
 //   quant-run MODEL.so logits IDS.txt --out LOGITS.f32 [--decode-from N]
 //
@@ -64,7 +64,7 @@ static cl::opt<uint64_t> seed("seed", cl::init(0),
 static cl::opt<int>
     contextLimit("context", cl::init(128),
                  cl::desc("The model's context length (position embeddings)"));
-static cl::opt<int> promptTokens("prompt-tokens", cl::init(128),
+static cl::opt<int> promptTokens("prompt-tokens", cl::init(96),
                                  cl::desc("bench: prefill length"));
 static cl::opt<int> decodeTokens("decode-tokens", cl::init(32),
                                  cl::desc("bench: decoded tokens"));
@@ -215,6 +215,9 @@ static int runGenerate(LanguageModel &lm,
 static int runBench(LanguageModel &lm) {
   if (promptTokens + decodeTokens > contextLimit || promptTokens < 1)
     return fail("--prompt-tokens + --decode-tokens must fit in --context");
+  // The report is medians of prefill and decode times: both need samples.
+  if (decodeTokens < 1 || repeats < 1)
+    return fail("--decode-tokens and --repeats must be at least 1");
   std::mt19937_64 rng(seed);
   std::uniform_int_distribution<int32_t> token(0, lm.vocabSize() - 1);
   std::vector<int32_t> prompt(promptTokens);
@@ -297,6 +300,9 @@ int main(int argc, char **argv) {
   auto lm = LanguageModel::load(modelPath, weights);
   if (!lm)
     return fail(llvm::toString(lm.takeError()));
+  if (contextLimit <= 0)
+    return fail("--context must be positive");
+  (*lm)->setContextLimit(contextLimit);
   if (command == "bench")
     return runBench(**lm);
   if (command == "logits")

@@ -27,6 +27,10 @@ public:
   llvm::Expected<std::vector<float>> forward(llvm::ArrayRef<int32_t> tokens);
   /// Forgets the context.
   void reset();
+  /// Refuse to run past `tokens` positions (0: no limit). ONNX exports do
+  /// not state their position-embedding size, and a position beyond it
+  /// would read outside the table, so callers must set it.
+  void setContextLimit(size_t tokens) { contextLimit = tokens; }
 
   size_t contextLength() const { return context.size(); }
   int64_t vocabSize() const { return vocab; }
@@ -41,6 +45,7 @@ private:
   std::vector<std::vector<int64_t>> pastShapes; // Per past input.
   std::vector<Tensor> cache;                    // present.* of the last step.
   std::vector<int32_t> context;                 // Tokens seen so far.
+  size_t contextLimit = 0;
 };
 
 } // namespace quantopt::rt

@@ -1,6 +1,6 @@
 /*===- qopt_runtime.h - C API of the quant-opt runtime ------------*- C -*-===*\
 |*                                                                            *|
-|* Loads a model compiled by quant-compile (shared library + weight archive)   *|
+|* Loads a model compiled by quant-compile (shared library + weight archive) *|
 |* and runs it: any entry point on dense tensors (qopt_model_*), or a causal  *|
 |* language model with the KV cache owned by the runtime (qopt_lm_*).         *|
 |* Functions that can fail return 0 on success and otherwise non-zero with    *|
@@ -47,10 +47,13 @@ qopt_lm *qopt_lm_load(const char *library, const char *weights, char **error);
 void qopt_lm_free(qopt_lm *lm);
 int64_t qopt_lm_vocab_size(const qopt_lm *lm);
 size_t qopt_lm_context_length(const qopt_lm *lm);
-/* Feeds `count` tokens after the cached context; writes count x vocab logits. */
+/* Feeds `count` tokens after the cached context; writes count x vocab logits.
+ */
 int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
                     float *logits, char **error);
 void qopt_lm_reset(qopt_lm *lm);
+/* Makes qopt_lm_forward fail past `tokens` positions (0: no limit). */
+void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens);
 
 void qopt_string_free(char *string);
 
