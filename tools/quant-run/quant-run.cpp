@@ -143,7 +143,7 @@ static int runPerplexity(LanguageModel &lm,
                                    (long long)scored, (long long)(n - 1),
                                    std::exp(nll / scored));
   }
-  llvm::errs() << "\r";
+  llvm::errs() << "\r" << std::string(60, ' ') << "\r";
   double elapsed = seconds() - start;
   llvm::outs() << llvm::format(
       "perplexity %.4f over %lld tokens (window %d, stride %d, %lld windows, "
