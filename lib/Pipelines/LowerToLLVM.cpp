@@ -22,6 +22,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   if (forRuntime)
     pm.addPass(createQOptPrepareEntryPointsPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
+  pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   // lower-quant-ops emits arith on whole tensors.
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

@@ -94,6 +94,19 @@ def QOptVectorizeContractionsPass
                            "arith::ArithDialect", "affine::AffineDialect"];
 }
 
+def QOptFoldConstantTransposesPass
+    : Pass<"qopt-fold-constant-transposes", "func::FuncOp"> {
+  let summary = "Transpose constant tensors at compile time";
+  let description = [{
+    Replaces `linalg.transpose` of an `arith.constant` (dense or
+    `dense_resource`, any rank, elements of whole bytes) by a new
+    `dense_resource` constant holding the permuted data. Exports with a tied
+    LM head store the embedding table once and transpose it in the graph;
+    without this fold every forward pass would copy the table.
+  }];
+  let dependentDialects = ["arith::ArithDialect"];
+}
+
 def QOptPrepareEntryPointsPass
     : Pass<"qopt-prepare-entry-points", "ModuleOp"> {
   let summary = "Mark public functions as compiled-model entry points and "
