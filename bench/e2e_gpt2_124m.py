@@ -15,11 +15,12 @@ Medians; the machine is shared, so compare rows of one run.
 import argparse
 import json
 import os
-import resource
 import statistics
 import subprocess
 import sys
 import time
+
+from child_usage import run_measured  # noqa: E402  (bench/ is the script dir)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -44,13 +45,11 @@ def quant_run_bench(library, prompt, decode, repeats):
     """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench."""
     cmd = [os.path.join(REPO, "build/bin/quant-run"), library, "bench", "--prompt-tokens", str(prompt),
            "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024"]
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    p = sh(cmd)
-    rss = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss * 1024
-    lines = p.stdout.splitlines()
+    _, rss, out = run_measured(cmd, cwd=REPO)
+    lines = out.splitlines()
     prefill_ms = float(lines[0].split("median ")[1].split(" ms")[0])
     decode_ms = float(lines[1].split(": ")[1].split(" ms")[0])
-    return prefill_ms / 1e3, decode_ms / 1e3, max(rss, before * 1024)
+    return prefill_ms / 1e3, decode_ms / 1e3, rss
 
 
 def main():

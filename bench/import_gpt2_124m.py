@@ -25,20 +25,13 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
 
+from child_usage import run_measured  # noqa: E402  (bench/ is the script dir)
+
 
 def run(cmd):
     """Wall seconds and peak RSS (bytes) of one child process."""
-    with tempfile.TemporaryFile() as err:
-        start = time.perf_counter()
-        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)
-        wall = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)  # reaped here, not by Popen
-        if proc.returncode != 0:
-            err.seek(0)
-            sys.exit(f"failed ({proc.returncode}): {' '.join(cmd)}\n"
-                     f"{err.read().decode(errors='replace')[-4000:]}")
-    return wall, usage.ru_maxrss * 1024  # KiB on Linux
+    wall, rss, _ = run_measured(cmd)
+    return wall, rss
 
 
 def export_model(opset, external_data):

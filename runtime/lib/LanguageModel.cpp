@@ -44,7 +44,6 @@ LanguageModel::load(llvm::StringRef library, llvm::StringRef weights) {
                   "' is not a past key/value [batch, heads, past, head_dim]");
     lm->pastShapes.push_back({1, past.shape[1], 0, past.shape[3]});
   }
-  lm->layers = (e.inputs.size() - 1) / 2;
   return lm;
 }
 

@@ -41,7 +41,6 @@ private:
   std::unique_ptr<Model> compiled;
   const EntryPoint *entry = nullptr;
   int64_t vocab = 0;
-  int64_t layers = 0; // KV pairs; 0 without a KV cache.
   std::vector<std::vector<int64_t>> pastShapes; // Per past input.
   std::vector<Tensor> cache;                    // present.* of the last step.
   std::vector<int32_t> context;                 // Tokens seen so far.

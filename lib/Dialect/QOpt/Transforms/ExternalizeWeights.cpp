@@ -1,5 +1,6 @@
 //===- ExternalizeWeights.cpp - Large constants into a weight archive -----===//
 
+#include "ConstantData.h"
 #include "quant-opt-runtime/WeightArchive.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
@@ -7,7 +8,6 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/MemRef/IR/MemRef.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/JSON.h"
 #include "llvm/Support/MathExtras.h"
@@ -28,27 +28,17 @@ namespace {
 FailureOr<ArrayRef<char>> globalBytes(memref::GlobalOp global,
                                       std::vector<char> &storage) {
   MemRefType type = global.getType();
-  Type elementType = type.getElementType();
-  if (!elementType.isIntOrFloat() || elementType.getIntOrFloatBitWidth() % 8)
-    return failure(); // i1/i4 are bit-packed in attributes, bytes in memory.
-  size_t bytes =
-      type.getNumElements() * (elementType.getIntOrFloatBitWidth() / 8);
   Attribute init = *global.getInitialValue();
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(init)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || blob->getData().size() != bytes)
-      return failure();
-    return blob->getData();
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(init);
-  if (!dense)
+  ArrayRef<char> bytes = qopt::denseConstantBytes(init, type);
+  if (!bytes.empty())
+    return bytes;
+  auto splat = dyn_cast<SplatElementsAttr>(init);
+  if (!splat || !qopt::wholeByteWidth(type.getElementType()))
     return failure();
-  ArrayRef<char> raw = dense.getRawData();
-  if (!dense.isSplat())
-    return raw;
-  storage.reserve(bytes);
+  ArrayRef<char> element = splat.getRawData();
+  storage.reserve(type.getNumElements() * element.size());
   for (int64_t i = 0, e = type.getNumElements(); i < e; ++i)
-    storage.insert(storage.end(), raw.begin(), raw.end());
+    storage.insert(storage.end(), element.begin(), element.end());
   return ArrayRef<char>(storage);
 }
 

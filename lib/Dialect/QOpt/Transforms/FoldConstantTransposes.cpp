@@ -1,5 +1,6 @@
 //===- FoldConstantTransposes.cpp - Transpose constants at compile time ---===//
 
+#include "ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -15,20 +16,6 @@ namespace mlir::qopt {
 using namespace mlir;
 
 namespace {
-/// The row-major bytes of a constant, or an empty ref if it has none here.
-ArrayRef<char> constantBytes(Attribute value, size_t bytes) {
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (blob && blob->getData().size() == bytes)
-      return blob->getData();
-    return {};
-  }
-  auto dense = dyn_cast<DenseElementsAttr>(value);
-  if (dense && !dense.isSplat() && dense.getRawData().size() == bytes)
-    return dense.getRawData();
-  return {};
-}
-
 /// `source` (row-major `shape`, `width`-byte elements) permuted so that
 /// result dim i is source dim perm[i].
 void permute(ArrayRef<char> source, char *result, ArrayRef<int64_t> shape,
@@ -66,17 +53,13 @@ struct QOptFoldConstantTransposesPass
     for (linalg::TransposeOp op : transposes) {
       auto constant = op.getInput().getDefiningOp<arith::ConstantOp>();
       auto type = dyn_cast<RankedTensorType>(op.getInput().getType());
-      if (!constant || !type || !type.hasStaticShape())
+      if (!constant || !type)
         continue;
-      Type elementType = type.getElementType();
-      if (!elementType.isIntOrFloat() ||
-          elementType.getIntOrFloatBitWidth() % 8)
-        continue;
-      size_t width = elementType.getIntOrFloatBitWidth() / 8;
       ArrayRef<char> source =
-          constantBytes(constant.getValue(), type.getNumElements() * width);
+          qopt::denseConstantBytes(constant.getValue(), type);
       if (source.empty())
         continue;
+      size_t width = qopt::wholeByteWidth(type.getElementType());
       AsmResourceBlob blob =
           HeapAsmResourceBlob::allocate(source.size(), alignof(uint64_t));
       permute(source, blob.getMutableData().data(), type.getShape(),

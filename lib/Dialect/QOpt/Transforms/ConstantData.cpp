@@ -1,0 +1,30 @@
+//===- ConstantData.cpp - The byte image of constant tensors --------------===//
+
+#include "ConstantData.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+using namespace mlir;
+
+size_t qopt::wholeByteWidth(Type elementType) {
+  if (!elementType.isIntOrFloat() || elementType.getIntOrFloatBitWidth() % 8)
+    return 0;
+  return elementType.getIntOrFloatBitWidth() / 8;
+}
+
+ArrayRef<char> qopt::denseConstantBytes(Attribute value, ShapedType type) {
+  size_t width = wholeByteWidth(type.getElementType());
+  if (!width || !type.hasStaticShape())
+    return {};
+  size_t bytes = type.getNumElements() * width;
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(value)) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (blob && blob->getData().size() == bytes)
+      return blob->getData();
+    return {};
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(value);
+  if (dense && !dense.isSplat() && dense.getRawData().size() == bytes)
+    return dense.getRawData();
+  return {};
+}
