@@ -1,5 +1,6 @@
 //===- LowerToLLVM.cpp - The reference lowering to the LLVM dialect -------===//
 
+#include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Pipelines/Pipelines.h"
 
@@ -29,6 +30,11 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createCanonicalizerPass());
   pm.addPass(createCSEPass());
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
+  // qopt ops after fusion: fusing the run-time weight unpacking into a
+  // (generalized) matmul would unpack every weight once per output row.
+  pm.addNestedPass<func::FuncOp>(createConvertQOptToLinalgPass());
+  pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
+  pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
 
   // Buffers.
   bufferization::OneShotBufferizePassOptions bufferize;

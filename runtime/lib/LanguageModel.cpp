@@ -13,8 +13,13 @@ LanguageModel::load(llvm::StringRef library, llvm::StringRef weights) {
   auto model = Model::load(library, weights);
   if (!model)
     return model.takeError();
+  return create(std::move(*model), library);
+}
+
+llvm::Expected<std::unique_ptr<LanguageModel>>
+LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
   std::unique_ptr<LanguageModel> lm(new LanguageModel());
-  lm->compiled = std::move(*model);
+  lm->compiled = std::move(model);
   lm->entry = lm->compiled->lookup("main");
   if (!lm->entry)
     return fail("'" + library + "' has no entry point 'main'");

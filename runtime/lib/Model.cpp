@@ -11,6 +11,7 @@
 #include <cstring>
 #include <dlfcn.h>
 #include <fcntl.h>
+#include <malloc.h>
 #include <map>
 #include <sys/mman.h>
 #include <sys/stat.h>
@@ -77,8 +78,38 @@ llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
   model->handle = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->handle)
     return fail("cannot load compiled model '" + library + "': " + dlerror());
-  auto *metaText =
-      static_cast<const char *>(dlsym(model->handle, "qopt_model_meta"));
+  void *handle = model->handle;
+  auto lookup = [handle](llvm::StringRef symbol) {
+    return dlsym(handle, symbol.str().c_str());
+  };
+  if (llvm::Error error = model->initialize(lookup, library, weights))
+    return std::move(error);
+  return model;
+}
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::fromSymbols(std::function<void *(llvm::StringRef)> lookup,
+                   llvm::StringRef name, llvm::StringRef weights) {
+  std::unique_ptr<Model> model(new Model());
+  if (llvm::Error error = model->initialize(std::move(lookup), name, weights))
+    return std::move(error);
+  return model;
+}
+
+llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
+                              llvm::StringRef library,
+                              llvm::StringRef weights) {
+  Model *model = this;
+  // Compiled code mallocs its intermediate buffers (logits, unpacked
+  // weights: tens of MB) at every call. glibc would serve each from a fresh
+  // mmap and fault in zeroed pages every time; keep them in the heap.
+  static bool heapTuned = [] {
+    mallopt(M_MMAP_THRESHOLD, 1 << 30);
+    mallopt(M_TRIM_THRESHOLD, 1 << 30);
+    return true;
+  }();
+  (void)heapTuned;
+  auto *metaText = static_cast<const char *>(lookup("qopt_model_meta"));
   if (!metaText)
     return fail("'" + library +
                 "' is not a quant-opt compiled model (no qopt_model_meta)");
@@ -112,8 +143,7 @@ llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
       return outputs.takeError();
     entry.inputs = std::move(*inputs);
     entry.outputs = std::move(*outputs);
-    entry.function = reinterpret_cast<void (*)(void **)>(
-        dlsym(model->handle, symbol->str().c_str()));
+    entry.function = reinterpret_cast<void (*)(void **)>(lookup(*symbol));
     if (!entry.function)
       return fail("'" + library + "' has no symbol " + *symbol);
     model->entries.push_back(std::move(entry));
@@ -159,7 +189,7 @@ llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
     // Weights are read front to back by every forward pass.
     madvise(mapping, size, MADV_WILLNEED);
   }
-  return model;
+  return llvm::Error::success();
 }
 
 Model::~Model() {

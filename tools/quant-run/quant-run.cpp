@@ -1,13 +1,16 @@
 //===- quant-run.cpp - Run a compiled model: perplexity, generate, bench --===//
 //
 //   quant-run MODEL.so perplexity FILE [--window 128] [--stride 64]
+//   quant-run MODEL.so compare FILE --reference REF.so
+//             [--reference-weights REF.weights] [--json OUT.json]
 //   quant-run MODEL.so generate "PROMPT" [--max-new-tokens 40] [--top-k 0]
 //             [--top-p 1] [--temperature 0] [--seed 0]
 //   quant-run MODEL.so bench [--prompt-tokens 96] [--decode-tokens 32]
 //             [--repeats 5]
 //   quant-run MODEL.so logits IDS.txt --out LOGITS.f32 [--decode-from N]
 //
-// The weights are MODEL.weights unless --weights says otherwise; GPT-2's
+// The weights are MODEL.weights unless --weights says otherwise (REF.weights
+// unless --reference-weights says otherwise); GPT-2's
 // tokenizer files come from --tokenizer-dir (encoder.json, vocab.bpe).
 //
 //===----------------------------------------------------------------------===//
@@ -15,9 +18,12 @@
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt/Tokenizer/GPT2Tokenizer.h"
 
+#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/InitLLVM.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
@@ -35,7 +41,7 @@ static cl::opt<std::string> modelPath(cl::Positional, cl::Required,
                                       cl::desc("<model.so>"));
 static cl::opt<std::string>
     command(cl::Positional, cl::Required,
-            cl::desc("<perplexity|generate|bench|logits>"));
+            cl::desc("<perplexity|compare|generate|bench|logits>"));
 static cl::opt<std::string> argument(cl::Positional, cl::init(""),
                                      cl::desc("[FILE | PROMPT]"));
 static cl::opt<std::string> weightsPath("weights", cl::desc("Weight archive"));
@@ -43,14 +49,22 @@ static cl::opt<std::string>
     tokenizerDir("tokenizer-dir",
                  cl::desc("Directory with GPT-2's encoder.json and vocab.bpe"),
                  cl::init(""));
-static cl::opt<int> window("window", cl::desc("perplexity: window"),
+static cl::opt<int> window("window", cl::desc("perplexity/compare: window"),
                            cl::init(128));
-static cl::opt<int> stride("stride", cl::desc("perplexity: stride"),
+static cl::opt<int> stride("stride", cl::desc("perplexity/compare: stride"),
                            cl::init(64));
 static cl::opt<int> maxTokens("max-tokens",
-                              cl::desc("perplexity: score only the first N "
-                                       "tokens of the file (0: all)"),
+                              cl::desc("perplexity/compare: score only the "
+                                       "first N tokens of the file (0: all)"),
                               cl::init(0));
+static cl::opt<std::string>
+    referencePath("reference",
+                  cl::desc("compare: the float reference model (.so)"));
+static cl::opt<std::string> referenceWeightsPath(
+    "reference-weights",
+    cl::desc("compare: the reference's weight archive (default: REF.weights)"));
+static cl::opt<std::string>
+    jsonOut("json", cl::desc("compare: also write the results as JSON"));
 static cl::opt<int> maxNewTokens("max-new-tokens", cl::init(40),
                                  cl::desc("generate: tokens to generate"));
 static cl::opt<int> topK("top-k", cl::init(0),
@@ -103,54 +117,194 @@ static double logProbability(const float *logits, int64_t vocab,
   return double(logits[target]) - max - std::log(sum);
 }
 
-/// Sliding-window perplexity as the field reports it (Hugging Face's
-/// recipe): windows of `window` tokens every `stride` tokens; each window
-/// scores only the tokens the previous one did not.
-static int runPerplexity(LanguageModel &lm,
-                         const mlir::qopt::GPT2Tokenizer &tok) {
+/// log-softmax(logits) in double precision, computed as logProbability does.
+static void logSoftmax(const float *logits, int64_t vocab,
+                       std::vector<double> &result) {
+  float max = *std::max_element(logits, logits + vocab);
+  double sum = 0;
+  for (int64_t i = 0; i < vocab; ++i)
+    sum += std::exp(double(logits[i]) - max);
+  double logSum = std::log(sum);
+  result.resize(vocab);
+  for (int64_t i = 0; i < vocab; ++i)
+    result[i] = double(logits[i]) - max - logSum;
+}
+
+static llvm::Error makeError(const llvm::Twine &message) {
+  return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
+}
+
+/// Checks the window options and tokenizes the text file to score.
+static llvm::Expected<std::vector<int32_t>>
+readScoredText(const mlir::qopt::GPT2Tokenizer &tok) {
   if (window <= 1 || stride <= 0 || stride > window)
-    return fail("need 1 < --window and 0 < --stride <= --window");
+    return makeError("need 1 < --window and 0 < --stride <= --window");
   if (window > contextLimit)
-    return fail("--window " + llvm::Twine(window) +
-                " exceeds the model's context " + llvm::Twine(contextLimit));
+    return makeError("--window " + llvm::Twine(window) +
+                     " exceeds the model's context " +
+                     llvm::Twine(contextLimit));
   auto text = llvm::MemoryBuffer::getFile(argument);
   if (!text)
-    return fail("cannot read '" + argument + "': " + text.getError().message());
+    return makeError("cannot read '" + argument +
+                     "': " + text.getError().message());
   std::vector<int32_t> ids = tok.encode((*text)->getBuffer());
   if (maxTokens > 0 && ids.size() > size_t(maxTokens))
     ids.resize(maxTokens);
   if (ids.size() < 2)
-    return fail("'" + argument + "' has fewer than 2 tokens");
-  int64_t n = ids.size();
-  double nll = 0;
+    return makeError("'" + argument + "' has fewer than 2 tokens");
+  return ids;
+}
+
+struct WindowStats {
   int64_t scored = 0, windows = 0;
+  double seconds = 0;
+};
+
+/// The sliding windows of perplexity as the field reports it (Hugging Face's
+/// recipe): windows of `window` tokens every `stride` tokens; each window
+/// scores only the tokens the previous one did not. `score(tokens, first)`
+/// gets a window's inputs plus the last target, and scores the targets
+/// tokens[i + 1] for i in [first, tokens.size() - 1). `progress(scored)`
+/// reports on stderr every 50 windows.
+static llvm::Expected<WindowStats> forEachWindow(
+    llvm::ArrayRef<int32_t> ids,
+    llvm::function_ref<llvm::Error(llvm::ArrayRef<int32_t>, int64_t)> score,
+    llvm::function_ref<void(int64_t)> progress) {
+  int64_t n = ids.size();
+  WindowStats stats;
   double start = seconds();
   for (int64_t s = 0; s < std::max<int64_t>(n - 1, 1); s += stride) {
     int64_t end = std::min<int64_t>(s + window, n - 1);
     int64_t first = s == 0 ? 0 : window - stride; // Offset of first target.
     if (first >= end - s)
       continue;
-    lm.reset();
-    auto logits = lm.forward(llvm::ArrayRef<int32_t>(ids).slice(s, end - s));
-    if (!logits)
-      return fail(llvm::toString(logits.takeError()));
-    for (int64_t i = first; i < end - s; ++i)
-      nll -= logProbability(logits->data() + i * lm.vocabSize(), lm.vocabSize(),
-                            ids[s + i + 1]);
-    scored += end - s - first;
-    if (++windows % 50 == 0)
-      llvm::errs() << llvm::format("\r  %lld/%lld tokens scored, ppl %.2f",
-                                   (long long)scored, (long long)(n - 1),
-                                   std::exp(nll / scored));
+    if (llvm::Error error = score(ids.slice(s, end - s + 1), first))
+      return std::move(error);
+    stats.scored += end - s - first;
+    if (++stats.windows % 50 == 0)
+      progress(stats.scored);
   }
   llvm::errs() << "\r" << std::string(60, ' ') << "\r";
-  double elapsed = seconds() - start;
+  stats.seconds = seconds() - start;
+  return stats;
+}
+
+/// The logits of a window's inputs (all its tokens but the last), from an
+/// empty context.
+static llvm::Expected<std::vector<float>>
+windowLogits(LanguageModel &lm, llvm::ArrayRef<int32_t> tokens) {
+  lm.reset();
+  return lm.forward(tokens.drop_back());
+}
+
+static int runPerplexity(LanguageModel &lm,
+                         const mlir::qopt::GPT2Tokenizer &tok) {
+  auto ids = readScoredText(tok);
+  if (!ids)
+    return fail(llvm::toString(ids.takeError()));
+  int64_t n = ids->size();
+  double nll = 0;
+  auto stats = forEachWindow(
+      *ids,
+      [&](llvm::ArrayRef<int32_t> tokens, int64_t first) -> llvm::Error {
+        auto logits = windowLogits(lm, tokens);
+        if (!logits)
+          return logits.takeError();
+        for (int64_t i = first, e = tokens.size() - 1; i < e; ++i)
+          nll -= logProbability(logits->data() + i * lm.vocabSize(),
+                                lm.vocabSize(), tokens[i + 1]);
+        return llvm::Error::success();
+      },
+      [&](int64_t scored) {
+        llvm::errs() << llvm::format("\r  %lld/%lld tokens scored, ppl %.2f",
+                                     (long long)scored, (long long)(n - 1),
+                                     std::exp(nll / scored));
+      });
+  if (!stats)
+    return fail(llvm::toString(stats.takeError()));
   llvm::outs() << llvm::format(
       "perplexity %.4f over %lld tokens (window %d, stride %d, %lld windows, "
       "%.1f s, %.0f tokens/s)\n",
-      std::exp(nll / scored), (long long)scored, window.getValue(),
-      stride.getValue(), (long long)windows, elapsed,
-      windows * double(window) / elapsed);
+      std::exp(nll / stats->scored), (long long)stats->scored,
+      window.getValue(), stride.getValue(), (long long)stats->windows,
+      stats->seconds, stats->windows * double(window) / stats->seconds);
+  return 0;
+}
+
+/// Scores `lm` against `reference` on perplexity's windows: both models'
+/// perplexity, KL(P_reference || P_model) per position (mean and max), and
+/// how often their top-1 tokens agree.
+static int runCompare(LanguageModel &lm, LanguageModel &reference,
+                      const mlir::qopt::GPT2Tokenizer &tok) {
+  auto ids = readScoredText(tok);
+  if (!ids)
+    return fail(llvm::toString(ids.takeError()));
+  int64_t n = ids->size(), vocab = lm.vocabSize();
+  double nll = 0, referenceNll = 0, klSum = 0, klMax = 0;
+  int64_t agree = 0;
+  std::vector<double> logP, referenceLogP;
+  auto stats = forEachWindow(
+      *ids,
+      [&](llvm::ArrayRef<int32_t> tokens, int64_t first) -> llvm::Error {
+        auto logits = windowLogits(lm, tokens);
+        if (!logits)
+          return logits.takeError();
+        auto referenceLogits = windowLogits(reference, tokens);
+        if (!referenceLogits)
+          return referenceLogits.takeError();
+        for (int64_t i = first, e = tokens.size() - 1; i < e; ++i) {
+          const float *row = logits->data() + i * vocab;
+          const float *referenceRow = referenceLogits->data() + i * vocab;
+          logSoftmax(row, vocab, logP);
+          logSoftmax(referenceRow, vocab, referenceLogP);
+          nll -= logP[tokens[i + 1]];
+          referenceNll -= referenceLogP[tokens[i + 1]];
+          double kl = 0;
+          for (int64_t v = 0; v < vocab; ++v)
+            kl += std::exp(referenceLogP[v]) * (referenceLogP[v] - logP[v]);
+          klSum += kl;
+          klMax = std::max(klMax, kl);
+          agree += std::max_element(row, row + vocab) - row ==
+                   std::max_element(referenceRow, referenceRow + vocab) -
+                       referenceRow;
+        }
+        return llvm::Error::success();
+      },
+      [&](int64_t scored) {
+        llvm::errs() << llvm::format("\r  %lld/%lld tokens, ppl %.2f, KL %.4f",
+                                     (long long)scored, (long long)(n - 1),
+                                     std::exp(nll / scored), klSum / scored);
+      });
+  if (!stats)
+    return fail(llvm::toString(stats.takeError()));
+  int64_t scored = stats->scored;
+  double ppl = std::exp(nll / scored);
+  double referencePpl = std::exp(referenceNll / scored);
+  double delta = 100 * (ppl / referencePpl - 1);
+  double meanKl = klSum / scored, agreement = double(agree) / scored;
+  llvm::outs() << llvm::format(
+      "compare: perplexity %.4f (reference %.4f, %+.2f%%) mean KL %.6f (max "
+      "%.4f) top-1 agreement %.2f%% over %lld tokens (window %d, stride %d, "
+      "%lld windows, %.1f s)\n",
+      ppl, referencePpl, delta, meanKl, klMax, 100 * agreement,
+      (long long)scored, window.getValue(), stride.getValue(),
+      (long long)stats->windows, stats->seconds);
+  if (jsonOut.empty())
+    return 0;
+  std::error_code ec;
+  llvm::raw_fd_ostream out(jsonOut, ec);
+  if (ec)
+    return fail("cannot write '" + jsonOut + "': " + ec.message());
+  llvm::json::Object result{{"perplexity", ppl},
+                            {"reference_perplexity", referencePpl},
+                            {"ppl_delta_percent", delta},
+                            {"mean_kl", meanKl},
+                            {"max_kl", klMax},
+                            {"top1_agreement", agreement},
+                            {"tokens", scored},
+                            {"windows", stats->windows},
+                            {"seconds", stats->seconds}};
+  out << llvm::formatv("{0:2}", llvm::json::Value(std::move(result))) << "\n";
   return 0;
 }
 
@@ -287,17 +441,21 @@ static int runLogits(LanguageModel &lm) {
   return 0;
 }
 
+/// `weights`, or `library` with the extension .weights.
+static std::string weightsFor(llvm::StringRef library,
+                              llvm::StringRef weights) {
+  if (!weights.empty())
+    return weights.str();
+  llvm::SmallString<128> path(library);
+  llvm::sys::path::replace_extension(path, "weights");
+  return std::string(path);
+}
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
       argc, argv, "quant-run: run a model compiled by quant-compile\n");
-  std::string weights = weightsPath;
-  if (weights.empty()) {
-    llvm::SmallString<128> path(modelPath.getValue());
-    llvm::sys::path::replace_extension(path, "weights");
-    weights = std::string(path);
-  }
-  auto lm = LanguageModel::load(modelPath, weights);
+  auto lm = LanguageModel::load(modelPath, weightsFor(modelPath, weightsPath));
   if (!lm)
     return fail(llvm::toString(lm.takeError()));
   if (contextLimit <= 0)
@@ -307,9 +465,25 @@ int main(int argc, char **argv) {
     return runBench(**lm);
   if (command == "logits")
     return runLogits(**lm);
-  if (command != "perplexity" && command != "generate")
+  if (command != "perplexity" && command != "compare" && command != "generate")
     return fail("unknown command '" + command +
-                "' (perplexity, generate, bench, logits)");
+                "' (perplexity, compare, generate, bench, logits)");
+  std::unique_ptr<LanguageModel> reference;
+  if (command == "compare") {
+    if (referencePath.empty())
+      return fail("compare needs --reference REF.so (the model to compare "
+                  "against)");
+    auto ref = LanguageModel::load(
+        referencePath, weightsFor(referencePath, referenceWeightsPath));
+    if (!ref)
+      return fail(llvm::toString(ref.takeError()));
+    if ((*ref)->vocabSize() != (*lm)->vocabSize())
+      return fail("the vocabularies differ: '" + modelPath + "' has " +
+                  llvm::Twine((*lm)->vocabSize()) + " tokens, the reference '" +
+                  referencePath + "' " + llvm::Twine((*ref)->vocabSize()));
+    reference = std::move(*ref);
+    reference->setContextLimit(contextLimit);
+  }
   if (argument.empty())
     return fail(command + " needs " +
                 (command == "generate" ? "a prompt" : "a text file"));
@@ -322,6 +496,8 @@ int main(int argc, char **argv) {
   auto tok = mlir::qopt::GPT2Tokenizer::load(encoder, bpe);
   if (!tok)
     return fail(llvm::toString(tok.takeError()));
+  if (command == "compare")
+    return runCompare(**lm, *reference, *tok);
   return command == "generate" ? runGenerate(**lm, *tok)
                                : runPerplexity(**lm, *tok);
 }

@@ -39,6 +39,70 @@ void buildLowerToLLVMPipeline(OpPassManager &pm,
 /// Registers `qopt-lower-to-llvm`.
 void registerPipelines();
 
+struct PTQOptions : public PassPipelineOptions<PTQOptions> {
+  Option<std::string> recipe{
+      *this, "recipe",
+      llvm::cl::desc("w8 (INT8 per-channel weight-only), w8a8-static, "
+                     "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
+                     "w4-g128"),
+      llvm::cl::init("w8")};
+  Option<bool> fake{*this, "fake",
+                    llvm::cl::desc("Simulate in float (qopt-fake-quant) "
+                                   "instead of quantizing"),
+                    llvm::cl::init(false)};
+  Option<bool> symmetric{*this, "symmetric",
+                         llvm::cl::desc("Symmetric weights (false: "
+                                        "asymmetric with zero points)"),
+                         llvm::cl::init(true)};
+  Option<bool> mseClip{*this, "mse-clip",
+                       llvm::cl::desc("Search weight clipping per group"),
+                       llvm::cl::init(false)};
+  Option<bool> attention{
+      *this, "attention",
+      llvm::cl::desc("Also quantize attention's activation matmuls"),
+      llvm::cl::init(false)};
+  Option<std::string> skip{
+      *this, "skip",
+      llvm::cl::desc("Regular expression of linear layers to keep float"),
+      llvm::cl::init("")};
+  Option<std::string> data{
+      *this, "calibration-data",
+      llvm::cl::desc("Calibration text (static activation recipes)"),
+      llvm::cl::init("")};
+  Option<std::string> tokens{*this, "calibration-tokens",
+                             llvm::cl::desc("Pre-tokenized calibration file"),
+                             llvm::cl::init("")};
+  Option<std::string> tokenizerDir{
+      *this, "tokenizer-dir",
+      llvm::cl::desc("Directory with GPT-2's encoder.json and vocab.bpe"),
+      llvm::cl::init("")};
+  Option<int64_t> samples{*this, "samples",
+                          llvm::cl::desc("Calibration windows"),
+                          llvm::cl::init(32)};
+  Option<int64_t> seqLen{*this, "seq-len",
+                         llvm::cl::desc("Tokens per calibration window"),
+                         llvm::cl::init(128)};
+  Option<std::string> method{
+      *this, "method",
+      llvm::cl::desc("Calibration method: minmax, moving-average, "
+                     "percentile, entropy, mse"),
+      llvm::cl::init("minmax")};
+  Option<double> percentile{*this, "percentile",
+                            llvm::cl::desc("percentile: share kept (%)"),
+                            llvm::cl::init(99.99)};
+  Option<bool> progress{*this, "progress",
+                        llvm::cl::desc("Calibration progress bar"),
+                        llvm::cl::init(true)};
+};
+
+/// Post-training quantization in one step: fold constant transposes,
+/// insert observers, calibrate (static activation recipes), then quantize
+/// (or fake-quantize) with the recipe's scheme. Fails on unknown recipes.
+LogicalResult buildPTQPipeline(OpPassManager &pm, const PTQOptions &options);
+
+/// Registers `qopt-ptq`.
+void registerPTQPipelines();
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_PIPELINES_PIPELINES_H

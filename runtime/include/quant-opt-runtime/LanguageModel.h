@@ -20,6 +20,9 @@ class LanguageModel {
 public:
   static llvm::Expected<std::unique_ptr<LanguageModel>>
   load(llvm::StringRef library, llvm::StringRef weights);
+  /// Wraps an already loaded model (`name` is used in messages).
+  static llvm::Expected<std::unique_ptr<LanguageModel>>
+  create(std::unique_ptr<Model> model, llvm::StringRef name);
 
   /// Runs `tokens` after the cached context (prefill when the cache is
   /// empty, decode for one token) and returns the logits of every new

@@ -15,6 +15,7 @@
 #include "llvm/Support/Error.h"
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -60,6 +61,12 @@ class Model {
 public:
   static llvm::Expected<std::unique_ptr<Model>> load(llvm::StringRef library,
                                                      llvm::StringRef weights);
+  /// A model whose code is already in this process (JIT-compiled by
+  /// qopt-calibrate): `lookup` returns the address of a symbol or null.
+  /// `name` is used in messages.
+  static llvm::Expected<std::unique_ptr<Model>>
+  fromSymbols(std::function<void *(llvm::StringRef)> lookup,
+              llvm::StringRef name, llvm::StringRef weights);
   ~Model();
   Model(const Model &) = delete;
   Model &operator=(const Model &) = delete;
@@ -78,6 +85,8 @@ public:
 
 private:
   Model() = default;
+  llvm::Error initialize(std::function<void *(llvm::StringRef)> lookup,
+                         llvm::StringRef name, llvm::StringRef weights);
 
   void *handle = nullptr;
   void *libraryBase = nullptr; // To recognise outputs that are constants.

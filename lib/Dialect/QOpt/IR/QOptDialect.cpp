@@ -9,6 +9,7 @@ using namespace mlir::qopt;
 #include "quant-opt/Dialect/QOpt/IR/QOptOpsDialect.cpp.inc"
 
 void QOptDialect::initialize() {
+  registerAttributes();
   addOperations<
 #define GET_OP_LIST
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"

@@ -2,6 +2,7 @@
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/OpImplementation.h"
 
@@ -10,3 +11,127 @@ using namespace mlir::qopt;
 
 #define GET_OP_CLASSES
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.cpp.inc"
+
+/// Checks that a uniform quantized type's parameters fit `shape`.
+static LogicalResult verifyQuantTypeFits(Operation *op, Type type,
+                                         ArrayRef<int64_t> shape,
+                                         Type expressed, StringRef what) {
+  auto qtype = dyn_cast<quant::QuantizedType>(type);
+  if (!qtype ||
+      !isa<quant::UniformQuantizedType, quant::UniformQuantizedPerAxisType,
+           quant::UniformQuantizedSubChannelType>(qtype))
+    return op->emitOpError()
+           << what << " must be a !quant.uniform type, got " << type;
+  if (qtype.getExpressedType() != expressed)
+    return op->emitOpError()
+           << what << " expresses " << qtype.getExpressedType() << ", not "
+           << expressed;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype)) {
+    int32_t axis = perAxis.getQuantizedDimension();
+    if (axis < 0 || axis >= (int64_t)shape.size())
+      return op->emitOpError() << what << " quantizes axis " << axis
+                               << " of a rank " << shape.size() << " tensor";
+    if (!ShapedType::isDynamic(shape[axis]) &&
+        (int64_t)perAxis.getScales().size() != shape[axis])
+      return op->emitOpError()
+             << what << " has " << perAxis.getScales().size()
+             << " scales for a dimension of size " << shape[axis];
+  }
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype)) {
+    auto scaleShape = sub.getScales().getType().getShape();
+    if (scaleShape.size() != shape.size())
+      return op->emitOpError()
+             << what << " has scales of rank " << scaleShape.size()
+             << " for a rank " << shape.size() << " tensor";
+    for (auto [dim, block] : sub.getBlockSizeInfo()) {
+      if (dim < 0 || dim >= (int64_t)shape.size())
+        return op->emitOpError() << what << " blocks axis " << dim;
+      if (ShapedType::isDynamic(shape[dim]))
+        continue;
+      if (block <= 0 || shape[dim] % block != 0)
+        return op->emitOpError()
+               << what << " block size " << block << " does not divide axis "
+               << dim << " of size " << shape[dim];
+      if (scaleShape[dim] != shape[dim] / block)
+        return op->emitOpError()
+               << what << " has " << scaleShape[dim] << " scales along axis "
+               << dim << ", expected " << shape[dim] / block;
+    }
+  }
+  return success();
+}
+
+LogicalResult FakeQuantOp::verify() {
+  auto type = getInput().getType();
+  return verifyQuantTypeFits(*this, getQtype(), type.getShape(),
+                             type.getElementType(), "qtype");
+}
+
+unsigned QMatmulOp::getWeightBits() {
+  return cast<quant::QuantizedType>(getWeightType())
+      .getStorageTypeIntegralWidth();
+}
+
+int64_t QMatmulOp::getGroupSize() {
+  if (auto sub =
+          dyn_cast<quant::UniformQuantizedSubChannelType>(getWeightType()))
+    for (auto [dim, block] : sub.getBlockSizeInfo())
+      if (dim == 0)
+        return block;
+  return getInput().getType().getDimSize(1);
+}
+
+int64_t QMatmulOp::getOutputChannels() {
+  return getOutput().getType().getDimSize(1);
+}
+
+LogicalResult QMatmulOp::verify() {
+  auto input = getInput().getType(), weight = getWeight().getType(),
+       output = getOutput().getType();
+  if (input.getRank() != 2 || weight.getRank() != 2 || output.getRank() != 2)
+    return emitOpError("expects rank-2 input, weight and output");
+  int64_t k = input.getDimSize(1), n = output.getDimSize(1);
+  if (ShapedType::isDynamic(k) || ShapedType::isDynamic(n) ||
+      weight.isDynamicDim(0) || weight.isDynamicDim(1))
+    return emitOpError("needs static K, N and weight dimensions");
+  if (failed(verifyQuantTypeFits(*this, getWeightType(), {k, n},
+                                 input.getElementType(), "weight_type")))
+    return failure();
+  auto qtype = cast<quant::QuantizedType>(getWeightType());
+  unsigned bits = qtype.getStorageTypeIntegralWidth();
+  if (bits != 8 && bits != 4)
+    return emitOpError() << "supports 8- and 4-bit weights, not " << bits;
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype);
+      perAxis && perAxis.getQuantizedDimension() != 1)
+    return emitOpError("per-axis weights must be quantized along axis 1 "
+                       "(output channels)");
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype)) {
+    auto scaleShape = sub.getScales().getType().getShape();
+    if (scaleShape[1] != n)
+      return emitOpError("sub-channel weights need one scale per output "
+                         "channel in each group (blocks {0:G, 1:1})");
+  }
+  int64_t rowBytes = (n * bits + 7) / 8;
+  if (weight.getDimSize(0) != k || weight.getDimSize(1) != rowBytes)
+    return emitOpError() << "weight storage must be [" << k << ", " << rowBytes
+                         << "] for K = " << k << ", N = " << n << " at " << bits
+                         << " bits, got " << weight;
+  if (!input.isDynamicDim(0) && !output.isDynamicDim(0) &&
+      input.getDimSize(0) != output.getDimSize(0))
+    return emitOpError() << "output must be [M, " << n << "]";
+  if (getInputType() && getDynamicInput())
+    return emitOpError("input_type and dynamic_input exclude each other");
+  if (getInputType() || getDynamicInput()) {
+    if (bits != 8 || isa<quant::UniformQuantizedSubChannelType>(qtype))
+      return emitOpError("quantized activations need 8-bit per-tensor or "
+                         "per-channel weights");
+  }
+  if (auto inputType = getInputTypeAttr()) {
+    auto q = dyn_cast<quant::UniformQuantizedType>(inputType.getValue());
+    if (!q || q.getStorageTypeIntegralWidth() != 8 ||
+        q.getExpressedType() != input.getElementType())
+      return emitOpError("input_type must be a per-tensor 8-bit "
+                         "!quant.uniform type expressing f32");
+  }
+  return success();
+}

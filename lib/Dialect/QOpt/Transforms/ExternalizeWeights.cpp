@@ -1,8 +1,8 @@
 //===- ExternalizeWeights.cpp - Large constants into a weight archive -----===//
 
-#include "ConstantData.h"
 #include "quant-opt-runtime/WeightArchive.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

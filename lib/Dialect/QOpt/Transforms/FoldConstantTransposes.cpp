@@ -1,7 +1,7 @@
 //===- FoldConstantTransposes.cpp - Transpose constants at compile time ---===//
 
-#include "ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"

@@ -26,6 +26,10 @@ def QOpt_Dialect : Dialect {
     "::mlir::tensor::TensorDialect",
     "::mlir::arith::ArithDialect"
   ];
+  let useDefaultAttributePrinterParser = 1;
+  let extraClassDeclaration = [{
+    void registerAttributes();
+  }];
 }
 
 class QOpt_Op<string mnemonic, list<Trait> traits = []>

@@ -4,6 +4,7 @@
 #define QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD
 
 include "quant-opt/Dialect/QOpt/IR/QOptDialect.td"
+include "quant-opt/Dialect/QOpt/IR/QOptAttrs.td"
 include "mlir/Interfaces/SideEffectInterfaces.td"
 include "mlir/IR/CommonTypeConstraints.td"
 
@@ -26,6 +27,124 @@ def QOpt_DynamicQuantizeOp : QOpt_Op<"dynamic_quantize", [Pure,
   let results = (outs RankedTensorOf<[I8]>:$output, F32:$scale, I8:$zero_point);
   let assemblyFormat = [{
     $input attr-dict `:` type($input) `->` type($output)
+  }];
+}
+
+def QOpt_ObserveOp : QOpt_Op<"observe", [Pure, AllTypesMatch<["input",
+    "output"]>]> {
+  let summary = "An observation point: identity that calibration watches";
+  let description = [{
+    Forwards its input unchanged. `qopt-insert-observers` puts one on each
+    input (`activation`) and constant weight (`weight`) of a quantizable op;
+    `qopt-calibrate` runs the model and attaches what it saw as `stats`;
+    `qopt-fake-quant` and `qopt-quantize` consume the points. `point` names
+    the point stably (the op's location and the operand's role) so that
+    statistics, reports and exports can refer to it.
+
+    ```mlir
+    %0 = qopt.observe %x activation "h.0/attn/c_attn:input" : tensor<?x256xf32>
+    %1 = qopt.observe %x activation "lm_head:input" {stats =
+           #qopt.stats<method = "minmax", samples = 64, min = -3.0,
+                       max = 4.0>} : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins AnyRankedTensor:$input, QOpt_ObserveRole:$role,
+                   StrAttr:$point, OptionalAttr<QOpt_StatsAttr>:$stats);
+  let results = (outs AnyRankedTensor:$output);
+  let assemblyFormat = [{
+    $input $role $point attr-dict `:` type($input)
+  }];
+}
+
+def QOpt_FakeQuantOp : QOpt_Op<"fake_quant", [Pure,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "Quantize and dequantize with fixed parameters";
+  let description = [{
+    `dequantize(quantize(x))` with the parameters of `qtype`, an upstream
+    `!quant.uniform` type (per-tensor, per-axis, or sub-channel for groups)
+    whose expressed type is the input's element type. Rounding is half to
+    even and values saturate to the storage range, as in ONNX
+    QuantizeLinear, so a fake-quantized model computes exactly what the
+    quantized model does up to float summation order.
+
+    ```mlir
+    %y = qopt.fake_quant %x : tensor<?x256xf32> as !quant.uniform<u8:f32, 0.02:128>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, TypeAttr:$qtype);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input attr-dict `:` type($input) `as` $qtype
+  }];
+  let hasVerifier = 1;
+}
+
+def QOpt_DynamicFakeQuantOp : QOpt_Op<"dynamic_fake_quant", [Pure,
+    AllTypesMatch<["input", "output"]>]> {
+  let summary = "Quantize and dequantize each row with its own range";
+  let description = [{
+    Dynamic per-token quantization simulated in float: every row (all
+    leading indices, reduced over the last axis) gets the scale and zero
+    point of its own range, computed at run time as `qopt.qmatmul` with
+    `dynamic_input` does: asymmetric `u8` (range widened to include 0) or,
+    with `symmetric`, `i8` with scale = max|x| / 127.
+
+    ```mlir
+    %y = qopt.dynamic_fake_quant %x : tensor<?x256xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input, UnitAttr:$symmetric);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input (`symmetric` $symmetric^)? attr-dict `:` type($input)
+  }];
+}
+
+def QOpt_QMatmulOp : QOpt_Op<"qmatmul", [Pure]> {
+  let summary = "Linear layer on quantized, packed weights";
+  let description = [{
+    `output[m, n] = sum_k x[m, k] * dequantize(w)[k, n]`: a linear layer
+    whose weight is stored quantized. `weight_type` is the upstream
+    `!quant.uniform` type of the weight `[K, N]` (ONNX MatMul's B): per
+    tensor, per-axis with axis 1 (per output channel), or sub-channel with
+    blocks `{0:G, 1:1}` (groups of G input channels in each column, scales
+    `[K/G, N]`). `weight` holds its storage values row by row, one byte per
+    value for 8 bits, two per byte along N for 4 bits (low nibble first,
+    rows padded to whole bytes): shape `[K, ceil(N * bits / 8)]`. This is
+    the canonical layout the reference lowering reads; fast kernels repack
+    it at compile time.
+
+    The activation is used in float (weight-only, W8A16/W4A16) unless it
+    is quantized too (W8A8, 8-bit per-tensor or per-channel weights only):
+    statically with the per-tensor `input_type`, or per token at run time
+    with `dynamic_input` (asymmetric u8, range including 0); the products
+    are then summed in int32 and scaled once.
+
+    ```mlir
+    %y = qopt.qmatmul %x, %w weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}>
+           : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+    %z = qopt.qmatmul %x, %w dynamic_input weight !quant.uniform<...>
+           : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                   RankedTensorOf<[I8]>:$weight, TypeAttr:$weight_type,
+                   OptionalAttr<TypeAttr>:$input_type,
+                   UnitAttr:$dynamic_input);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`input` $input_type^)?
+    (`dynamic_input` $dynamic_input^)? `weight` $weight_type attr-dict
+    `:` type($input) `,` type($weight) `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Bits per weight value (4 or 8).
+    unsigned getWeightBits();
+    /// The group size along K (K for per-channel and per-tensor weights).
+    /// Output channels.
+    int64_t getOutputChannels();
+    int64_t getGroupSize();
   }];
 }
 

@@ -3,6 +3,10 @@
 #ifndef QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 #define QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_H
 
+#include "quant-opt/Dialect/QOpt/IR/QOptDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/Quant.h"
 #include "mlir/Pass/Pass.h"
 
 namespace mlir::qopt {

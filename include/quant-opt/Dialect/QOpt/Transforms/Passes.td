@@ -164,4 +164,142 @@ def QOptEmitRuntimeInterfacePass
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
+//===----------------------------------------------------------------------===//
+// Post-training quantization
+//===----------------------------------------------------------------------===//
+
+def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
+  let summary = "Put observation points on the inputs and weights of "
+                "quantizable ops";
+  let description = [{
+    A linear layer is a `linalg.matmul` whose right operand is a float
+    constant (the imported MatMul/Gemm layers; the tied LM head once
+    `qopt-fold-constant-transposes` has run). Its left operand gets a
+    `qopt.observe` with role `activation` and its weight one with role
+    `weight`, named after the op's location (`<name>:input`,
+    `<name>:weight`). Optionally, both operands of the activation x
+    activation `linalg.batch_matmul`s of attention get activation points
+    (`<name>:lhs`, `<name>:rhs`). Running it twice adds nothing.
+  }];
+  let options = [
+    Option<"attention", "attention", "bool", /*default=*/"false",
+           "Also observe the activation x activation batch matmuls">,
+    Option<"skip", "skip", "std::string", /*default=*/"\"\"",
+           "Regular expression: linear layers whose name matches stay float">,
+  ];
+  let dependentDialects = ["qopt::QOptDialect"];
+}
+
+def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
+  let summary = "Run the instrumented model on calibration data and attach "
+                "statistics to its observation points";
+  let description = [{
+    Compiles a copy of the module with the deployment pipeline
+    (`qopt-lower-to-llvm` with a weight archive), activation observation
+    points turned into calls to a statistics collector, JIT-runs it with
+    MLIR's ExecutionEngine on `samples` windows of `seq-len` tokens taken
+    at evenly spaced offsets of the calibration text (GPT-2 BPE) or of a
+    pre-tokenized file, and attaches `#qopt.stats` to every point. Memory
+    is fixed: running min/max, per-channel |x| maxima, a histogram of
+    `bins` bins per point whose range doubles as needed, and (with
+    `collect-xtx`) the K x K sum of x^T x. Deterministic. Weight points get
+    their statistics from the constant itself. The method decides the
+    range: `minmax`; `moving-average` (exponential moving average of each
+    window's min/max, constant `averaging-constant`); `percentile` (the
+    central `percentile`% of the values); `entropy` (the TensorRT-style
+    search for the clipping threshold that minimises the KL divergence
+    between the histogram and its 8-bit quantized version); `mse` (the
+    clipping that minimises the expected squared quantization error).
+  }];
+  let options = [
+    Option<"data", "data", "std::string", /*default=*/"\"\"",
+           "Calibration text file (UTF-8), tokenized with GPT-2's BPE">,
+    Option<"tokens", "tokens", "std::string", /*default=*/"\"\"",
+           "Pre-tokenized calibration file: token ids separated by "
+           "whitespace (instead of data)">,
+    Option<"tokenizerDir", "tokenizer-dir", "std::string", /*default=*/"\"\"",
+           "Directory with GPT-2's encoder.json and vocab.bpe (default: "
+           "the one quant-opt was built with)">,
+    Option<"samples", "samples", "int64_t", /*default=*/"32",
+           "Number of calibration windows">,
+    Option<"seqLen", "seq-len", "int64_t", /*default=*/"128",
+           "Tokens per calibration window">,
+    Option<"method", "method", "std::string", /*default=*/"\"minmax\"",
+           "Range method: minmax, moving-average, percentile, entropy, mse">,
+    Option<"percentile", "percentile", "double", /*default=*/"99.99",
+           "percentile: the share of values (in %) the range keeps">,
+    Option<"averagingConstant", "averaging-constant", "double",
+           /*default=*/"0.01",
+           "moving-average: weight of each new window's min/max">,
+    Option<"bins", "bins", "int64_t", /*default=*/"2048",
+           "Histogram bins per observation point">,
+    Option<"perChannel", "per-channel", "bool", /*default=*/"false",
+           "Also record per-channel (last axis) ranges of activations">,
+    Option<"collectXtx", "collect-xtx", "bool", /*default=*/"false",
+           "Accumulate x^T x of every activation point (for GPTQ)">,
+    Option<"progress", "progress", "bool", /*default=*/"true",
+           "Show a progress bar on stderr">,
+  ];
+  let dependentDialects = ["qopt::QOptDialect"];
+}
+
+defvar QOptQuantSchemeOptions = [
+  Option<"weightBits", "weight-bits", "unsigned", /*default=*/"8",
+         "Bits per weight value: 8 or 4">,
+  Option<"weightSymmetric", "weight-symmetric", "bool", /*default=*/"true",
+         "Symmetric weights (absmax, zero point 0); false: asymmetric with "
+         "an unsigned zero point">,
+  Option<"weightGranularity", "weight-granularity", "std::string",
+         /*default=*/"\"channel\"",
+         "tensor, channel (per output channel) or group (of group-size "
+         "input channels)">,
+  Option<"groupSize", "group-size", "int64_t", /*default=*/"128",
+         "Input channels per group for weight-granularity=group">,
+  Option<"weightMseClip", "weight-mse-clip", "bool", /*default=*/"false",
+         "Search each group's clipping ratio for the least squared error">,
+  Option<"activations", "activations", "std::string", /*default=*/"\"none\"",
+         "none (weight-only), static (calibrated per-tensor int8) or "
+         "dynamic (int8 per token at run time)">,
+  Option<"activationSymmetric", "activation-symmetric", "bool",
+         /*default=*/"false",
+         "Symmetric int8 activations (default: asymmetric uint8)">,
+];
+
+def QOptFakeQuantPass : Pass<"qopt-fake-quant", "ModuleOp"> {
+  let summary = "Simulate quantization in float at every observation point";
+  let description = [{
+    Replaces each `qopt.observe` with what quantizing that point would do,
+    in float: weight points become constants holding
+    `dequantize(quantize(w))` under the weight scheme (the same numbers
+    `qopt-quantize` stores, computed by the same code); activation points
+    become `qopt.fake_quant` with the per-tensor type of their calibrated
+    range (`static`), `qopt.dynamic_fake_quant` (`dynamic`), or vanish
+    (`none`). The result is a float model that computes what the quantized
+    model computes, up to the order of float sums.
+  }];
+  let options = QOptQuantSchemeOptions;
+  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect"];
+}
+
+def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
+  let summary = "Quantize observed linear layers: real quantized weights "
+                "and qopt.qmatmul";
+  let description = [{
+    Every `linalg.matmul` whose input and constant weight are observed
+    becomes `qopt.qmatmul` on the weight quantized under the scheme
+    (INT8 or INT4 packed two per byte; symmetric or asymmetric; per tensor,
+    per output channel or per group), with the activation in float
+    (weight-only), quantized to int8 with its calibrated range (`static`,
+    which needs `qopt-calibrate`), or per token at run time (`dynamic`).
+    Rounding and saturation follow ONNX QuantizeLinear. Observation points
+    that are not part of a linear layer (attention, embeddings) are
+    simulated with fake quantization. Non-finite weights, uncalibrated
+    static points and schemes that do not fit a layer are errors naming
+    the layer.
+  }];
+  let options = QOptQuantSchemeOptions;
+  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
+                           "quant::QuantDialect"];
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_TRANSFORMS_PASSES_TD

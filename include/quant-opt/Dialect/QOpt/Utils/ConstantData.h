@@ -5,8 +5,8 @@
 //
 //===----------------------------------------------------------------------===//
 
-#ifndef QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_CONSTANTDATA_H
-#define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_CONSTANTDATA_H
+#ifndef QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H
+#define QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H
 
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypeInterfaces.h"
@@ -24,4 +24,4 @@ ArrayRef<char> denseConstantBytes(Attribute value, ShapedType type);
 
 } // namespace mlir::qopt
 
-#endif // QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_CONSTANTDATA_H
+#endif // QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H

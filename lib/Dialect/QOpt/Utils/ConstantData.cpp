@@ -1,6 +1,6 @@
 //===- ConstantData.cpp - The byte image of constant tensors --------------===//
 
-#include "ConstantData.h"
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 

@@ -1,0 +1,109 @@
+//===- QuantParams.h - Quantization parameters and rounding -----*- C++ -*-===//
+//
+// The arithmetic every quantization pass shares, so that fake quantization,
+// real quantization and exports compute the same numbers: ranges to scales
+// and zero points, ONNX QuantizeLinear rounding (half to even, saturating),
+// weight quantization per tensor, per channel and per group, nibble packing,
+// and the `!quant.uniform` types that describe the result.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_DIALECT_QOPT_UTILS_QUANTPARAMS_H
+#define QUANT_OPT_DIALECT_QOPT_UTILS_QUANTPARAMS_H
+
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/SmallVector.h"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace mlir::qopt {
+
+/// Scale and zero point of one quantization group.
+struct AffineParams {
+  float scale = 1.0f;
+  int64_t zeroPoint = 0;
+  int64_t qmin = 0, qmax = 0;
+};
+
+/// Parameters for values in [lo, hi] at `bits` bits.
+///  - symmetric: signed storage, narrow range [-(2^(b-1)-1), 2^(b-1)-1],
+///    scale = max(|lo|, |hi|) / (2^(b-1)-1), zero point 0;
+///  - asymmetric: unsigned storage [0, 2^b-1], the range widened to include
+///    0 (so that 0 is exact), scale = (hi - lo) / (2^b - 1),
+///    zero point = round(-lo / scale).
+/// A range of zero width (an all-zero channel) gets scale 1 and zero point
+/// 0 (asymmetric: 0 too), so every value quantizes to the zero point; this
+/// is the documented behaviour for dead channels, never a division by 0.
+AffineParams computeParams(double lo, double hi, unsigned bits, bool symmetric);
+
+/// ONNX QuantizeLinear: saturate(round_half_even(x / scale) + zero_point),
+/// computed in float like ONNX Runtime.
+int64_t quantizeValue(float x, const AffineParams &p);
+inline float dequantizeValue(int64_t q, const AffineParams &p) {
+  return static_cast<float>(q - p.zeroPoint) * p.scale;
+}
+
+enum class WeightGranularity { Tensor, Channel, Group };
+
+struct WeightScheme {
+  unsigned bits = 8;
+  bool symmetric = true;
+  WeightGranularity granularity = WeightGranularity::Channel;
+  int64_t groupSize = 128;
+  /// Search a clipping ratio per group that minimises the squared error
+  /// (instead of the full min/max range).
+  bool mseClip = false;
+};
+
+/// A weight [K, N] (as ONNX MatMul's B: input channels by output channels)
+/// quantized per tensor, per output channel (column) or per group of
+/// `groupSize` input channels within a column.
+struct QuantizedWeight {
+  int64_t k = 0, n = 0, groupSize = 0; // groupSize == k: one group per column.
+  bool perTensor = false;
+  std::vector<int16_t> values;      // [K, N] storage values (unpacked).
+  std::vector<AffineParams> params; // [K / groupSize, N] (1 if perTensor).
+  const AffineParams &paramsAt(int64_t row, int64_t col) const {
+    if (perTensor)
+      return params[0];
+    return params[(row / groupSize) * n + col];
+  }
+};
+
+/// Checks `scheme` against a weight with `k` input channels; returns an
+/// error message or "".
+std::string checkWeightScheme(const WeightScheme &scheme, int64_t k);
+
+/// Quantizes the weight `w` ([K, N] row-major). Non-finite values are an
+/// error (message in `error`, result empty).
+QuantizedWeight quantizeWeight(llvm::ArrayRef<float> w, int64_t k, int64_t n,
+                               const WeightScheme &scheme, std::string &error);
+
+/// The storage bytes of `q` as qopt.qmatmul reads them: [K, ceil(N*bits/8)],
+/// 4-bit values two per byte along N, low nibble first.
+std::vector<char> packWeight(const QuantizedWeight &q, unsigned bits);
+
+/// dequantize(quantize(w)), [K, N].
+std::vector<float> dequantizeWeight(const QuantizedWeight &q);
+
+/// The `!quant.uniform` type of the [K, N] weight: per-tensor, per-axis
+/// (axis 1, output channels) or sub-channel (blocks {0:G, 1:1}).
+quant::QuantizedType weightQuantType(MLIRContext *ctx, const QuantizedWeight &q,
+                                     unsigned bits, bool symmetric);
+
+/// The per-tensor `!quant.uniform` type for an activation range.
+quant::UniformQuantizedType activationQuantType(MLIRContext *ctx, double lo,
+                                                double hi, unsigned bits,
+                                                bool symmetric);
+
+/// Parameters of a per-tensor, per-axis or sub-channel type at `index`
+/// (a multi-index into the tensor the type quantizes).
+AffineParams paramsOf(quant::QuantizedType type, llvm::ArrayRef<int64_t> index);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_DIALECT_QOPT_UTILS_QUANTPARAMS_H

@@ -1,0 +1,395 @@
+//===- QOptToLinalg.cpp - The reference lowering of qopt ops --------------===//
+
+#include "quant-opt/Conversion/Passes.h"
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
+
+#include "mlir/Dialect/Utils/StructuredOpsUtils.h"
+#include "mlir/IR/PatternMatch.h"
+#include "llvm/ADT/TypeSwitch.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CONVERTQOPTTOLINALGPASS
+#include "quant-opt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+Value f32Const(OpBuilder &b, Location loc, double v) {
+  return arith::ConstantOp::create(b, loc, b.getF32FloatAttr(v));
+}
+Value i32Const(OpBuilder &b, Location loc, int64_t v) {
+  return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
+}
+
+/// An empty tensor shaped like `like` (dynamic dims read from it).
+Value emptyLike(OpBuilder &b, Location loc, Value like, Type elementType) {
+  auto type = cast<RankedTensorType>(like.getType());
+  SmallVector<Value> dyn;
+  for (int64_t i = 0; i < type.getRank(); ++i)
+    if (type.isDynamicDim(i))
+      dyn.push_back(tensor::DimOp::create(b, loc, like, i));
+  return tensor::EmptyOp::create(b, loc, type.getShape(), elementType, dyn);
+}
+
+Value filled(OpBuilder &b, Location loc, Value empty, Attribute zero) {
+  Value c = arith::ConstantOp::create(b, loc, cast<TypedAttr>(zero));
+  return linalg::FillOp::create(b, loc, c, empty).getResult(0);
+}
+
+/// clamp(roundeven(x / scale) + zp, qmin, qmax) as f32 (ONNX
+/// QuantizeLinear; the division in f32 as ONNX Runtime does).
+Value quantizeF32(OpBuilder &b, Location loc, Value x, Value scale, Value zp,
+                  int64_t qmin, int64_t qmax) {
+  Value r = math::RoundEvenOp::create(b, loc,
+                                      arith::DivFOp::create(b, loc, x, scale));
+  Value q = arith::AddFOp::create(b, loc, r, zp);
+  q = arith::MaximumFOp::create(b, loc, q, f32Const(b, loc, qmin));
+  return arith::MinimumFOp::create(b, loc, q, f32Const(b, loc, qmax));
+}
+
+/// Per-row (all but the last axis) scale and zero point of `x` for
+/// dynamic int8 quantization, as f32 tensors of rank r-1: asymmetric u8
+/// over [min(lo, 0), max(hi, 0)], or symmetric i8 over max|x|. A zero
+/// range gets scale 1 (see computeParams).
+std::pair<Value, Value> dynamicRowParams(OpBuilder &b, Location loc, Value x,
+                                         bool symmetric) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank();
+  MLIRContext *ctx = b.getContext();
+  SmallVector<int64_t> rowShape(type.getShape().drop_back());
+  SmallVector<Value> rowDyn;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (type.isDynamicDim(i))
+      rowDyn.push_back(tensor::DimOp::create(b, loc, x, i));
+  Type f32 = b.getF32Type();
+  auto rowEmpty = [&] {
+    return tensor::EmptyOp::create(b, loc, rowShape, f32, rowDyn).getResult();
+  };
+  Value zero = f32Const(b, loc, 0);
+  Value lo = linalg::FillOp::create(b, loc, zero, rowEmpty()).getResult(0);
+  Value hi = linalg::FillOp::create(b, loc, zero, rowEmpty()).getResult(0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  AffineMap row = id.dropResult(rank - 1);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  auto range = linalg::GenericOp::create(
+      b, loc, TypeRange{lo.getType(), hi.getType()}, ValueRange{x},
+      ValueRange{lo, hi}, ArrayRef<AffineMap>{id, row, row}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value v = a[0];
+        if (symmetric)
+          v = math::AbsFOp::create(nb, nl, v);
+        Value l = arith::MinimumFOp::create(nb, nl, a[1], v);
+        Value h = arith::MaximumFOp::create(nb, nl, a[2], v);
+        linalg::YieldOp::create(nb, nl, ValueRange{l, h});
+      });
+  SmallVector<utils::IteratorType> rowIters(rank - 1,
+                                            utils::IteratorType::parallel);
+  AffineMap rowId = AffineMap::getMultiDimIdentityMap(rank - 1, ctx);
+  auto params = linalg::GenericOp::create(
+      b, loc, TypeRange{lo.getType(), lo.getType()},
+      ValueRange{range.getResult(0), range.getResult(1)},
+      ValueRange{rowEmpty(), rowEmpty()},
+      ArrayRef<AffineMap>{rowId, rowId, rowId, rowId}, rowIters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value width =
+            symmetric ? a[1] : arith::SubFOp::create(nb, nl, a[1], a[0]);
+        Value scale = arith::DivFOp::create(
+            nb, nl, width, f32Const(nb, nl, symmetric ? 127 : 255));
+        Value positive = arith::CmpFOp::create(
+            nb, nl, arith::CmpFPredicate::OGT, scale, f32Const(nb, nl, 0));
+        scale = arith::SelectOp::create(nb, nl, positive, scale,
+                                        f32Const(nb, nl, 1));
+        Value zp = f32Const(nb, nl, 0);
+        if (!symmetric) {
+          Value negLo = arith::NegFOp::create(nb, nl, a[0]);
+          zp = math::RoundEvenOp::create(
+              nb, nl, arith::DivFOp::create(nb, nl, negLo, scale));
+          zp = arith::MaximumFOp::create(nb, nl, zp, f32Const(nb, nl, 0));
+          zp = arith::MinimumFOp::create(nb, nl, zp, f32Const(nb, nl, 255));
+        }
+        linalg::YieldOp::create(nb, nl, ValueRange{scale, zp});
+      });
+  return {params.getResult(0), params.getResult(1)};
+}
+
+LogicalResult lowerFakeQuant(FakeQuantOp op, RewriterBase &b) {
+  Location loc = op.getLoc();
+  auto type = op.getInput().getType();
+  auto qtype = cast<quant::QuantizedType>(op.getQtype());
+  auto perTensor = dyn_cast<quant::UniformQuantizedType>(qtype);
+  if (!perTensor) {
+    auto qTensor = RankedTensorType::get(type.getShape(), qtype);
+    Value q = quant::QuantizeCastOp::create(b, loc, qTensor, op.getInput());
+    b.replaceOpWithNewOp<quant::DequantizeCastOp>(op, type, q);
+    return success();
+  }
+  AffineParams p = paramsOf(qtype, {});
+  AffineMap id =
+      AffineMap::getMultiDimIdentityMap(type.getRank(), b.getContext());
+  SmallVector<utils::IteratorType> iters(type.getRank(),
+                                         utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{op.getInput()},
+      ValueRange{emptyLike(b, loc, op.getInput(), type.getElementType())},
+      ArrayRef<AffineMap>{id, id}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value scale = f32Const(nb, nl, p.scale);
+        Value zp = f32Const(nb, nl, p.zeroPoint);
+        Value q = quantizeF32(nb, nl, a[0], scale, zp, p.qmin, p.qmax);
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, q, zp), scale);
+        linalg::YieldOp::create(nb, nl, y);
+      });
+  b.replaceOp(op, generic.getResults());
+  return success();
+}
+
+LogicalResult lowerDynamicFakeQuant(DynamicFakeQuantOp op, RewriterBase &b) {
+  Location loc = op.getLoc();
+  auto type = op.getInput().getType();
+  bool symmetric = op.getSymmetric();
+  auto [scale, zp] = dynamicRowParams(b, loc, op.getInput(), symmetric);
+  int64_t rank = type.getRank();
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, b.getContext());
+  AffineMap row = id.dropResult(rank - 1);
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{type}, ValueRange{op.getInput(), scale, zp},
+      ValueRange{emptyLike(b, loc, op.getInput(), type.getElementType())},
+      ArrayRef<AffineMap>{id, row, row, id}, iters,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value q = quantizeF32(nb, nl, a[0], a[1], a[2], symmetric ? -127 : 0,
+                              symmetric ? 127 : 255);
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::SubFOp::create(nb, nl, q, a[2]), a[1]);
+        linalg::YieldOp::create(nb, nl, y);
+      });
+  b.replaceOp(op, generic.getResults());
+  return success();
+}
+
+/// The weight's scales (f32) and zero points (i32) as [G, N] constants,
+/// G = K / group size (1 for per-channel; 1x1 per tensor).
+std::pair<Value, Value> weightParamConstants(OpBuilder &b, Location loc,
+                                             quant::QuantizedType qtype,
+                                             int64_t k, int64_t n,
+                                             int64_t group) {
+  bool perTensor = isa<quant::UniformQuantizedType>(qtype);
+  int64_t groups = perTensor ? 1 : k / group, cols = perTensor ? 1 : n;
+  SmallVector<float> scales;
+  SmallVector<int32_t> zps;
+  for (int64_t g = 0; g < groups; ++g)
+    for (int64_t c = 0; c < cols; ++c) {
+      AffineParams p = paramsOf(qtype, {g * group, c});
+      scales.push_back(p.scale);
+      zps.push_back(static_cast<int32_t>(p.zeroPoint));
+    }
+  auto scaleType = RankedTensorType::get({groups, cols}, b.getF32Type());
+  auto zpType = RankedTensorType::get({groups, cols}, b.getI32Type());
+  Value s = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(scaleType, ArrayRef<float>(scales)));
+  Value z = arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(zpType, ArrayRef<int32_t>(zps)));
+  return {s, z};
+}
+
+/// The weight [K, N] with values `q - zp` (i32), or `(q - zp) * scale`
+/// (f32) when `dequantize`, unpacked from the storage at run time (rows
+/// are read in order, so this streams through the packed bytes).
+Value unpackWeight(OpBuilder &b, Location loc, QMatmulOp op, bool dequantize) {
+  auto qtype = cast<quant::QuantizedType>(op.getWeightType());
+  int64_t k = op.getInput().getType().getDimSize(1);
+  int64_t n = op.getOutputChannels();
+  int64_t group = op.getGroupSize();
+  unsigned bits = op.getWeightBits();
+  bool isSigned = qtype.isSigned();
+  bool perTensor = isa<quant::UniformQuantizedType>(qtype);
+  auto [scales, zps] = weightParamConstants(b, loc, qtype, k, n, group);
+  Type resultElement = dequantize ? Type(b.getF32Type()) : b.getI32Type();
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k, n}, resultElement);
+  // Storage, scales and zero points are inputs with affine maps (byte
+  // n/2 for 4 bits, group k/G), so the loops stream through them.
+  MLIRContext *ctx = b.getContext();
+  AffineExpr kd = getAffineDimExpr(0, ctx), nd = getAffineDimExpr(1, ctx);
+  AffineExpr zero = getAffineConstantExpr(0, ctx);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap storageMap =
+      AffineMap::get(2, 0, {kd, bits == 8 ? nd : nd.floorDiv(2)}, ctx);
+  AffineMap paramMap =
+      perTensor ? AffineMap::get(2, 0, {zero, zero}, ctx)
+                : AffineMap::get(2, 0, {kd.floorDiv(group), nd}, ctx);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{empty.getType()},
+      ValueRange{op.getWeight(), scales, zps}, ValueRange{empty},
+      ArrayRef<AffineMap>{storageMap, paramMap, paramMap, id},
+      SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value byte = a[0], scale = a[1], zp = a[2];
+        Type i32 = nb.getI32Type();
+        Value v;
+        if (bits == 8) {
+          v = isSigned ? arith::ExtSIOp::create(nb, nl, i32, byte).getResult()
+                       : arith::ExtUIOp::create(nb, nl, i32, byte).getResult();
+        } else {
+          Value nn = linalg::IndexOp::create(nb, nl, 1);
+          Value odd = arith::IndexCastOp::create(
+              nb, nl, i32,
+              arith::RemUIOp::create(
+                  nb, nl, nn, arith::ConstantIndexOp::create(nb, nl, 2)));
+          // Shift by 4 for the high nibble (odd columns), 0 for the low.
+          Value shift = arith::ShLIOp::create(nb, nl, odd, i32Const(nb, nl, 2));
+          Value u = arith::ExtUIOp::create(nb, nl, i32, byte);
+          v = arith::AndIOp::create(nb, nl,
+                                    arith::ShRUIOp::create(nb, nl, u, shift),
+                                    i32Const(nb, nl, 15));
+          if (isSigned) // Sign-extend the nibble: (v ^ 8) - 8.
+            v = arith::SubIOp::create(
+                nb, nl, arith::XOrIOp::create(nb, nl, v, i32Const(nb, nl, 8)),
+                i32Const(nb, nl, 8));
+        }
+        Value centred = arith::SubIOp::create(nb, nl, v, zp);
+        if (!dequantize) {
+          linalg::YieldOp::create(nb, nl, centred);
+          return;
+        }
+        Value w = arith::MulFOp::create(
+            nb, nl, arith::SIToFPOp::create(nb, nl, nb.getF32Type(), centred),
+            scale);
+        linalg::YieldOp::create(nb, nl, w);
+      });
+  return generic.getResult(0);
+}
+
+LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
+  Location loc = op.getLoc();
+  Value x = op.getInput();
+  auto outType = op.getOutput().getType();
+  MLIRContext *ctx = b.getContext();
+  bool quantizedInput = op.getInputType() || op.getDynamicInput();
+  if (!quantizedInput) {
+    Value w = unpackWeight(b, loc, op, /*dequantize=*/true);
+    Value acc = filled(b, loc,
+                       tensor::EmptyOp::create(
+                           b, loc, outType.getShape(), b.getF32Type(),
+                           outType.isDynamicDim(0)
+                               ? ValueRange{tensor::DimOp::create(b, loc, x, 0)}
+                               : ValueRange{}),
+                       b.getF32FloatAttr(0));
+    b.replaceOpWithNewOp<linalg::MatmulOp>(op, TypeRange{outType},
+                                           ValueRange{x, w}, ValueRange{acc});
+    return success();
+  }
+  // Integer path: x - zx (i32) times w - zw (i32), summed in int32.
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  AffineMap col = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
+  Value scale, zp; // Per row [M] (dynamic) or scalars (static).
+  int64_t qmin = 0, qmax = 255;
+  if (auto inputType = op.getInputTypeAttr()) {
+    AffineParams p =
+        paramsOf(cast<quant::QuantizedType>(inputType.getValue()), {});
+    scale = f32Const(b, loc, p.scale);
+    zp = f32Const(b, loc, p.zeroPoint);
+    qmin = p.qmin;
+    qmax = p.qmax;
+  } else {
+    std::tie(scale, zp) = dynamicRowParams(b, loc, x, /*symmetric=*/false);
+  }
+  bool perRow = op.getDynamicInput();
+  SmallVector<Value> ins{x};
+  SmallVector<AffineMap> maps{id};
+  if (perRow) {
+    ins.append({scale, zp});
+    maps.append({row, row});
+  }
+  maps.push_back(id);
+  Value xEmpty = emptyLike(b, loc, x, b.getI32Type());
+  auto xc = linalg::GenericOp::create(
+      b, loc, TypeRange{xEmpty.getType()}, ins, ValueRange{xEmpty}, maps, par,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value s = perRow ? a[1] : scale, z = perRow ? a[2] : zp;
+        Value q = quantizeF32(nb, nl, a[0], s, z, qmin, qmax);
+        Value c = arith::SubFOp::create(nb, nl, q, z);
+        linalg::YieldOp::create(
+            nb, nl,
+            arith::FPToSIOp::create(nb, nl, nb.getI32Type(), c).getResult());
+      });
+  Value w = unpackWeight(b, loc, op, /*dequantize=*/false);
+  SmallVector<Value> outDyn;
+  if (outType.isDynamicDim(0))
+    outDyn.push_back(tensor::DimOp::create(b, loc, x, 0));
+  Value accInit = filled(b, loc,
+                         tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                                 b.getI32Type(), outDyn),
+                         b.getI32IntegerAttr(0));
+  Value acc = linalg::MatmulOp::create(b, loc, TypeRange{accInit.getType()},
+                                       ValueRange{xc.getResult(0), w},
+                                       ValueRange{accInit})
+                  .getResult(0);
+  // Output scale: input scale (per row or scalar) times the weight's.
+  auto qtype = cast<quant::QuantizedType>(op.getWeightType());
+  int64_t n = outType.getDimSize(1);
+  SmallVector<float> weightScales;
+  for (int64_t c = 0; c < n; ++c)
+    weightScales.push_back(paramsOf(qtype, {0, c}).scale);
+  Value ws = arith::ConstantOp::create(
+      b, loc,
+      DenseElementsAttr::get(RankedTensorType::get({n}, b.getF32Type()),
+                             ArrayRef<float>(weightScales)));
+  SmallVector<Value> outIns{acc, ws};
+  SmallVector<AffineMap> outMaps{id, col};
+  if (perRow) {
+    outIns.push_back(scale);
+    outMaps.push_back(row);
+  }
+  outMaps.push_back(id);
+  Value outEmpty = tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                           b.getF32Type(), outDyn);
+  auto out = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, outIns, ValueRange{outEmpty}, outMaps, par,
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value s = arith::MulFOp::create(nb, nl, perRow ? a[2] : scale, a[1]);
+        Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
+        linalg::YieldOp::create(
+            nb, nl, arith::MulFOp::create(nb, nl, f, s).getResult());
+      });
+  b.replaceOp(op, out.getResults());
+  return success();
+}
+
+struct ConvertQOptToLinalgPass
+    : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
+  void runOnOperation() override {
+    SmallVector<Operation *> ops;
+    getOperation().walk([&](Operation *op) {
+      if (isa<ObserveOp, FakeQuantOp, DynamicFakeQuantOp, QMatmulOp>(op))
+        ops.push_back(op);
+    });
+    IRRewriter rewriter(&getContext());
+    for (Operation *op : ops) {
+      rewriter.setInsertionPoint(op);
+      LogicalResult result =
+          llvm::TypeSwitch<Operation *, LogicalResult>(op)
+              .Case([&](ObserveOp o) {
+                rewriter.replaceOp(o, o.getInput());
+                return success();
+              })
+              .Case([&](FakeQuantOp o) { return lowerFakeQuant(o, rewriter); })
+              .Case([&](DynamicFakeQuantOp o) {
+                return lowerDynamicFakeQuant(o, rewriter);
+              })
+              .Case([&](QMatmulOp o) { return lowerQMatmul(o, rewriter); });
+      if (failed(result))
+        return signalPassFailure();
+    }
+  }
+};
+
+} // namespace

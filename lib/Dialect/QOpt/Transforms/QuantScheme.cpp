@@ -1,0 +1,146 @@
+//===- QuantScheme.cpp - Options shared by the quantizing passes ----------===//
+
+#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
+
+#include "mlir/IR/DialectResourceBlobManager.h"
+
+#include <cstring>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(
+    Operation *root, StringRef passName, unsigned weightBits,
+    bool weightSymmetric, StringRef granularity, int64_t groupSize,
+    bool mseClip, StringRef activations, bool activationSymmetric) {
+  QuantScheme s;
+  auto fail = [&](const Twine &message) {
+    root->emitError() << passName << ": " << message;
+    return failure();
+  };
+  if (weightBits != 4 && weightBits != 8)
+    return fail("weight-bits must be 4 or 8, got " + Twine(weightBits));
+  s.weights.bits = weightBits;
+  s.weights.symmetric = weightSymmetric;
+  s.weights.mseClip = mseClip;
+  s.weights.groupSize = groupSize;
+  if (granularity == "tensor")
+    s.weights.granularity = WeightGranularity::Tensor;
+  else if (granularity == "channel")
+    s.weights.granularity = WeightGranularity::Channel;
+  else if (granularity == "group")
+    s.weights.granularity = WeightGranularity::Group;
+  else
+    return fail("weight-granularity must be tensor, channel or group, got '" +
+                granularity + "'");
+  if (s.weights.granularity == WeightGranularity::Group &&
+      (groupSize < 2 || groupSize % 2))
+    return fail("group-size must be an even number >= 2, got " +
+                Twine(groupSize));
+  if (activations == "none")
+    s.activations = ActivationMode::None;
+  else if (activations == "static")
+    s.activations = ActivationMode::Static;
+  else if (activations == "dynamic")
+    s.activations = ActivationMode::Dynamic;
+  else
+    return fail("activations must be none, static or dynamic, got '" +
+                activations + "'");
+  s.activationSymmetric = activationSymmetric;
+  if (s.activations != ActivationMode::None &&
+      (weightBits != 8 || s.weights.granularity == WeightGranularity::Group))
+    return fail("quantized activations need 8-bit per-tensor or per-channel "
+                "weights");
+  return s;
+}
+
+FailureOr<QuantizedWeight>
+mlir::qopt::quantizeObservedWeight(ObserveOp observe,
+                                   const WeightScheme &scheme) {
+  auto constant = observe.getInput().getDefiningOp<arith::ConstantOp>();
+  auto type = dyn_cast<RankedTensorType>(observe.getType());
+  if (!constant || !type || type.getRank() != 2)
+    return observe.emitError() << "weight point '" << observe.getPoint()
+                               << "' must observe a rank-2 constant";
+  std::vector<float> w = readF32Constant(constant);
+  if (w.empty())
+    return observe.emitError() << "weight point '" << observe.getPoint()
+                               << "': cannot read the constant as f32";
+  std::string error;
+  QuantizedWeight q =
+      quantizeWeight(w, type.getDimSize(0), type.getDimSize(1), scheme, error);
+  if (!error.empty())
+    return observe.emitError()
+           << "weight point '" << observe.getPoint() << "': " << error;
+  return q;
+}
+
+arith::ConstantOp mlir::qopt::createResourceConstant(OpBuilder &b, Location loc,
+                                                     RankedTensorType type,
+                                                     ArrayRef<char> bytes,
+                                                     StringRef name) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocate(bytes.size(), alignof(uint64_t));
+  std::memcpy(blob.getMutableData().data(), bytes.data(), bytes.size());
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
+}
+
+FailureOr<quant::UniformQuantizedType>
+mlir::qopt::calibratedActivationType(ObserveOp observe, bool symmetric) {
+  StatsAttr stats = observe.getStatsAttr();
+  if (!stats)
+    return observe.emitError()
+           << "activation point '" << observe.getPoint()
+           << "' has no calibration statistics (run qopt-calibrate first, or "
+              "use activations=dynamic)";
+  return activationQuantType(observe.getContext(),
+                             stats.getMin().getValueAsDouble(),
+                             stats.getMax().getValueAsDouble(), 8, symmetric);
+}
+
+LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
+                                              const QuantScheme &scheme) {
+  OpBuilder b(observe);
+  Value replacement = observe.getInput();
+  if (observe.getRole() == ObserveRole::weight) {
+    FailureOr<QuantizedWeight> q =
+        quantizeObservedWeight(observe, scheme.weights);
+    if (failed(q))
+      return failure();
+    std::vector<float> w = dequantizeWeight(*q);
+    replacement = createResourceConstant(
+        b, observe.getLoc(), cast<RankedTensorType>(observe.getType()),
+        ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
+                       w.size() * sizeof(float)),
+        "fake_quant_weight");
+  } else if (scheme.activations == ActivationMode::Static) {
+    FailureOr<quant::UniformQuantizedType> type =
+        calibratedActivationType(observe, scheme.activationSymmetric);
+    if (failed(type))
+      return failure();
+    replacement = FakeQuantOp::create(b, observe.getLoc(), observe.getType(),
+                                      observe.getInput(), TypeAttr::get(*type));
+  } else if (scheme.activations == ActivationMode::Dynamic) {
+    replacement = DynamicFakeQuantOp::create(
+        b, observe.getLoc(), observe.getType(), observe.getInput(),
+        scheme.activationSymmetric ? b.getUnitAttr() : UnitAttr());
+  }
+  auto constant = observe.getInput().getDefiningOp<arith::ConstantOp>();
+  observe.replaceAllUsesWith(replacement);
+  observe.erase();
+  if (constant && constant->use_empty())
+    constant.erase();
+  return success();
+}
+
+LogicalResult mlir::qopt::fakeQuantizeAll(Operation *root,
+                                          const QuantScheme &scheme) {
+  SmallVector<ObserveOp> points;
+  root->walk([&](ObserveOp op) { points.push_back(op); });
+  bool failedAny = false;
+  for (ObserveOp point : points)
+    failedAny |= failed(fakeQuantizeObserve(point, scheme));
+  return failure(failedAny);
+}

@@ -1,0 +1,50 @@
+//===- QuantScheme.h - Options shared by the quantizing passes -*- C++ -*-===//
+
+#ifndef QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
+#define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
+
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+
+namespace mlir::qopt {
+
+enum class ActivationMode { None, Static, Dynamic };
+
+struct QuantScheme {
+  WeightScheme weights;
+  ActivationMode activations = ActivationMode::None;
+  bool activationSymmetric = false;
+};
+
+/// Reads the pass options into a scheme; reports bad values on `root`.
+FailureOr<QuantScheme>
+parseQuantScheme(Operation *root, StringRef passName, unsigned weightBits,
+                 bool weightSymmetric, StringRef granularity, int64_t groupSize,
+                 bool mseClip, StringRef activations, bool activationSymmetric);
+
+/// Quantizes the constant weight [K, N] of `observe` (a weight point of a
+/// linear layer); errors name the point.
+FailureOr<QuantizedWeight> quantizeObservedWeight(ObserveOp observe,
+                                                  const WeightScheme &scheme);
+
+/// A dense_resource constant of `type` holding `bytes`.
+arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,
+                                         RankedTensorType type,
+                                         ArrayRef<char> bytes, StringRef name);
+
+/// The per-tensor activation type of a calibrated point (error if the
+/// point has no statistics).
+FailureOr<quant::UniformQuantizedType>
+calibratedActivationType(ObserveOp observe, bool symmetric);
+
+/// Replaces `observe` by its simulation in float under `scheme`.
+LogicalResult fakeQuantizeObserve(ObserveOp observe, const QuantScheme &scheme);
+
+/// Simulates every observation point under `root` (errors on each).
+LogicalResult fakeQuantizeAll(Operation *root, const QuantScheme &scheme);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H

@@ -1,0 +1,247 @@
+//===- QuantParams.cpp - Quantization parameters and rounding -------------===//
+
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
+
+#include "mlir/IR/BuiltinAttributes.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+AffineParams mlir::qopt::computeParams(double lo, double hi, unsigned bits,
+                                       bool symmetric) {
+  AffineParams p;
+  if (symmetric) {
+    p.qmax = (int64_t(1) << (bits - 1)) - 1;
+    p.qmin = -p.qmax;
+    double absmax = std::max(std::fabs(lo), std::fabs(hi));
+    float scale = static_cast<float>(absmax / p.qmax);
+    p.scale = scale > 0 && std::isfinite(scale) ? scale : 1.0f;
+    return p;
+  }
+  p.qmin = 0;
+  p.qmax = (int64_t(1) << bits) - 1;
+  lo = std::min(lo, 0.0);
+  hi = std::max(hi, 0.0);
+  float scale = static_cast<float>((hi - lo) / p.qmax);
+  if (!(scale > 0) || !std::isfinite(scale))
+    return p; // Zero-width range: scale 1, zero point 0.
+  p.scale = scale;
+  double zp = std::nearbyint(-lo / scale);
+  p.zeroPoint = static_cast<int64_t>(std::clamp<double>(zp, 0, p.qmax));
+  return p;
+}
+
+int64_t mlir::qopt::quantizeValue(float x, const AffineParams &p) {
+  // Float division and round-half-to-even, as ONNX Runtime's
+  // QuantizeLinear; NaN saturates to the zero point rather than being UB.
+  float r = std::nearbyint(x / p.scale);
+  if (std::isnan(r))
+    return p.zeroPoint;
+  double q = static_cast<double>(r) + p.zeroPoint;
+  return static_cast<int64_t>(std::clamp<double>(q, p.qmin, p.qmax));
+}
+
+std::string mlir::qopt::checkWeightScheme(const WeightScheme &scheme,
+                                          int64_t k) {
+  if (scheme.bits != 4 && scheme.bits != 8)
+    return "weight bits must be 4 or 8, got " + std::to_string(scheme.bits);
+  if (scheme.granularity == WeightGranularity::Group) {
+    if (scheme.groupSize < 2 || scheme.groupSize % 2 != 0)
+      return "group size must be an even number >= 2, got " +
+             std::to_string(scheme.groupSize);
+    if (k % scheme.groupSize != 0)
+      return "group size " + std::to_string(scheme.groupSize) +
+             " does not divide the input channels (K = " + std::to_string(k) +
+             ")";
+  }
+  return "";
+}
+
+/// Parameters for `values` (strided), optionally with a clipping ratio
+/// chosen to minimise the squared quantization error.
+static AffineParams groupParams(const float *w, int64_t count, int64_t stride,
+                                unsigned bits, bool symmetric, bool mseClip) {
+  double lo = 0, hi = 0;
+  for (int64_t i = 0; i < count; ++i) {
+    lo = std::min<double>(lo, w[i * stride]);
+    hi = std::max<double>(hi, w[i * stride]);
+  }
+  AffineParams best = computeParams(lo, hi, bits, symmetric);
+  if (!mseClip)
+    return best;
+  auto error = [&](const AffineParams &p) {
+    double e = 0;
+    for (int64_t i = 0; i < count; ++i) {
+      float v = w[i * stride];
+      double d = v - dequantizeValue(quantizeValue(v, p), p);
+      e += d * d;
+    }
+    return e;
+  };
+  double bestError = error(best);
+  // A grid of shrinking ranges, as AWQ's and llama.cpp's searches do.
+  for (int step = 1; step <= 20; ++step) {
+    double ratio = 1.0 - 0.025 * step;
+    AffineParams p = computeParams(lo * ratio, hi * ratio, bits, symmetric);
+    double e = error(p);
+    if (e < bestError) {
+      bestError = e;
+      best = p;
+    }
+  }
+  return best;
+}
+
+QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
+                                           int64_t n,
+                                           const WeightScheme &scheme,
+                                           std::string &error) {
+  QuantizedWeight q;
+  error = checkWeightScheme(scheme, k);
+  if (!error.empty())
+    return q;
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!std::isfinite(w[i])) {
+      error = "weight element [" + std::to_string(i / n) + ", " +
+              std::to_string(i % n) + "] is " +
+              (std::isnan(w[i]) ? "NaN" : "infinite");
+      return q;
+    }
+  q.k = k;
+  q.n = n;
+  q.perTensor = scheme.granularity == WeightGranularity::Tensor;
+  q.groupSize =
+      scheme.granularity == WeightGranularity::Group ? scheme.groupSize : k;
+  if (q.perTensor) {
+    q.params.push_back(groupParams(w.data(), k * n, 1, scheme.bits,
+                                   scheme.symmetric, scheme.mseClip));
+  } else {
+    int64_t groups = k / q.groupSize;
+    q.params.resize(groups * n);
+    // Group g of column c: rows [g*G, (g+1)*G) of column c (stride N).
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t c = 0; c < n; ++c)
+        q.params[g * n + c] =
+            groupParams(w.data() + g * q.groupSize * n + c, q.groupSize, n,
+                        scheme.bits, scheme.symmetric, scheme.mseClip);
+  }
+  q.values.resize(k * n);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      q.values[r * n + c] =
+          static_cast<int16_t>(quantizeValue(w[r * n + c], q.paramsAt(r, c)));
+  return q;
+}
+
+std::vector<char> mlir::qopt::packWeight(const QuantizedWeight &q,
+                                         unsigned bits) {
+  int64_t rowBytes = (q.n * bits + 7) / 8;
+  std::vector<char> bytes(q.k * rowBytes, 0);
+  for (int64_t r = 0; r < q.k; ++r)
+    for (int64_t c = 0; c < q.n; ++c) {
+      uint8_t v = static_cast<uint8_t>(q.values[r * q.n + c]);
+      if (bits == 8) {
+        bytes[r * rowBytes + c] = static_cast<char>(v);
+        continue;
+      }
+      char &byte = bytes[r * rowBytes + c / 2];
+      byte = static_cast<char>(c % 2 ? (byte & 0x0F) | ((v & 0xF) << 4)
+                                     : (byte & 0xF0) | (v & 0xF));
+    }
+  return bytes;
+}
+
+std::vector<float> mlir::qopt::dequantizeWeight(const QuantizedWeight &q) {
+  std::vector<float> w(q.k * q.n);
+  for (int64_t r = 0; r < q.k; ++r)
+    for (int64_t c = 0; c < q.n; ++c)
+      w[r * q.n + c] = dequantizeValue(q.values[r * q.n + c], q.paramsAt(r, c));
+  return w;
+}
+
+static Type storageType(MLIRContext *ctx, unsigned bits) {
+  return IntegerType::get(ctx, bits);
+}
+
+quant::QuantizedType mlir::qopt::weightQuantType(MLIRContext *ctx,
+                                                 const QuantizedWeight &q,
+                                                 unsigned bits,
+                                                 bool symmetric) {
+  unsigned flags = symmetric ? quant::QuantizationFlags::Signed : 0;
+  Type storage = storageType(ctx, bits);
+  Type f32 = Float32Type::get(ctx);
+  const AffineParams &first = q.params.front();
+  if (q.perTensor)
+    return quant::UniformQuantizedType::get(flags, storage, f32, first.scale,
+                                            first.zeroPoint, first.qmin,
+                                            first.qmax);
+  if (q.groupSize == q.k) {
+    SmallVector<double> scales;
+    SmallVector<int64_t> zps;
+    for (const AffineParams &p : q.params) {
+      scales.push_back(p.scale);
+      zps.push_back(p.zeroPoint);
+    }
+    return quant::UniformQuantizedPerAxisType::get(
+        flags, storage, f32, scales, zps, 1, first.qmin, first.qmax);
+  }
+  int64_t groups = q.k / q.groupSize;
+  SmallVector<APFloat> scales;
+  SmallVector<APInt> zps;
+  for (const AffineParams &p : q.params) {
+    scales.emplace_back(p.scale);
+    zps.emplace_back(bits, p.zeroPoint, /*isSigned=*/symmetric);
+  }
+  auto scaleType = RankedTensorType::get({groups, q.n}, f32);
+  auto zpType = RankedTensorType::get({groups, q.n}, storage);
+  return quant::UniformQuantizedSubChannelType::get(
+      flags, storage, f32, DenseElementsAttr::get(scaleType, scales),
+      DenseElementsAttr::get(zpType, zps), ArrayRef<int32_t>{0, 1},
+      ArrayRef<int64_t>{q.groupSize, 1}, first.qmin, first.qmax);
+}
+
+quant::UniformQuantizedType
+mlir::qopt::activationQuantType(MLIRContext *ctx, double lo, double hi,
+                                unsigned bits, bool symmetric) {
+  AffineParams p = computeParams(lo, hi, bits, symmetric);
+  return quant::UniformQuantizedType::get(
+      symmetric ? quant::QuantizationFlags::Signed : 0, storageType(ctx, bits),
+      Float32Type::get(ctx), p.scale, p.zeroPoint, p.qmin, p.qmax);
+}
+
+AffineParams mlir::qopt::paramsOf(quant::QuantizedType type,
+                                  ArrayRef<int64_t> index) {
+  AffineParams p;
+  p.qmin = type.getStorageTypeMin();
+  p.qmax = type.getStorageTypeMax();
+  if (auto t = dyn_cast<quant::UniformQuantizedType>(type)) {
+    p.scale = static_cast<float>(t.getScale());
+    p.zeroPoint = t.getZeroPoint();
+  } else if (auto t = dyn_cast<quant::UniformQuantizedPerAxisType>(type)) {
+    int64_t i = index[t.getQuantizedDimension()];
+    p.scale = static_cast<float>(t.getScales()[i]);
+    p.zeroPoint = t.getZeroPoints()[i];
+  } else if (auto t = dyn_cast<quant::UniformQuantizedSubChannelType>(type)) {
+    SmallVector<int64_t> at(index.begin(), index.end());
+    for (auto [dim, block] : t.getBlockSizeInfo())
+      at[dim] = index[dim] / block;
+    auto scaleShape = t.getScales().getType().getShape();
+    int64_t flat = 0;
+    for (size_t d = 0; d < at.size(); ++d)
+      flat = flat * scaleShape[d] + (scaleShape[d] == 1 ? 0 : at[d]);
+    p.scale = t.getScales().getValues<APFloat>()[flat].convertToFloat();
+    // Sub-byte elements can come back with stray high bits (the raw byte
+    // in a narrow APInt): mask to the storage width, then sign-extend.
+    APInt zp = t.getZeroPoints().getValues<APInt>()[flat];
+    unsigned width = t.getStorageTypeIntegralWidth();
+    uint64_t raw = zp.getRawData()[0] & ((uint64_t(1) << width) - 1);
+    int64_t value = static_cast<int64_t>(raw);
+    if (t.isSigned() && raw >> (width - 1))
+      value -= int64_t(1) << width;
+    p.zeroPoint = value;
+  }
+  return p;
+}

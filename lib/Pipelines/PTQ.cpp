@@ -1,0 +1,96 @@
+//===- PTQ.cpp - One-flag post-training quantization recipes --------------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Pipelines/Pipelines.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "llvm/ADT/StringSwitch.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+struct Recipe {
+  unsigned bits;
+  StringRef granularity;
+  int64_t groupSize;
+  StringRef activations;
+};
+} // namespace
+
+static std::optional<Recipe> lookupRecipe(StringRef name) {
+  return llvm::StringSwitch<std::optional<Recipe>>(name)
+      .Cases({"w8", "w8-weight-only"}, Recipe{8, "channel", 128, "none"})
+      .Case("w8a8-static", Recipe{8, "channel", 128, "static"})
+      .Case("w8a8-dynamic", Recipe{8, "channel", 128, "dynamic"})
+      .Cases({"w4", "w4-channel"}, Recipe{4, "channel", 128, "none"})
+      .Case("w4-g32", Recipe{4, "group", 32, "none"})
+      .Case("w4-g64", Recipe{4, "group", 64, "none"})
+      .Case("w4-g128", Recipe{4, "group", 128, "none"})
+      .Default(std::nullopt);
+}
+
+LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
+                                           const PTQOptions &options) {
+  std::optional<Recipe> recipe = lookupRecipe(options.recipe);
+  if (!recipe)
+    return failure();
+  pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
+  QOptInsertObserversPassOptions observe;
+  observe.attention = options.attention;
+  observe.skip = options.skip;
+  pm.addPass(createQOptInsertObserversPass(observe));
+  if (recipe->activations == "static") {
+    QOptCalibratePassOptions calibrate;
+    calibrate.data = options.data;
+    calibrate.tokens = options.tokens;
+    calibrate.tokenizerDir = options.tokenizerDir;
+    calibrate.samples = options.samples;
+    calibrate.seqLen = options.seqLen;
+    calibrate.method = options.method;
+    calibrate.percentile = options.percentile;
+    calibrate.progress = options.progress;
+    pm.addPass(createQOptCalibratePass(calibrate));
+  }
+  auto fill = [&](auto &scheme) {
+    scheme.weightBits = recipe->bits;
+    scheme.weightSymmetric = options.symmetric;
+    scheme.weightGranularity = recipe->granularity.str();
+    scheme.groupSize = recipe->groupSize;
+    scheme.weightMseClip = options.mseClip;
+    scheme.activations = recipe->activations.str();
+  };
+  if (options.fake) {
+    QOptFakeQuantPassOptions scheme;
+    fill(scheme);
+    pm.addPass(createQOptFakeQuantPass(scheme));
+  } else {
+    QOptQuantizePassOptions scheme;
+    fill(scheme);
+    pm.addPass(createQOptQuantizePass(scheme));
+  }
+  return success();
+}
+
+void mlir::qopt::registerPTQPipelines() {
+  registerPassPipeline(
+      "qopt-ptq",
+      "Post-training quantization with one recipe (e.g. "
+      "qopt-ptq{recipe=w4-g128}, "
+      "qopt-ptq{recipe=w8a8-static calibration-data=FILE})",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        PTQOptions options;
+        if (failed(options.parseFromString(text)))
+          return failure();
+        if (!lookupRecipe(options.recipe))
+          return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
+                              "' (w8, w8a8-static, w8a8-dynamic, w4, "
+                              "w4-g32, w4-g64, w4-g128)");
+        return buildPTQPipeline(pm, options);
+      },
+      [](function_ref<void(const detail::PassOptions &)> handler) {
+        handler(PTQOptions());
+      });
+}

@@ -1,0 +1,95 @@
+// RUN: quant-opt %s -split-input-file -verify-diagnostics
+
+func.func @stats_inverted_range(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{min 3.000000e+00 exceeds max -1.000000e+00}}
+  %0 = qopt.observe %x activation "p" {stats = #qopt.stats<method = "minmax", samples = 1, min = 3.0, max = -1.0>} : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @stats_xtx_not_square(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{xtx must be a square matrix}}
+  %0 = qopt.observe %x activation "p" {stats = #qopt.stats<method = "minmax", samples = 1, min = 0.0, max = 1.0, xtx = dense<0.0> : tensor<2x3xf32>>} : tensor<2xf32>
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @fake_quant_not_quant(%x: tensor<2xf32>) -> tensor<2xf32> {
+  // expected-error @below {{qtype must be a !quant.uniform type, got 'i8'}}
+  %0 = qopt.fake_quant %x : tensor<2xf32> as i8
+  return %0 : tensor<2xf32>
+}
+
+// -----
+
+func.func @fake_quant_axis_size(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  // expected-error @below {{qtype has 2 scales for a dimension of size 3}}
+  %0 = qopt.fake_quant %x : tensor<3x2xf32> as !quant.uniform<i8:f32:0, {0.1, 0.2}>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @fake_quant_block(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
+  // expected-error @below {{qtype block size 2 does not divide axis 0 of size 3}}
+  %0 = qopt.fake_quant %x : tensor<3x2xf32> as !quant.uniform<i8:f32:{0:2}, {{0.1, 0.2}}>
+  return %0 : tensor<3x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_storage_shape(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
+  // expected-error @below {{weight storage must be [4, 1] for K = 4, N = 2 at 4 bits}}
+  %0 = qopt.qmatmul %x, %w weight !quant.uniform<i4:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_axis(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
+  // expected-error @below {{per-axis weights must be quantized along axis 1}}
+  %0 = qopt.qmatmul %x, %w weight !quant.uniform<i8:f32:0, {0.1, 0.2, 0.3, 0.4}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_storage_n(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x3xf32> {
+  // expected-error @below {{weight_type has 2 scales for a dimension of size 3}}
+  %0 = qopt.qmatmul %x, %w weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x3xf32>
+  return %0 : tensor<?x3xf32>
+}
+
+// -----
+
+func.func @qmatmul_rows(%x: tensor<3x4xf32>, %w: tensor<4x2xi8>) -> tensor<2x2xf32> {
+  // expected-error @below {{output must be [M, 2]}}
+  %0 = qopt.qmatmul %x, %w weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<3x4xf32>, tensor<4x2xi8> -> tensor<2x2xf32>
+  return %0 : tensor<2x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_both_inputs(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
+  // expected-error @below {{input_type and dynamic_input exclude each other}}
+  %0 = qopt.qmatmul %x, %w input !quant.uniform<u8:f32, 0.1:3> dynamic_input weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_a8_groups(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
+  // expected-error @below {{quantized activations need 8-bit per-tensor or per-channel weights}}
+  %0 = qopt.qmatmul %x, %w dynamic_input weight !quant.uniform<i8:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_input_type(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
+  // expected-error @below {{input_type must be a per-tensor 8-bit}}
+  %0 = qopt.qmatmul %x, %w input !quant.uniform<u8:f32:0, {0.1, 0.2}> weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -1,0 +1,149 @@
+"""Quantized linear layers, compiled, against an independent numpy model.
+
+Writes a linear layer (K = 96, N = 41: odd, so 4-bit rows end in half a
+byte) with random weights as MLIR, quantizes it with qopt-quantize and
+simulates it with qopt-fake-quant under each scheme, compiles both with
+quant-compile, runs them through the runtime on random inputs (M = 1 and
+7), and compares with numpy's version of the scheme: ONNX QuantizeLinear
+rounding (float32 division, half to even, saturation), symmetric =
+absmax / (2^(b-1) - 1), asymmetric = (max - min) / (2^b - 1) with the range
+widened to include 0. Integer paths are summed exactly, so the tolerance is
+float rounding only.
+"""
+import argparse
+import os
+import subprocess
+import sys
+
+import numpy as np
+
+from quantopt.runtime import Model
+
+K, N = 96, 41
+
+
+def params(lo, hi, bits, symmetric):
+    if symmetric:
+        qmax = 2 ** (bits - 1) - 1
+        s = np.float32(max(abs(lo), abs(hi)) / qmax)
+        return (s if s > 0 else np.float32(1)), 0, -qmax, qmax
+    qmax = 2 ** bits - 1
+    lo, hi = min(lo, 0.0), max(hi, 0.0)
+    s = np.float32((hi - lo) / qmax)
+    if not s > 0:
+        return np.float32(1), 0, 0, qmax
+    zp = int(np.clip(np.round(-lo / np.float64(s)), 0, qmax))
+    return s, zp, 0, qmax
+
+
+def fq(x, s, zp, qmin, qmax):
+    q = np.clip(np.round(x.astype(np.float32) / np.float32(s)) + zp, qmin, qmax)
+    return q, ((q - zp) * np.float32(s)).astype(np.float32)
+
+
+def weight_reference(w, bits, symmetric, group):
+    """dequantize(quantize(w)) and the centred integers, [K, N]."""
+    deq = np.zeros_like(w)
+    cent = np.zeros(w.shape, np.int64)
+    scales = np.zeros(w.shape, np.float32)
+    if group == 0:  # per tensor
+        p = params(float(w.min()), float(w.max()), bits, symmetric)
+        q, deq = fq(w, *p)
+        return deq, (q - p[1]).astype(np.int64), np.full(w.shape, p[0], np.float32)
+    for g in range(K // group):
+        rows = slice(g * group, (g + 1) * group)
+        for c in range(N):
+            col = w[rows, c]
+            p = params(float(col.min()), float(col.max()), bits, symmetric)
+            q, deq[rows, c] = fq(col, *p)
+            cent[rows, c] = q - p[1]
+            scales[rows, c] = p[0]
+    return deq, cent, scales
+
+
+def module(w, stats):
+    rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
+    observe = "qopt.observe %x activation \"fc:input\"" + (
+        f" {{stats = #qopt.stats<method = \"minmax\", samples = 1, min = {stats[0]!r}, "
+        f"max = {stats[1]!r}>}}" if stats else "")
+    return f"""
+func.func @main(%x: tensor<?x{K}xf32>) -> tensor<?x{N}xf32> {{
+  %w = arith.constant dense<[{rows}]> : tensor<{K}x{N}xf32>
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x{K}xf32>
+  %e = tensor.empty(%m) : tensor<?x{N}xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x{N}xf32>) -> tensor<?x{N}xf32>
+  %xo = {observe} : tensor<?x{K}xf32>
+  %wo = qopt.observe %w weight "fc:weight" : tensor<{K}x{N}xf32>
+  %y = linalg.matmul ins(%xo, %wo : tensor<?x{K}xf32>, tensor<{K}x{N}xf32>) outs(%acc : tensor<?x{N}xf32>) -> tensor<?x{N}xf32>
+  return %y : tensor<?x{N}xf32>
+}}
+"""
+
+
+def compile_model(tmp, name, text, options, quant_opt, quant_compile, fake):
+    src = os.path.join(tmp, name + ".mlir")
+    with open(src, "w") as f:
+        f.write(text)
+    out = os.path.join(tmp, name + ".q.mlir")
+    pass_name = "qopt-fake-quant" if fake else "qopt-quantize"
+    subprocess.check_call([quant_opt, src, f"--{pass_name}={options}", "-o", out])
+    lib = os.path.join(tmp, name + ".so")
+    subprocess.check_call([quant_compile, out, "-o", lib])
+    return Model(lib)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--quant-opt", required=True)
+    ap.add_argument("--quant-compile", required=True)
+    args = ap.parse_args()
+    rng = np.random.default_rng(7)
+    w = rng.normal(0, 0.5, (K, N)).astype(np.float32)
+    w[:, 3] = 0.0  # A dead output channel.
+    w[5, 7] = 4.0  # An outlier.
+    xs = [rng.normal(0, 1, (m, K)).astype(np.float32) for m in (1, 7)]
+    stats = (-3.0, 4.5)
+    schemes = [
+        ("w8_channel_sym", "weight-bits=8 weight-granularity=channel", 8, True, K, None),
+        ("w8_tensor_asym", "weight-bits=8 weight-granularity=tensor weight-symmetric=false", 8, False, 0, None),
+        ("w4_channel_sym", "weight-bits=4 weight-granularity=channel", 4, True, K, None),
+        ("w4_g32_sym", "weight-bits=4 weight-granularity=group group-size=32", 4, True, 32, None),
+        ("w4_g32_asym", "weight-bits=4 weight-granularity=group group-size=32 weight-symmetric=false", 4, False, 32, None),
+        ("w8a8_static", "activations=static", 8, True, K, "static"),
+        ("w8a8_dynamic", "activations=dynamic", 8, True, K, "dynamic"),
+    ]
+    failures = 0
+    for name, options, bits, symmetric, group, act in schemes:
+        deq, cent, wscale = weight_reference(w, bits, symmetric, group)
+        text = module(w, stats if act == "static" else None)
+        for fake in (False, True):
+            model = compile_model(args.tmp, name + ("_fake" if fake else ""), text, options,
+                                  args.quant_opt, args.quant_compile, fake)
+            worst = 0.0
+            for x in xs:
+                if act is None:
+                    ref = x.astype(np.float64) @ deq.astype(np.float64)
+                else:
+                    if act == "static":
+                        p = [params(*stats, 8, False)] * x.shape[0]
+                    else:
+                        p = [params(float(r.min()), float(r.max()), 8, False) for r in x]
+                    xq = np.stack([fq(r, *pr)[0] - pr[1] for r, pr in zip(x, p)])
+                    acc = xq.astype(np.int64) @ cent  # exact
+                    sx = np.array([pr[0] for pr in p], np.float64)[:, None]
+                    ref = acc * sx * wscale[0][None, :].astype(np.float64)
+                (y,) = model.run("main", [x])
+                err = np.max(np.abs(y - ref)) / max(1e-6, np.max(np.abs(ref)))
+                worst = max(worst, err)
+            ok = worst <= 2e-6
+            failures += not ok
+            print(f"{name}{' fake-quant' if fake else ''}: max rel err {worst:.1e} "
+                  f"{'ok' if ok else 'FAIL'}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
