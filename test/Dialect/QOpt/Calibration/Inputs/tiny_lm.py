@@ -137,6 +137,12 @@ def check(outdir):
     _, _, _, _, _, chmin = stats_of(f"{outdir}/per-channel.mlir")
     report("per-channel", chmin is not None and np.allclose(chmin, x.min(0), atol=1e-6),
            "channel_min")
+    # x^T x, from the dense_resource blob (after its 4-byte alignment word).
+    blob = re.search(r'\bxtx: "0x([0-9A-F]+)"', open(f"{outdir}/per-channel.mlir").read())
+    xtx = np.frombuffer(bytes.fromhex(blob.group(1))[4:], np.float32).reshape(D, D)
+    ref = x.astype(np.float64).T @ x.astype(np.float64)
+    err = np.max(np.abs(xtx - ref)) / np.max(np.abs(ref))
+    report("xtx", err < 1e-6, f"max rel err {err:.1e}")
     sys.exit(1 if failures else 0)
 
 
