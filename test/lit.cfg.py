@@ -37,7 +37,7 @@ llvm_config.with_environment("PATH", config.quant_opt_tools_dir,
                              append_path=True)
 
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
-llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run"],
+llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run", "quant-export"],
                                  tool_dirs)
 llvm_config.add_tool_substitutions(["qopt-tokenize"], tool_dirs)
 

@@ -12,6 +12,7 @@ using namespace mlir::qopt;
 
 namespace {
 struct Recipe {
+  StringRef format; // int or a float format.
   unsigned bits;
   StringRef granularity;
   int64_t groupSize;
@@ -21,13 +22,15 @@ struct Recipe {
 
 static std::optional<Recipe> lookupRecipe(StringRef name) {
   return llvm::StringSwitch<std::optional<Recipe>>(name)
-      .Cases({"w8", "w8-weight-only"}, Recipe{8, "channel", 128, "none"})
-      .Case("w8a8-static", Recipe{8, "channel", 128, "static"})
-      .Case("w8a8-dynamic", Recipe{8, "channel", 128, "dynamic"})
-      .Cases({"w4", "w4-channel"}, Recipe{4, "channel", 128, "none"})
-      .Case("w4-g32", Recipe{4, "group", 32, "none"})
-      .Case("w4-g64", Recipe{4, "group", 64, "none"})
-      .Case("w4-g128", Recipe{4, "group", 128, "none"})
+      .Cases({"w8", "w8-weight-only"}, Recipe{"int", 8, "channel", 128, "none"})
+      .Case("w8a8-static", Recipe{"int", 8, "channel", 128, "static"})
+      .Case("w8a8-dynamic", Recipe{"int", 8, "channel", 128, "dynamic"})
+      .Cases({"w4", "w4-channel"}, Recipe{"int", 4, "channel", 128, "none"})
+      .Case("w4-g32", Recipe{"int", 4, "group", 32, "none"})
+      .Case("w4-g64", Recipe{"int", 4, "group", 64, "none"})
+      .Case("w4-g128", Recipe{"int", 4, "group", 128, "none"})
+      .Cases({"fp16", "bf16", "fp8-e4m3", "fp8-e5m2"},
+             Recipe{name, 8, "channel", 128, "none"})
       .Default(std::nullopt);
 }
 
@@ -55,6 +58,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   }
   auto fill = [&](auto &scheme) {
     scheme.weightBits = recipe->bits;
+    scheme.weightFormat = recipe->format.str();
     scheme.weightSymmetric = options.symmetric;
     scheme.weightGranularity = recipe->granularity.str();
     scheme.groupSize = recipe->groupSize;
@@ -87,7 +91,8 @@ void mlir::qopt::registerPTQPipelines() {
         if (!lookupRecipe(options.recipe))
           return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "
-                              "w4-g32, w4-g64, w4-g128)");
+                              "w4-g32, w4-g64, w4-g128, fp16, bf16, fp8-e4m3, "
+                              "fp8-e5m2)");
         return buildPTQPipeline(pm, options);
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {

@@ -44,7 +44,8 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       *this, "recipe",
       llvm::cl::desc("w8 (INT8 per-channel weight-only), w8a8-static, "
                      "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
-                     "w4-g128"),
+                     "w4-g128, fp16, bf16, fp8-e4m3, fp8-e5m2 (float "
+                     "weights, the 8-bit ones scaled per output channel)"),
       llvm::cl::init("w8")};
   Option<bool> fake{*this, "fake",
                     llvm::cl::desc("Simulate in float (qopt-fake-quant) "

@@ -364,12 +364,79 @@ LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
   return success();
 }
 
+/// The f32 value of every 8-bit pattern of an 8-bit float type.
+Value float8Table(OpBuilder &b, Location loc, FloatType type) {
+  SmallVector<float> values;
+  for (unsigned bits = 0; bits < 256; ++bits) {
+    APFloat v(type.getFloatSemantics(), APInt(8, bits));
+    bool lost;
+    v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+    values.push_back(v.convertToFloat());
+  }
+  auto tableType = RankedTensorType::get({256}, b.getF32Type());
+  return arith::ConstantOp::create(
+      b, loc, DenseElementsAttr::get(tableType, ArrayRef<float>(values)));
+}
+
+LogicalResult lowerFMatmul(FMatmulOp op, RewriterBase &b) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto weightType = op.getWeight().getType();
+  auto element = cast<FloatType>(weightType.getElementType());
+  int64_t k = weightType.getDimSize(0), n = weightType.getDimSize(1);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap col = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+  SmallVector<Value> ins{op.getWeight()};
+  SmallVector<AffineMap> maps{id};
+  if (op.getScales()) {
+    ins.push_back(op.getScales());
+    maps.push_back(col);
+  }
+  maps.push_back(id);
+  // 8-bit floats decode through a table (LLVM has no such types).
+  Value table =
+      element.getWidth() == 8 ? float8Table(b, loc, element) : Value();
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{k, n}, b.getF32Type());
+  auto decoded = linalg::GenericOp::create(
+      b, loc, TypeRange{empty.getType()}, ins, ValueRange{empty}, maps,
+      SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        Value w;
+        if (table) {
+          Value byte = arith::BitcastOp::create(nb, nl, nb.getI8Type(), a[0]);
+          Value index = arith::IndexCastUIOp::create(
+              nb, nl, nb.getIndexType(),
+              arith::ExtUIOp::create(nb, nl, nb.getI32Type(), byte));
+          w = tensor::ExtractOp::create(nb, nl, table, ValueRange{index});
+        } else {
+          w = arith::ExtFOp::create(nb, nl, nb.getF32Type(), a[0]);
+        }
+        if (op.getScales())
+          w = arith::MulFOp::create(nb, nl, w, a[1]);
+        linalg::YieldOp::create(nb, nl, w);
+      });
+  auto outType = op.getOutput().getType();
+  SmallVector<Value> outDyn;
+  if (outType.isDynamicDim(0))
+    outDyn.push_back(tensor::DimOp::create(b, loc, op.getInput(), 0));
+  Value acc = filled(b, loc,
+                     tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                             b.getF32Type(), outDyn),
+                     b.getF32FloatAttr(0));
+  b.replaceOpWithNewOp<linalg::MatmulOp>(
+      op, TypeRange{outType}, ValueRange{op.getInput(), decoded.getResult(0)},
+      ValueRange{acc});
+  return success();
+}
+
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<ObserveOp, FakeQuantOp, DynamicFakeQuantOp, QMatmulOp>(op))
+      if (isa<ObserveOp, FakeQuantOp, DynamicFakeQuantOp, QMatmulOp, FMatmulOp>(
+              op))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());
@@ -385,7 +452,8 @@ struct ConvertQOptToLinalgPass
               .Case([&](DynamicFakeQuantOp o) {
                 return lowerDynamicFakeQuant(o, rewriter);
               })
-              .Case([&](QMatmulOp o) { return lowerQMatmul(o, rewriter); });
+              .Case([&](QMatmulOp o) { return lowerQMatmul(o, rewriter); })
+              .Case([&](FMatmulOp o) { return lowerFMatmul(o, rewriter); });
       if (failed(result))
         return signalPassFailure();
     }

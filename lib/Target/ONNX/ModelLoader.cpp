@@ -146,7 +146,7 @@ int32_t newestDataType(const onnx::GraphProto &graph) {
 
 /// Runs ONNX's checker and shape inference when ONNX 1.12 knows every opset
 /// the model uses; otherwise records why it was skipped.
-bool checkAndInferShapes(LoadedModel &out, bool runChecker,
+bool checkAndInferShapes(LoadedModel &out, bool runChecker, bool inferShapes,
                          std::string &error) {
   onnx::ModelProto &model = *out.model;
   int64_t defaultOpset = -1;
@@ -201,7 +201,7 @@ bool checkAndInferShapes(LoadedModel &out, bool runChecker,
                         "; the importer verified node arity, "
                         "attributes and shapes itself");
   }
-  if (!checkable)
+  if (!checkable || !inferShapes)
     return true;
   try {
     onnx::ShapeInferenceOptions options(/*check_type=*/false,
@@ -216,21 +216,22 @@ bool checkAndInferShapes(LoadedModel &out, bool runChecker,
   return true;
 }
 
-bool finishLoading(llvm::StringRef path, bool runChecker, LoadedModel &out,
-                   std::string &error) {
+bool finishLoading(llvm::StringRef path, bool runChecker, bool inferShapes,
+                   LoadedModel &out, std::string &error) {
   if (!out.model->has_graph()) {
     error = "model has no graph";
     return false;
   }
   return resolveExternalData(path, out, error) &&
-         checkAndInferShapes(out, runChecker, error);
+         checkAndInferShapes(out, runChecker, inferShapes, error);
 }
 } // namespace
 
 bool mlir::qopt::onnx_import::loadModelBuffer(llvm::StringRef contents,
                                               llvm::StringRef path, bool isText,
                                               bool runChecker, LoadedModel &out,
-                                              std::string &error) {
+                                              std::string &error,
+                                              bool inferShapes) {
   out.model = std::make_unique<onnx::ModelProto>();
   try {
     if (isText) {
@@ -262,12 +263,13 @@ bool mlir::qopt::onnx_import::loadModelBuffer(llvm::StringRef contents,
     error = std::string("cannot parse ONNX model: ") + e.what();
     return false;
   }
-  return finishLoading(path, runChecker, out, error);
+  return finishLoading(path, runChecker, inferShapes, out, error);
 }
 
 bool mlir::qopt::onnx_import::loadModelFile(llvm::StringRef path,
                                             bool runChecker, LoadedModel &out,
-                                            std::string &error) {
+                                            std::string &error,
+                                            bool inferShapes) {
   if (path.ends_with(".onnxtext")) {
     auto buffer = llvm::MemoryBuffer::getFile(path);
     if (!buffer) {
@@ -276,7 +278,7 @@ bool mlir::qopt::onnx_import::loadModelFile(llvm::StringRef path,
       return false;
     }
     return loadModelBuffer((*buffer)->getBuffer(), path, /*isText=*/true,
-                           runChecker, out, error);
+                           runChecker, out, error, inferShapes);
   }
   // Stream binary models from the file so that the file's bytes and the
   // parsed protobuf are never both in memory.
@@ -310,5 +312,5 @@ bool mlir::qopt::onnx_import::loadModelFile(llvm::StringRef path,
     error = "not a valid ONNX ModelProto (truncated or corrupt protobuf)";
     return false;
   }
-  return finishLoading(path, runChecker, out, error);
+  return finishLoading(path, runChecker, inferShapes, out, error);
 }

@@ -41,14 +41,15 @@ struct LoadedModel {
 /// Parses a model from a file (binary unless the name ends in `.onnxtext`),
 /// resolves external data relative to the file's directory, then runs ONNX's
 /// checker and shape inference where ONNX 1.12 can vouch for the opsets.
-/// On failure returns false and sets `error`.
+/// On failure returns false and sets `error`. Without `inferShapes` the graph
+/// stays as written (the exporter rewrites it and must not add value_info).
 bool loadModelFile(llvm::StringRef path, bool runChecker, LoadedModel &out,
-                   std::string &error);
+                   std::string &error, bool inferShapes = true);
 
 /// Same, from an in-memory buffer; `path` names it and locates external data.
 bool loadModelBuffer(llvm::StringRef contents, llvm::StringRef path,
                      bool isText, bool runChecker, LoadedModel &out,
-                     std::string &error);
+                     std::string &error, bool inferShapes = true);
 
 } // namespace mlir::qopt::onnx_import
 

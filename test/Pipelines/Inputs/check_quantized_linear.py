@@ -61,6 +61,48 @@ def weight_reference(w, bits, symmetric, group):
     return deq, cent, scales
 
 
+def float_grid(exp_bits, man_bits, bias, finite_top):
+    """Non-negative values of a small float format with their codes,
+    sorted; `finite_top` drops the top codes that are NaN/Inf."""
+    vals = []
+    for code in range(2 ** (exp_bits + man_bits)):
+        e, m = code >> man_bits, code & (2 ** man_bits - 1)
+        if e == 0:
+            v = m / 2 ** man_bits * 2.0 ** (1 - bias)
+        else:
+            v = (1 + m / 2 ** man_bits) * 2.0 ** (e - bias)
+        vals.append((v, code))
+    return vals[:len(vals) - finite_top]
+
+
+GRIDS = {"fp8-e4m3": (float_grid(4, 3, 7, 1), True),     # E4M3FN: 1 NaN code
+         "fp8-e5m2": (float_grid(5, 2, 15, 4), True)}    # E5M2: Inf, 3 NaNs
+
+
+def round_to_grid(x, grid):
+    vals = np.array([v for v, _ in grid])
+    codes = np.array([c for _, c in grid])
+    a = np.minimum(np.abs(x.astype(np.float64)), vals[-1])  # saturate
+    hi = np.clip(np.searchsorted(vals, a), 0, len(vals) - 1)
+    lo = np.clip(hi - 1, 0, len(vals) - 1)
+    dlo, dhi = a - vals[lo], vals[hi] - a
+    pick = np.where(dlo < dhi, lo, np.where(dhi < dlo, hi, np.where(codes[lo] % 2 == 0, lo, hi)))
+    return np.sign(x) * vals[pick]
+
+
+def float_reference(w, fmt):
+    if fmt == "fp16":
+        return w.astype(np.float16).astype(np.float32)
+    if fmt == "bf16":  # round to nearest even on the upper 16 bits
+        b = w.astype(np.float32).view(np.uint32).astype(np.uint64)
+        b = (b + 0x7FFF + ((b >> 16) & 1)) & 0xFFFF0000
+        return b.astype(np.uint32).view(np.float32)
+    grid, _ = GRIDS[fmt]
+    s = (np.abs(w).max(0) / grid[-1][0]).astype(np.float32)
+    s[s == 0] = 1
+    return (round_to_grid(w / s, grid).astype(np.float32) * s).astype(np.float32)
+
+
 def module(w, stats):
     rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
     observe = "qopt.observe %x activation \"fc:input\"" + (
@@ -114,10 +156,17 @@ def main():
         ("w4_g32_asym", "weight-bits=4 weight-granularity=group group-size=32 weight-symmetric=false", 4, False, 32, None),
         ("w8a8_static", "activations=static", 8, True, K, "static"),
         ("w8a8_dynamic", "activations=dynamic", 8, True, K, "dynamic"),
+        ("fp16", "weight-format=fp16", 0, None, None, None),
+        ("bf16", "weight-format=bf16", 0, None, None, None),
+        ("fp8_e4m3", "weight-format=fp8-e4m3", 0, None, None, None),
+        ("fp8_e5m2", "weight-format=fp8-e5m2", 0, None, None, None),
     ]
     failures = 0
     for name, options, bits, symmetric, group, act in schemes:
-        deq, cent, wscale = weight_reference(w, bits, symmetric, group)
+        if bits == 0:
+            deq = float_reference(w, options.split("=")[1])
+        else:
+            deq, cent, wscale = weight_reference(w, bits, symmetric, group)
         text = module(w, stats if act == "static" else None)
         for fake in (False, True):
             model = compile_model(args.tmp, name + ("_fake" if fake else ""), text, options,

@@ -135,3 +135,26 @@ LogicalResult QMatmulOp::verify() {
   }
   return success();
 }
+
+LogicalResult FMatmulOp::verify() {
+  auto input = getInput().getType(), weight = getWeight().getType(),
+       output = getOutput().getType();
+  if (input.getRank() != 2 || weight.getRank() != 2 || output.getRank() != 2)
+    return emitOpError("expects rank-2 input, weight and output");
+  if (!weight.hasStaticShape() || input.isDynamicDim(1))
+    return emitOpError("needs static K and weight dimensions");
+  int64_t k = weight.getDimSize(0), n = weight.getDimSize(1);
+  if (input.getDimSize(1) != k)
+    return emitOpError() << "input has " << input.getDimSize(1)
+                         << " channels, the weight " << k;
+  if (output.getDimSize(1) != n ||
+      (!input.isDynamicDim(0) && !output.isDynamicDim(0) &&
+       input.getDimSize(0) != output.getDimSize(0)))
+    return emitOpError() << "output must be [M, " << n << "]";
+  if (auto scales = getScales()) {
+    auto type = cast<RankedTensorType>(scales.getType());
+    if (type.getRank() != 1 || type.getDimSize(0) != n)
+      return emitOpError() << "scales must be [" << n << "]";
+  }
+  return success();
+}

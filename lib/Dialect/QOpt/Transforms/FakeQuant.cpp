@@ -17,10 +17,10 @@ struct QOptFakeQuantPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme =
-        parseQuantScheme(getOperation(), getArgument(), weightBits,
-                         weightSymmetric, weightGranularity, groupSize,
-                         weightMseClip, activations, activationSymmetric);
+    FailureOr<QuantScheme> scheme = parseQuantScheme(
+        getOperation(), getArgument(), weightBits, weightFormat,
+        weightSymmetric, weightGranularity, groupSize, weightMseClip,
+        activations, activationSymmetric);
     if (failed(scheme))
       return signalPassFailure();
     if (failed(fakeQuantizeAll(getOperation(), *scheme)))

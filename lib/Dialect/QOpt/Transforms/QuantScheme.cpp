@@ -10,15 +10,29 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(
-    Operation *root, StringRef passName, unsigned weightBits,
-    bool weightSymmetric, StringRef granularity, int64_t groupSize,
-    bool mseClip, StringRef activations, bool activationSymmetric) {
+FailureOr<QuantScheme>
+mlir::qopt::parseQuantScheme(Operation *root, StringRef passName,
+                             unsigned weightBits, StringRef weightFormat,
+                             bool weightSymmetric, StringRef granularity,
+                             int64_t groupSize, bool mseClip,
+                             StringRef activations, bool activationSymmetric) {
   QuantScheme s;
   auto fail = [&](const Twine &message) {
     root->emitError() << passName << ": " << message;
     return failure();
   };
+  if (weightFormat != "int") {
+    s.floatFormat = parseFloatFormat(weightFormat);
+    if (!s.floatFormat)
+      return fail("weight-format must be int, fp16, bf16, fp8-e4m3 or "
+                  "fp8-e5m2, got '" +
+                  weightFormat + "'");
+    if (granularity != "channel")
+      return fail("float weight formats scale per output channel "
+                  "(weight-granularity=channel)");
+    if (activations != "none")
+      return fail("float weight formats are weight-only (activations=none)");
+  }
   if (weightBits != 4 && weightBits != 8)
     return fail("weight-bits must be 4 or 8, got " + Twine(weightBits));
   s.weights.bits = weightBits;
@@ -55,9 +69,8 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(
   return s;
 }
 
-FailureOr<QuantizedWeight>
-mlir::qopt::quantizeObservedWeight(ObserveOp observe,
-                                   const WeightScheme &scheme) {
+FailureOr<std::vector<float>>
+mlir::qopt::observedWeightValues(ObserveOp observe) {
   auto constant = observe.getInput().getDefiningOp<arith::ConstantOp>();
   auto type = dyn_cast<RankedTensorType>(observe.getType());
   if (!constant || !type || type.getRank() != 2)
@@ -67,9 +80,34 @@ mlir::qopt::quantizeObservedWeight(ObserveOp observe,
   if (w.empty())
     return observe.emitError() << "weight point '" << observe.getPoint()
                                << "': cannot read the constant as f32";
+  return w;
+}
+
+FailureOr<QuantizedWeight>
+mlir::qopt::quantizeObservedWeight(ObserveOp observe,
+                                   const WeightScheme &scheme) {
+  FailureOr<std::vector<float>> w = observedWeightValues(observe);
+  if (failed(w))
+    return failure();
+  auto type = cast<RankedTensorType>(observe.getType());
   std::string error;
   QuantizedWeight q =
-      quantizeWeight(w, type.getDimSize(0), type.getDimSize(1), scheme, error);
+      quantizeWeight(*w, type.getDimSize(0), type.getDimSize(1), scheme, error);
+  if (!error.empty())
+    return observe.emitError()
+           << "weight point '" << observe.getPoint() << "': " << error;
+  return q;
+}
+
+FailureOr<FloatQuantizedWeight>
+mlir::qopt::quantizeObservedWeightFloat(ObserveOp observe, FloatFormat format) {
+  FailureOr<std::vector<float>> w = observedWeightValues(observe);
+  if (failed(w))
+    return failure();
+  auto type = cast<RankedTensorType>(observe.getType());
+  std::string error;
+  FloatQuantizedWeight q = quantizeWeightFloat(
+      *w, type.getDimSize(0), type.getDimSize(1), format, error);
   if (!error.empty())
     return observe.emitError()
            << "weight point '" << observe.getPoint() << "': " << error;
@@ -105,11 +143,22 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
   OpBuilder b(observe);
   Value replacement = observe.getInput();
   if (observe.getRole() == ObserveRole::weight) {
-    FailureOr<QuantizedWeight> q =
-        quantizeObservedWeight(observe, scheme.weights);
-    if (failed(q))
-      return failure();
-    std::vector<float> w = dequantizeWeight(*q);
+    std::vector<float> w;
+    if (scheme.floatFormat) {
+      FailureOr<FloatQuantizedWeight> q =
+          quantizeObservedWeightFloat(observe, *scheme.floatFormat);
+      if (failed(q))
+        return failure();
+      for (int64_t r = 0; r < q->k; ++r)
+        for (int64_t c = 0; c < q->n; ++c)
+          w.push_back(q->valueAt(r, c));
+    } else {
+      FailureOr<QuantizedWeight> q =
+          quantizeObservedWeight(observe, scheme.weights);
+      if (failed(q))
+        return failure();
+      w = dequantizeWeight(*q);
+    }
     replacement = createResourceConstant(
         b, observe.getLoc(), cast<RankedTensorType>(observe.getType()),
         ArrayRef<char>(reinterpret_cast<const char *>(w.data()),

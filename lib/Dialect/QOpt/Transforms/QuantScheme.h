@@ -14,6 +14,7 @@ enum class ActivationMode { None, Static, Dynamic };
 
 struct QuantScheme {
   WeightScheme weights;
+  std::optional<FloatFormat> floatFormat; // Float weights instead of ints.
   ActivationMode activations = ActivationMode::None;
   bool activationSymmetric = false;
 };
@@ -21,13 +22,19 @@ struct QuantScheme {
 /// Reads the pass options into a scheme; reports bad values on `root`.
 FailureOr<QuantScheme>
 parseQuantScheme(Operation *root, StringRef passName, unsigned weightBits,
-                 bool weightSymmetric, StringRef granularity, int64_t groupSize,
+                 StringRef weightFormat, bool weightSymmetric, StringRef granularity, int64_t groupSize,
                  bool mseClip, StringRef activations, bool activationSymmetric);
 
-/// Quantizes the constant weight [K, N] of `observe` (a weight point of a
-/// linear layer); errors name the point.
+/// The constant weight [K, N] of `observe` (a weight point of a linear
+/// layer) as floats; errors name the point.
+FailureOr<std::vector<float>> observedWeightValues(ObserveOp observe);
+
+/// Quantizes the constant weight [K, N] of `observe`; errors name the
+/// point.
 FailureOr<QuantizedWeight> quantizeObservedWeight(ObserveOp observe,
                                                   const WeightScheme &scheme);
+FailureOr<FloatQuantizedWeight>
+quantizeObservedWeightFloat(ObserveOp observe, FloatFormat format);
 
 /// A dense_resource constant of `type` holding `bytes`.
 arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,

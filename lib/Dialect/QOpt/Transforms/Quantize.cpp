@@ -7,6 +7,8 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StaticValueUtils.h"
 
+#include <cstring>
+
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QOPTQUANTIZEPASS
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
@@ -28,24 +30,47 @@ bool isZeroFilled(Value init) {
   return value && value.getValue().isPosZero();
 }
 
-LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
-  linalg::MatmulOp matmul = layer.matmul;
-  if (!isZeroFilled(matmul.getOutputs()[0]))
-    return matmul.emitError() << "linear layer '" << layer.input.getPoint()
-                              << "': the accumulator is not zero-filled";
+/// The layer on float-format weights: `qopt.fmatmul`.
+Value buildFloatLinear(OpBuilder &b, ObservedLinear layer, FloatFormat format) {
+  FailureOr<FloatQuantizedWeight> q =
+      quantizeObservedWeightFloat(layer.weight, format);
+  if (failed(q))
+    return nullptr;
+  Location loc = layer.matmul.getLoc();
+  MLIRContext *ctx = b.getContext();
+  Type element = floatFormatType(ctx, format);
+  size_t width = element.getIntOrFloatBitWidth() / 8;
+  std::vector<char> bytes(q->bits.size() * width);
+  for (size_t i = 0; i < q->bits.size(); ++i)
+    std::memcpy(bytes.data() + i * width, &q->bits[i], width); // LE host.
+  Value weight = createResourceConstant(
+      b, loc, RankedTensorType::get({q->k, q->n}, element), bytes, "fweight");
+  Value scales;
+  if (isScaledFloatFormat(format))
+    scales = createResourceConstant(
+        b, loc, RankedTensorType::get({q->n}, b.getF32Type()),
+        ArrayRef<char>(reinterpret_cast<const char *>(q->scales.data()),
+                       q->scales.size() * sizeof(float)),
+        "fscales");
+  return FMatmulOp::create(b, loc, layer.matmul.getResultTypes()[0],
+                           layer.input.getInput(), weight, scales);
+}
+
+/// The layer on integer weights: `qopt.qmatmul`.
+Value buildIntegerLinear(OpBuilder &b, ObservedLinear layer,
+                         const QuantScheme &scheme) {
   FailureOr<QuantizedWeight> q =
       quantizeObservedWeight(layer.weight, scheme.weights);
   if (failed(q))
-    return failure();
-  OpBuilder b(matmul);
+    return nullptr;
   MLIRContext *ctx = b.getContext();
-  Location loc = matmul.getLoc();
+  Location loc = layer.matmul.getLoc();
   TypeAttr inputType;
   if (scheme.activations == ActivationMode::Static) {
     FailureOr<quant::UniformQuantizedType> type =
         calibratedActivationType(layer.input, scheme.activationSymmetric);
     if (failed(type))
-      return failure();
+      return nullptr;
     inputType = TypeAttr::get(*type);
   }
   unsigned bits = scheme.weights.bits;
@@ -57,12 +82,25 @@ LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
       createResourceConstant(b, loc, storageType, packed, "qweight");
   quant::QuantizedType weightType =
       weightQuantType(ctx, *q, bits, scheme.weights.symmetric);
-  auto qmatmul = QMatmulOp::create(
-      b, loc, matmul.getResultTypes()[0], layer.input.getInput(), storage,
+  return QMatmulOp::create(
+      b, loc, layer.matmul.getResultTypes()[0], layer.input.getInput(), storage,
       TypeAttr::get(weightType), inputType,
       scheme.activations == ActivationMode::Dynamic ? b.getUnitAttr()
                                                     : UnitAttr());
-  matmul.getResult(0).replaceAllUsesWith(qmatmul.getResult());
+}
+
+LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
+  linalg::MatmulOp matmul = layer.matmul;
+  if (!isZeroFilled(matmul.getOutputs()[0]))
+    return matmul.emitError() << "linear layer '" << layer.input.getPoint()
+                              << "': the accumulator is not zero-filled";
+  OpBuilder b(matmul);
+  Value result = scheme.floatFormat
+                     ? buildFloatLinear(b, layer, *scheme.floatFormat)
+                     : buildIntegerLinear(b, layer, scheme);
+  if (!result)
+    return failure();
+  matmul.getResult(0).replaceAllUsesWith(result);
   matmul.erase();
   // The weight point before its constant; the input point may be shared.
   for (Operation *op : {layer.input.getOperation(), layer.weight.getOperation(),
@@ -76,10 +114,10 @@ struct QOptQuantizePass : qopt::impl::QOptQuantizePassBase<QOptQuantizePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme =
-        parseQuantScheme(getOperation(), getArgument(), weightBits,
-                         weightSymmetric, weightGranularity, groupSize,
-                         weightMseClip, activations, activationSymmetric);
+    FailureOr<QuantScheme> scheme = parseQuantScheme(
+        getOperation(), getArgument(), weightBits, weightFormat,
+        weightSymmetric, weightGranularity, groupSize, weightMseClip,
+        activations, activationSymmetric);
     if (failed(scheme))
       return signalPassFailure();
     bool failedAny = false;

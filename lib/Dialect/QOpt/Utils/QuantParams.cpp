@@ -245,3 +245,98 @@ AffineParams mlir::qopt::paramsOf(quant::QuantizedType type,
   }
   return p;
 }
+
+std::optional<FloatFormat> mlir::qopt::parseFloatFormat(StringRef name) {
+  if (name == "fp16")
+    return FloatFormat::F16;
+  if (name == "bf16")
+    return FloatFormat::BF16;
+  if (name == "fp8-e4m3")
+    return FloatFormat::F8E4M3;
+  if (name == "fp8-e5m2")
+    return FloatFormat::F8E5M2;
+  return std::nullopt;
+}
+
+FloatType mlir::qopt::floatFormatType(MLIRContext *ctx, FloatFormat format) {
+  switch (format) {
+  case FloatFormat::F16:
+    return Float16Type::get(ctx);
+  case FloatFormat::BF16:
+    return BFloat16Type::get(ctx);
+  case FloatFormat::F8E4M3:
+    return Float8E4M3FNType::get(ctx);
+  case FloatFormat::F8E5M2:
+    return Float8E5M2Type::get(ctx);
+  }
+  llvm_unreachable("unknown float format");
+}
+
+bool mlir::qopt::isScaledFloatFormat(FloatFormat format) {
+  return format == FloatFormat::F8E4M3 || format == FloatFormat::F8E5M2;
+}
+
+static const llvm::fltSemantics &semanticsOf(FloatFormat format) {
+  switch (format) {
+  case FloatFormat::F16:
+    return APFloat::IEEEhalf();
+  case FloatFormat::BF16:
+    return APFloat::BFloat();
+  case FloatFormat::F8E4M3:
+    return APFloat::Float8E4M3FN();
+  case FloatFormat::F8E5M2:
+    return APFloat::Float8E5M2();
+  }
+  llvm_unreachable("unknown float format");
+}
+
+float FloatQuantizedWeight::valueAt(int64_t row, int64_t col) const {
+  const llvm::fltSemantics &sem = semanticsOf(format);
+  APFloat v(sem, APInt(APFloat::getSizeInBits(sem), bits[row * n + col]));
+  bool lost;
+  v.convert(APFloat::IEEEsingle(), APFloat::rmNearestTiesToEven, &lost);
+  return v.convertToFloat() * scales[col];
+}
+
+FloatQuantizedWeight mlir::qopt::quantizeWeightFloat(ArrayRef<float> w,
+                                                     int64_t k, int64_t n,
+                                                     FloatFormat format,
+                                                     std::string &error) {
+  FloatQuantizedWeight q;
+  error.clear();
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!std::isfinite(w[i])) {
+      error = "weight element [" + std::to_string(i / n) + ", " +
+              std::to_string(i % n) + "] is " +
+              (std::isnan(w[i]) ? "NaN" : "infinite");
+      return q;
+    }
+  const llvm::fltSemantics &sem = semanticsOf(format);
+  double largest = APFloat::getLargest(sem).convertToDouble();
+  q.k = k;
+  q.n = n;
+  q.format = format;
+  q.scales.assign(n, 1.0f);
+  if (isScaledFloatFormat(format))
+    for (int64_t c = 0; c < n; ++c) {
+      double absmax = 0;
+      for (int64_t r = 0; r < k; ++r)
+        absmax = std::max<double>(absmax, std::fabs(w[r * n + c]));
+      float s = static_cast<float>(absmax / largest);
+      q.scales[c] = s > 0 && std::isfinite(s) ? s : 1.0f;
+    }
+  q.bits.resize(k * n);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c) {
+      APFloat v(w[r * n + c] / q.scales[c]);
+      bool lost;
+      v.convert(sem, APFloat::rmNearestTiesToEven, &lost);
+      // Rounding can carry past the largest value: saturate (as the
+      // scaled formats' users expect) rather than produce Inf/NaN.
+      if (!v.isFinite())
+        v = APFloat::getLargest(sem, v.isNegative());
+      q.bits[r * n + c] =
+          static_cast<uint16_t>(v.bitcastToAPInt().getZExtValue());
+    }
+  return q;
+}

@@ -93,3 +93,19 @@ func.func @qmatmul_input_type(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor
   %0 = qopt.qmatmul %x, %w input !quant.uniform<u8:f32:0, {0.1, 0.2}> weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @fmatmul_k(%x: tensor<?x3xf32>, %w: tensor<4x2xf16>) -> tensor<?x2xf32> {
+  // expected-error @below {{input has 3 channels, the weight 4}}
+  %0 = qopt.fmatmul %x, %w : tensor<?x3xf32>, tensor<4x2xf16> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @fmatmul_scales(%x: tensor<?x4xf32>, %w: tensor<4x2xf8E5M2>, %s: tensor<3xf32>) -> tensor<?x2xf32> {
+  // expected-error @below {{scales must be [2]}}
+  %0 = qopt.fmatmul %x, %w scales %s : tensor<?x4xf32>, tensor<4x2xf8E5M2>, tensor<3xf32> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

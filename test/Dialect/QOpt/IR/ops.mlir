@@ -44,3 +44,12 @@ func.func @qmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xi8>, %w4: tensor<4x1xi8>
   %3 = qopt.qmatmul %x, %w4 weight !quant.uniform<u4:f32:{0:2, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
   return %0, %1, %2, %3 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// CHECK-LABEL: func.func @fmatmul
+// CHECK: qopt.fmatmul %{{.*}}, %{{.*}} scales %{{.*}} : tensor<?x4xf32>, tensor<4x2xf8E4M3FN>, tensor<2xf32> -> tensor<?x2xf32>
+// CHECK: qopt.fmatmul %{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<4x2xbf16> -> tensor<?x2xf32>
+func.func @fmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xf8E4M3FN>, %s: tensor<2xf32>, %w16: tensor<4x2xbf16>) -> (tensor<?x2xf32>, tensor<?x2xf32>) {
+  %0 = qopt.fmatmul %x, %w8 scales %s : tensor<?x4xf32>, tensor<4x2xf8E4M3FN>, tensor<2xf32> -> tensor<?x2xf32>
+  %1 = qopt.fmatmul %x, %w16 : tensor<?x4xf32>, tensor<4x2xbf16> -> tensor<?x2xf32>
+  return %0, %1 : tensor<?x2xf32>, tensor<?x2xf32>
+}

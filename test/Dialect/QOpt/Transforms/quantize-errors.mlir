@@ -5,6 +5,13 @@
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=row 2>&1 | FileCheck %s --check-prefix=GRAN
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=activations=static\ weight-bits=4 2>&1 | FileCheck %s --check-prefix=A8W4
 
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp4 2>&1 | FileCheck %s --check-prefix=FORMAT
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp8-e4m3\ weight-granularity=group 2>&1 | FileCheck %s --check-prefix=FPGROUP
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp16\ activations=dynamic 2>&1 | FileCheck %s --check-prefix=FPACT
+
+// FORMAT: error: qopt-quantize: weight-format must be int, fp16, bf16, fp8-e4m3 or fp8-e5m2, got 'fp4'
+// FPGROUP: error: qopt-quantize: float weight formats scale per output channel (weight-granularity=channel)
+// FPACT: error: qopt-quantize: float weight formats are weight-only (activations=none)
 // BITS: error: qopt-quantize: weight-bits must be 4 or 8, got 3
 // ODDGROUP: error: qopt-quantize: group-size must be an even number >= 2, got 3
 // GROUP: error: weight point 'fc:weight': group size 8 does not divide the input channels (K = 4)

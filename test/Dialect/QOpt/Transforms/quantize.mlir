@@ -2,6 +2,7 @@
 // RUN: quant-opt %s -split-input-file -qopt-quantize=weight-bits=4\ weight-granularity=group\ group-size=2 | FileCheck %s --check-prefix=W4G2
 // RUN: quant-opt %s -split-input-file -qopt-quantize=weight-symmetric=false\ weight-granularity=tensor | FileCheck %s --check-prefix=ASYM
 // RUN: quant-opt %s -split-input-file -qopt-quantize=activations=dynamic | FileCheck %s --check-prefix=DYN
+// RUN: quant-opt %s -split-input-file -qopt-quantize=weight-format=fp8-e4m3 | FileCheck %s --check-prefix=FP8
 
 // The values below were computed independently with numpy (float32
 // division, round half to even), for W = [[1, 2], [3, 4], [5, 6], [7, 8]]
@@ -46,3 +47,13 @@ func.func @linear(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   return %y : tensor<?x2xf32>
 }
 
+
+// FP8 prefix: float weights scaled per column by max|w| / 448: column 0
+// becomes [64 192 320 448] (E4M3FN codes 68 74 7A 7E), column 1
+// [112 224 336 448] (6E 76 7A 7E: 336 = 1.3125 * 2^8 ties to the even
+// mantissa, 320).
+// FP8-LABEL: func.func @linear
+// FP8: %[[W:.*]] = arith.constant dense_resource<fweight> : tensor<4x2xf8E4M3FN>
+// FP8: %[[S:.*]] = arith.constant dense_resource<fscales> : tensor<2xf32>
+// FP8: qopt.fmatmul %arg0, %[[W]] scales %[[S]] : tensor<?x4xf32>, tensor<4x2xf8E4M3FN>, tensor<2xf32> -> tensor<?x2xf32>
+// FP8: fweight: "0x08000000686E74767A7A7E7E"

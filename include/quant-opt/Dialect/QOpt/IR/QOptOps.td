@@ -148,4 +148,30 @@ def QOpt_QMatmulOp : QOpt_Op<"qmatmul", [Pure]> {
   }];
 }
 
+def QOpt_FMatmulOp : QOpt_Op<"fmatmul", [Pure]> {
+  let summary = "Linear layer on low-precision float weights";
+  let description = [{
+    `output[m, n] = sum_k x[m, k] * (float(w[k, n]) * scales[n])`: a linear
+    layer whose weight `[K, N]` is stored in a small float format (f16,
+    bf16, f8E4M3FN, f8E5M2), with an optional f32 scale per output channel
+    (the 8-bit formats use one so that each column spans the format's
+    range). Upstream `!quant` types have integer storage only, hence this
+    op next to `qopt.qmatmul`.
+
+    ```mlir
+    %y = qopt.fmatmul %x, %w scales %s
+           : tensor<?x4xf32>, tensor<4x2xf8E4M3FN>, tensor<2xf32> -> tensor<?x2xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[F32]>:$input,
+                   RankedTensorOf<[F16, BF16, F8E4M3FN, F8E5M2]>:$weight,
+                   Optional<RankedTensorOf<[F32]>>:$scales);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight (`scales` $scales^)? attr-dict `:` type($input) `,`
+    type($weight) (`,` type($scales)^)? `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

@@ -246,6 +246,9 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
 defvar QOptQuantSchemeOptions = [
   Option<"weightBits", "weight-bits", "unsigned", /*default=*/"8",
          "Bits per weight value: 8 or 4">,
+  Option<"weightFormat", "weight-format", "std::string", /*default=*/"\"int\"",
+         "int (uniform integers, see weight-bits), fp16, bf16, fp8-e4m3 or "
+         "fp8-e5m2 (the 8-bit float formats with a scale per output channel)">,
   Option<"weightSymmetric", "weight-symmetric", "bool", /*default=*/"true",
          "Symmetric weights (absmax, zero point 0); false: asymmetric with "
          "an unsigned zero point">,
@@ -286,7 +289,8 @@ def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
                 "and qopt.qmatmul";
   let description = [{
     Every `linalg.matmul` whose input and constant weight are observed
-    becomes `qopt.qmatmul` on the weight quantized under the scheme
+    becomes `qopt.qmatmul` (or, for float weight formats, `qopt.fmatmul`)
+    on the weight quantized under the scheme
     (INT8 or INT4 packed two per byte; symmetric or asymmetric; per tensor,
     per output channel or per group), with the activation in float
     (weight-only), quantized to int8 with its calibrated range (`static`,

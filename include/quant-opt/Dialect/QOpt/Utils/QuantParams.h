@@ -17,6 +17,7 @@
 #include "llvm/ADT/SmallVector.h"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -94,6 +95,32 @@ std::vector<float> dequantizeWeight(const QuantizedWeight &q);
 /// (axis 1, output channels) or sub-channel (blocks {0:G, 1:1}).
 quant::QuantizedType weightQuantType(MLIRContext *ctx, const QuantizedWeight &q,
                                      unsigned bits, bool symmetric);
+
+/// Low-precision float weight formats (with a per-output-channel scale for
+/// the 8-bit ones, so that each column uses the format's whole range).
+enum class FloatFormat { F16, BF16, F8E4M3, F8E5M2 };
+
+/// Parses "fp16", "bf16", "fp8-e4m3", "fp8-e5m2".
+std::optional<FloatFormat> parseFloatFormat(llvm::StringRef name);
+/// The MLIR element type of a format (f16, bf16, f8E4M3FN, f8E5M2).
+FloatType floatFormatType(MLIRContext *ctx, FloatFormat format);
+bool isScaledFloatFormat(FloatFormat format);
+
+/// A [K, N] weight in a float format: storage bits (row-major) and one
+/// scale per column (1 for the unscaled 16-bit formats).
+struct FloatQuantizedWeight {
+  int64_t k = 0, n = 0;
+  FloatFormat format = FloatFormat::F16;
+  std::vector<uint16_t> bits;
+  std::vector<float> scales;
+  float valueAt(int64_t row, int64_t col) const; // Dequantized.
+};
+
+/// Rounds `w` ([K, N]) to `format` (nearest, ties to even), scaling each
+/// column by max|w| / (largest finite value) for the 8-bit formats.
+FloatQuantizedWeight quantizeWeightFloat(llvm::ArrayRef<float> w, int64_t k,
+                                         int64_t n, FloatFormat format,
+                                         std::string &error);
 
 /// The per-tensor `!quant.uniform` type for an activation range.
 quant::UniformQuantizedType activationQuantType(MLIRContext *ctx, double lo,
