@@ -44,17 +44,22 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   observe.attention = options.attention;
   observe.skip = options.skip;
   pm.addPass(createQOptInsertObserversPass(observe));
-  if (recipe->activations == "static") {
-    QOptCalibratePassOptions calibrate;
-    calibrate.data = options.data;
-    calibrate.tokens = options.tokens;
-    calibrate.tokenizerDir = options.tokenizerDir;
-    calibrate.samples = options.samples;
-    calibrate.seqLen = options.seqLen;
-    calibrate.method = options.method;
-    calibrate.percentile = options.percentile;
-    calibrate.progress = options.progress;
-    pm.addPass(createQOptCalibratePass(calibrate));
+  // Outlier decomposition needs per-channel maxima even for dynamic
+  // activations, and per-channel ranges for static ones.
+  bool calibrate = recipe->activations == "static" ||
+                   options.outlierThreshold > 0;
+  if (calibrate) {
+    QOptCalibratePassOptions calibration;
+    calibration.data = options.data;
+    calibration.tokens = options.tokens;
+    calibration.tokenizerDir = options.tokenizerDir;
+    calibration.samples = options.samples;
+    calibration.seqLen = options.seqLen;
+    calibration.method = options.method;
+    calibration.percentile = options.percentile;
+    calibration.progress = options.progress;
+    calibration.perChannel = options.outlierThreshold > 0;
+    pm.addPass(createQOptCalibratePass(calibration));
   }
   auto fill = [&](auto &scheme) {
     scheme.weightBits = recipe->bits;
@@ -64,6 +69,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.groupSize = recipe->groupSize;
     scheme.weightMseClip = options.mseClip;
     scheme.activations = recipe->activations.str();
+    scheme.outlierThreshold = options.outlierThreshold;
   };
   if (options.fake) {
     QOptFakeQuantPassOptions scheme;

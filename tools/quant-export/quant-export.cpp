@@ -42,6 +42,12 @@ static cl::opt<int64_t> accuracyLevel(
     cl::desc("MatMulNBits accuracy_level: 0 computes in float (default, "
              "exact), 4 lets ONNX Runtime quantize activations to int8"),
     cl::init(0));
+static cl::opt<bool> signedActivatedWeights(
+    "signed-w8a8-weights",
+    cl::desc("qdq: keep int8 weights of layers with quantized activations "
+             "(ONNX Runtime's u8 x s8 kernels; they saturate on x86 without "
+             "VNNI) instead of shifting them to uint8"),
+    cl::init(false));
 static cl::opt<bool> quiet("quiet", cl::desc("Print nothing on success"));
 
 int main(int argc, char **argv) {
@@ -74,6 +80,7 @@ int main(int argc, char **argv) {
   qopt::ONNXExportOptions options;
   options.format = format;
   options.accuracyLevel = accuracyLevel;
+  options.unsignedActivatedWeights = !signedActivatedWeights;
   qopt::ONNXExportSummary summary;
   if (failed(qopt::exportQuantizedONNX(*module, originalPath, outputPath,
                                        options, &summary)))

@@ -58,6 +58,11 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
   Option<bool> mseClip{*this, "mse-clip",
                        llvm::cl::desc("Search weight clipping per group"),
                        llvm::cl::init(false)};
+  Option<double> outlierThreshold{
+      *this, "outlier-threshold",
+      llvm::cl::desc("W8A8 recipes: keep input channels whose calibrated "
+                     "max |x| exceeds this in float (LLM.int8()); 0: off"),
+      llvm::cl::init(0.0)};
   Option<bool> attention{
       *this, "attention",
       llvm::cl::desc("Also quantize attention's activation matmuls"),

@@ -103,11 +103,15 @@ def float_reference(w, fmt):
     return (round_to_grid(w / s, grid).astype(np.float32) * s).astype(np.float32)
 
 
-def module(w, stats):
+def module(w, stats, absmax=None):
     rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
+    extra = ""
+    if absmax is not None:
+        extra = ", channel_absmax = dense<[" + ", ".join(map(repr, map(float, absmax))) + \
+            f"]> : tensor<{K}xf32>"
     observe = "qopt.observe %x activation \"fc:input\"" + (
         f" {{stats = #qopt.stats<method = \"minmax\", samples = 1, min = {stats[0]!r}, "
-        f"max = {stats[1]!r}>}}" if stats else "")
+        f"max = {stats[1]!r}{extra}>}}" if stats else "")
     return f"""
 func.func @main(%x: tensor<?x{K}xf32>) -> tensor<?x{N}xf32> {{
   %w = arith.constant dense<[{rows}]> : tensor<{K}x{N}xf32>
@@ -156,6 +160,8 @@ def main():
         ("w4_g32_asym", "weight-bits=4 weight-granularity=group group-size=32 weight-symmetric=false", 4, False, 32, None),
         ("w8a8_static", "activations=static", 8, True, K, "static"),
         ("w8a8_dynamic", "activations=dynamic", 8, True, K, "dynamic"),
+        ("w8a8_dynamic_outliers", "activations=dynamic outlier-threshold=6", 8, True, K,
+         "outliers"),
         ("fp16", "weight-format=fp16", 0, None, None, None),
         ("bf16", "weight-format=bf16", 0, None, None, None),
         ("fp8_e4m3", "weight-format=fp8-e4m3", 0, None, None, None),
@@ -167,13 +173,32 @@ def main():
             deq = float_reference(w, options.split("=")[1])
         else:
             deq, cent, wscale = weight_reference(w, bits, symmetric, group)
-        text = module(w, stats if act == "static" else None)
+        # Outlier input channels 5 and 17: calibrated max |x| 20 > 6.
+        outliers = [5, 17]
+        absmax = np.full(K, 3.0)
+        absmax[outliers] = 20.0
+        text = module(w, stats if act == "static" else (stats if act == "outliers" else None),
+                      absmax if act == "outliers" else None)
         for fake in (False, True):
             model = compile_model(args.tmp, name + ("_fake" if fake else ""), text, options,
                                   args.quant_opt, args.quant_compile, fake)
             worst = 0.0
             for x in xs:
-                if act is None:
+                if act == "outliers":
+                    x = x.copy()
+                    x[:, outliers] *= 15
+                    keep = np.ones(K, bool)
+                    keep[outliers] = False
+                    xm = np.where(keep, x, 0).astype(np.float32)
+                    wm = np.where(keep[:, None], w, 0).astype(np.float32)
+                    _, cent_m, wscale_m = weight_reference(wm, 8, True, K)
+                    p = [params(float(r.min()), float(r.max()), 8, False) for r in xm]
+                    xq = np.stack([fq(r, *pr)[0] - pr[1] for r, pr in zip(xm, p)])
+                    sx = np.array([pr[0] for pr in p], np.float64)[:, None]
+                    ref = (xq.astype(np.int64) @ cent_m) * sx * wscale_m[0][None, :].astype(
+                        np.float64) + x[:, outliers].astype(np.float64) @ w[outliers].astype(
+                        np.float64)
+                elif act is None:
                     ref = x.astype(np.float64) @ deq.astype(np.float64)
                 else:
                     if act == "static":

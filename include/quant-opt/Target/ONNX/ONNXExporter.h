@@ -34,6 +34,11 @@ struct ONNXExportOptions {
   /// MatMulNBits' accuracy_level: 0 computes in float (exactly the weight-only
   /// model), 4 lets ONNX Runtime quantize the activation to int8 per block.
   int64_t accuracyLevel = 0;
+  /// QDQ: write the int8 weights of layers with quantized activations as
+  /// uint8 (q + 128, zero point + 128: the same values), which ONNX Runtime
+  /// runs exactly on every x86 CPU; its u8 x s8 kernels saturate without
+  /// VNNI.
+  bool unsignedActivatedWeights = true;
 };
 
 /// What an export did, for the tool's summary.

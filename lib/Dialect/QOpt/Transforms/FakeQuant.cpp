@@ -17,13 +17,17 @@ struct QOptFakeQuantPass
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme = parseQuantScheme(
-        getOperation(), getArgument(), weightBits, weightFormat,
-        weightSymmetric, weightGranularity, groupSize, weightMseClip,
-        activations, activationSymmetric);
+    FailureOr<QuantScheme> scheme =
+        parseQuantScheme(getOperation(), getArgument(),
+                         {weightBits, weightFormat, weightSymmetric,
+                          weightGranularity, groupSize, weightMseClip,
+                          activations, activationSymmetric, outlierThreshold});
     if (failed(scheme))
       return signalPassFailure();
-    if (failed(fakeQuantizeAll(getOperation(), *scheme)))
+    bool failedAny = false;
+    for (ObservedLinear layer : findObservedLinears(getOperation()))
+      failedAny |= failed(splitOutlierChannels(layer, *scheme));
+    if (failed(fakeQuantizeAll(getOperation(), *scheme)) || failedAny)
       signalPassFailure();
   }
 };

@@ -10,12 +10,15 @@
 using namespace mlir;
 using namespace mlir::qopt;
 
-FailureOr<QuantScheme>
-mlir::qopt::parseQuantScheme(Operation *root, StringRef passName,
-                             unsigned weightBits, StringRef weightFormat,
-                             bool weightSymmetric, StringRef granularity,
-                             int64_t groupSize, bool mseClip,
-                             StringRef activations, bool activationSymmetric) {
+FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
+                                                    StringRef passName,
+                                                    const SchemeOptions &o) {
+  unsigned weightBits = o.weightBits;
+  StringRef weightFormat = o.weightFormat, granularity = o.granularity,
+            activations = o.activations;
+  int64_t groupSize = o.groupSize;
+  bool weightSymmetric = o.weightSymmetric, mseClip = o.mseClip,
+       activationSymmetric = o.activationSymmetric;
   QuantScheme s;
   auto fail = [&](const Twine &message) {
     root->emitError() << passName << ": " << message;
@@ -62,6 +65,13 @@ mlir::qopt::parseQuantScheme(Operation *root, StringRef passName,
     return fail("activations must be none, static or dynamic, got '" +
                 activations + "'");
   s.activationSymmetric = activationSymmetric;
+  s.outlierThreshold = o.outlierThreshold;
+  if (s.outlierThreshold < 0)
+    return fail("outlier-threshold must be >= 0");
+  if (s.outlierThreshold > 0 &&
+      (s.floatFormat || s.activations == ActivationMode::None))
+    return fail("outlier-threshold applies to integer weights with "
+                "quantized activations (static or dynamic)");
   if (s.activations != ActivationMode::None &&
       (weightBits != 8 || s.weights.granularity == WeightGranularity::Group))
     return fail("quantized activations need 8-bit per-tensor or per-channel "

@@ -4,6 +4,7 @@
 #define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+#include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -17,13 +18,34 @@ struct QuantScheme {
   std::optional<FloatFormat> floatFormat; // Float weights instead of ints.
   ActivationMode activations = ActivationMode::None;
   bool activationSymmetric = false;
+  double outlierThreshold = 0; // 0: no outlier decomposition.
+};
+
+/// The scheme options as the passes declare them (QOptQuantSchemeOptions).
+struct SchemeOptions {
+  unsigned weightBits;
+  std::string weightFormat;
+  bool weightSymmetric;
+  std::string granularity;
+  int64_t groupSize;
+  bool mseClip;
+  std::string activations;
+  bool activationSymmetric;
+  double outlierThreshold;
 };
 
 /// Reads the pass options into a scheme; reports bad values on `root`.
-FailureOr<QuantScheme>
-parseQuantScheme(Operation *root, StringRef passName, unsigned weightBits,
-                 StringRef weightFormat, bool weightSymmetric, StringRef granularity, int64_t groupSize,
-                 bool mseClip, StringRef activations, bool activationSymmetric);
+FailureOr<QuantScheme> parseQuantScheme(Operation *root, StringRef passName,
+                                        const SchemeOptions &options);
+
+/// LLM.int8()-style decomposition of a linear layer: the input channels
+/// whose calibrated max |x| exceeds the scheme's threshold are split off
+/// into a float matmul (their activation columns times their weight rows)
+/// added to the layer, whose observed operands become the input with those
+/// columns zeroed and the weight with those rows zeroed. `layer` is updated
+/// to the remaining (to be quantized) layer. No-op without outliers.
+LogicalResult splitOutlierChannels(ObservedLinear &layer,
+                                   const QuantScheme &scheme);
 
 /// The constant weight [K, N] of `observe` (a weight point of a linear
 /// layer) as floats; errors name the point.
@@ -33,8 +55,8 @@ FailureOr<std::vector<float>> observedWeightValues(ObserveOp observe);
 /// point.
 FailureOr<QuantizedWeight> quantizeObservedWeight(ObserveOp observe,
                                                   const WeightScheme &scheme);
-FailureOr<FloatQuantizedWeight>
-quantizeObservedWeightFloat(ObserveOp observe, FloatFormat format);
+FailureOr<FloatQuantizedWeight> quantizeObservedWeightFloat(ObserveOp observe,
+                                                            FloatFormat format);
 
 /// A dense_resource constant of `type` holding `bytes`.
 arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,

@@ -114,15 +114,17 @@ struct QOptQuantizePass : qopt::impl::QOptQuantizePassBase<QOptQuantizePass> {
   using Base::Base;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme = parseQuantScheme(
-        getOperation(), getArgument(), weightBits, weightFormat,
-        weightSymmetric, weightGranularity, groupSize, weightMseClip,
-        activations, activationSymmetric);
+    FailureOr<QuantScheme> scheme =
+        parseQuantScheme(getOperation(), getArgument(),
+                         {weightBits, weightFormat, weightSymmetric,
+                          weightGranularity, groupSize, weightMseClip,
+                          activations, activationSymmetric, outlierThreshold});
     if (failed(scheme))
       return signalPassFailure();
     bool failedAny = false;
     for (ObservedLinear layer : findObservedLinears(getOperation()))
-      failedAny |= failed(quantizeLinear(layer, *scheme));
+      failedAny |= failed(splitOutlierChannels(layer, *scheme)) ||
+                   failed(quantizeLinear(layer, *scheme));
     // What is left (attention, partially observed layers) is simulated.
     if (failed(fakeQuantizeAll(getOperation(), *scheme)) || failedAny)
       signalPassFailure();

@@ -503,15 +503,23 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   if (l.bits == 4 || l.blockwise())
     needsOpset21 = true;
   std::string base = original.input(1);
-  int32_t type = l.bits == 4 ? (l.isSigned ? kInt4 : kUInt4)
-                             : (l.isSigned ? kInt8 : kUInt8);
+  // ONNX Runtime fuses u8 activations x s8 weights into kernels that
+  // saturate 16-bit pair sums on x86 without VNNI; shifted to u8 (q + 128,
+  // zero point + 128) the same weights dequantize identically and run on
+  // its exact u8 x u8 kernels everywhere.
+  bool shift = l.input && l.bits == 8 && l.isSigned &&
+               options.unsignedActivatedWeights;
+  int64_t offset = shift ? 128 : 0;
+  bool isSigned = l.isSigned && !shift;
+  int32_t type = l.bits == 4 ? (isSigned ? kInt4 : kUInt4)
+                             : (isSigned ? kInt8 : kUInt8);
   // Storage values row-major [K, N]; 4-bit two per byte over the flattened
   // tensor, low nibble first, as ONNX packs INT4/UINT4.
   std::string data;
   if (l.bits == 8) {
     data.resize(l.values.size());
     for (size_t i = 0; i < l.values.size(); ++i)
-      data[i] = static_cast<char>(l.values[i]);
+      data[i] = static_cast<char>(l.values[i] + offset);
   } else {
     data.assign((l.values.size() + 1) / 2, '\0');
     for (size_t i = 0; i < l.values.size(); ++i) {
@@ -525,7 +533,7 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   SmallVector<int64_t> paramDims;
   for (const AffineParams &p : l.params) {
     scales.push_back(p.scale);
-    zps.push_back(p.zeroPoint);
+    zps.push_back(p.zeroPoint + offset);
   }
   if (l.perChannel)
     paramDims = {l.n};

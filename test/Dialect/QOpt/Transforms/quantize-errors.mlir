@@ -9,6 +9,10 @@
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp8-e4m3\ weight-granularity=group 2>&1 | FileCheck %s --check-prefix=FPGROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp16\ activations=dynamic 2>&1 | FileCheck %s --check-prefix=FPACT
 
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=activations=dynamic\ outlier-threshold=2 2>&1 | FileCheck %s --check-prefix=OUTLIER
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=outlier-threshold=2 2>&1 | FileCheck %s --check-prefix=OUTLIERW
+// OUTLIER: error: activation point 'fc:input': outlier-threshold needs calibration statistics (run qopt-calibrate first)
+// OUTLIERW: error: qopt-quantize: outlier-threshold applies to integer weights with quantized activations (static or dynamic)
 // FORMAT: error: qopt-quantize: weight-format must be int, fp16, bf16, fp8-e4m3 or fp8-e5m2, got 'fp4'
 // FPGROUP: error: qopt-quantize: float weight formats scale per output channel (weight-granularity=channel)
 // FPACT: error: qopt-quantize: float weight formats are weight-only (activations=none)

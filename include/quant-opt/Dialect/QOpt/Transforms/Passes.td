@@ -266,6 +266,11 @@ defvar QOptQuantSchemeOptions = [
   Option<"activationSymmetric", "activation-symmetric", "bool",
          /*default=*/"false",
          "Symmetric int8 activations (default: asymmetric uint8)">,
+  Option<"outlierThreshold", "outlier-threshold", "double",
+         /*default=*/"0.0",
+         "LLM.int8()-style decomposition (0: off): input channels whose "
+         "calibrated max |x| exceeds this stay float (their weight rows too), "
+         "the rest are quantized; needs qopt-calibrate statistics">,
 ];
 
 def QOptFakeQuantPass : Pass<"qopt-fake-quant", "ModuleOp"> {
