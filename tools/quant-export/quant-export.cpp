@@ -89,7 +89,7 @@ int main(int argc, char **argv) {
     llvm::outs() << "quant-export: wrote " << outputPath << ": "
                  << summary.quantizedNodes << " quantized nodes ("
                  << (format == qopt::ONNXExportFormat::QDQ ? "qdq"
-                                                            : "matmulnbits")
+                                                           : "matmulnbits")
                  << "), " << summary.removedInitializers
                  << " float initializers removed, opset "
                  << summary.opsetBefore;

@@ -45,8 +45,7 @@ using namespace mlir::qopt;
 namespace {
 
 // ONNX TensorProto data types the exporter writes.
-constexpr int32_t kFloat = 1, kUInt8 = 2, kInt8 = 3, kUInt4 = 21,
-                  kInt4 = 22;
+constexpr int32_t kFloat = 1, kUInt8 = 2, kInt8 = 3, kUInt4 = 21, kInt4 = 22;
 // Blockwise DequantizeLinear and INT4/UINT4 DequantizeLinear need opset 21,
 // which needs IR version 10.
 constexpr int64_t kBlockwiseOpset = 21, kInt4IRVersion = 10;
@@ -82,8 +81,9 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   l.op = op;
   l.name = locationName(op.getLoc());
   if (l.name.empty())
-    return op.emitError("qopt.qmatmul has no ONNX node name in its location "
-                        "(was the module imported from ONNX?)");
+    return emitError(op.getLoc(),
+                     "qopt.qmatmul has no ONNX node name in its location "
+                     "(was the module imported from ONNX?)");
   auto type = cast<quant::QuantizedType>(op.getWeightType());
   l.k = op.getInput().getType().getDimSize(1);
   l.n = op.getOutput().getType().getDimSize(1);
@@ -93,8 +93,9 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   l.perChannel = isa<quant::UniformQuantizedPerAxisType>(type);
   l.groupSize = l.perTensor || l.perChannel ? l.k : op.getGroupSize();
   if (l.groupSize <= 0 || l.k % l.groupSize)
-    return op.emitError() << "node '" << l.name << "': group size "
-                          << l.groupSize << " does not divide K = " << l.k;
+    return emitError(op.getLoc())
+           << "node '" << l.name << "': group size " << l.groupSize
+           << " does not divide K = " << l.k;
   if (l.perTensor) {
     l.params.push_back(paramsOf(type, {0, 0}));
   } else {
@@ -107,8 +108,8 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
 
   auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
   if (!constant)
-    return op.emitError() << "node '" << l.name
-                          << "': the packed weight is not a constant";
+    return emitError(op.getLoc())
+           << "node '" << l.name << "': the packed weight is not a constant";
   auto storageType = op.getWeight().getType();
   int64_t rowBytes = storageType.getDimSize(1);
   ArrayRef<char> bytes = denseConstantBytes(constant.getValue(), storageType);
@@ -116,18 +117,19 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   if (bytes.empty()) {
     auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
     if (!dense || !dense.isSplat())
-      return op.emitError() << "node '" << l.name
-                            << "': cannot read the packed weight constant";
-    splat.assign(l.k * rowBytes,
-                 static_cast<char>(
-                     dense.getSplatValue<APInt>().getZExtValue() & 0xFF));
+      return emitError(op.getLoc())
+             << "node '" << l.name
+             << "': cannot read the packed weight constant";
+    splat.assign(
+        l.k * rowBytes,
+        static_cast<char>(dense.getSplatValue<APInt>().getZExtValue() & 0xFF));
     bytes = splat;
   }
   l.values.resize(l.k * l.n);
   for (int64_t r = 0; r < l.k; ++r)
     for (int64_t c = 0; c < l.n; ++c) {
-      auto byte = static_cast<uint8_t>(
-          bytes[r * rowBytes + (l.bits == 8 ? c : c / 2)]);
+      auto byte =
+          static_cast<uint8_t>(bytes[r * rowBytes + (l.bits == 8 ? c : c / 2)]);
       int v = l.bits == 8 ? byte : (c % 2 ? byte >> 4 : byte & 0xF);
       if (l.isSigned && v >= (1 << (l.bits - 1)))
         v -= 1 << l.bits;
@@ -137,10 +139,11 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   if (auto input = op.getInputType()) {
     l.input = dyn_cast<quant::UniformQuantizedType>(*input);
     if (!l.input || l.input.getStorageTypeIntegralWidth() != 8)
-      return op.emitError() << "node '" << l.name
-                            << "': only per-tensor 8-bit static activations "
-                               "are exported, got "
-                            << *input;
+      return emitError(op.getLoc())
+             << "node '" << l.name
+             << "': only per-tensor 8-bit static activations "
+                "are exported, got "
+             << *input;
   }
   l.dynamicInput = op.getDynamicInput();
   return l;
@@ -300,16 +303,23 @@ private:
 
 LogicalResult Exporter::collectLayers() {
   llvm::StringMap<Operation *> seen;
+  // Contractions per node name: a quantized node that also keeps a float
+  // product (outlier decomposition) is more than its ONNX node can say.
+  llvm::StringMap<int> contractions;
   WalkResult walk = module.walk([&](Operation *op) -> WalkResult {
     StringRef opName = op->getName().getStringRef();
+    if (isa<QMatmulOp, linalg::MatmulOp, linalg::BatchMatmulOp>(op) ||
+        opName == "qopt.fmatmul")
+      ++contractions[locationName(op->getLoc())];
     if (opName == "qopt.fake_quant" || opName == "qopt.dynamic_fake_quant" ||
         opName == "qopt.fmatmul") {
       std::string node = locationName(op->getLoc());
-      op->emitError() << opName << " (node '" << node
-                      << "') cannot be exported: only qopt.qmatmul "
-                         "(integer weights from qopt-quantize) is written to "
-                         "ONNX; simulated quantization (fake=true, "
-                         "attention=true) and float weight formats are not";
+      emitError(op->getLoc())
+          << opName << " (node '" << node
+          << "') cannot be exported: only qopt.qmatmul "
+             "(integer weights from qopt-quantize) is written to "
+             "ONNX; simulated quantization (fake=true, "
+             "attention=true) and float weight formats are not";
       return WalkResult::interrupt();
     }
     auto qmatmul = dyn_cast<QMatmulOp>(op);
@@ -319,8 +329,9 @@ LogicalResult Exporter::collectLayers() {
     if (failed(layer))
       return WalkResult::interrupt();
     if (seen.count(layer->name)) {
-      op->emitError() << "two qopt.qmatmul ops are named after ONNX node '"
-                      << layer->name << "'";
+      emitError(op->getLoc())
+          << "two qopt.qmatmul ops are named after ONNX node '" << layer->name
+          << "'";
       return WalkResult::interrupt();
     }
     seen[layer->name] = op;
@@ -329,16 +340,23 @@ LogicalResult Exporter::collectLayers() {
   });
   if (walk.wasInterrupted())
     return failure();
+  for (const QuantLayer &l : layers)
+    if (contractions.lookup(l.name) > 1)
+      return emitError(l.op->getLoc())
+             << "node '" << l.name
+             << "' is quantized only in part (a float matmul next to the "
+                "quantized one, e.g. outlier-threshold), which one ONNX node "
+                "cannot express";
   if (layers.empty())
     return emitError(module.getLoc())
            << "the module has no qopt.qmatmul: nothing to export (quantize it "
-              "first, e.g. with qopt-ptq{recipe=w8})";
+              "first, e.g. with qopt-ptq{recipe=w8}; fake=true keeps float "
+              "weights)";
   return success();
 }
 
 void Exporter::indexGraph() {
-  for (const onnx::OperatorSetIdProto &opset :
-       loaded.model->opset_import())
+  for (const onnx::OperatorSetIdProto &opset : loaded.model->opset_import())
     if (isDefaultDomain(opset.domain()))
       defaultOpset = opset.version();
   const auto &nodes = graph->node();
@@ -413,9 +431,9 @@ FailureOr<WeightSource> Exporter::resolveWeight(const onnx::NodeProto &node,
             "Transpose)";
 }
 
-FailureOr<std::vector<float>>
-Exporter::readFloats(const onnx::TensorProto &t, const onnx::NodeProto &node,
-                     StringRef name) {
+FailureOr<std::vector<float>> Exporter::readFloats(const onnx::TensorProto &t,
+                                                   const onnx::NodeProto &node,
+                                                   StringRef name) {
   if (t.data_type() != kFloat)
     return nodeError(node, name)
            << "the weight '" << t.name() << "' has ONNX data type "
@@ -436,9 +454,9 @@ Exporter::readFloats(const onnx::TensorProto &t, const onnx::NodeProto &node,
     return values;
   }
   if (bytes.size() != static_cast<size_t>(count) * sizeof(float))
-    return nodeError(node, name) << "cannot read the weight '" << t.name()
-                                 << "' (" << bytes.size() << " bytes for "
-                                 << count << " floats)";
+    return nodeError(node, name)
+           << "cannot read the weight '" << t.name() << "' (" << bytes.size()
+           << " bytes for " << count << " floats)";
   std::memcpy(values.data(), bytes.data(), bytes.size());
   return values;
 }
@@ -507,12 +525,12 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   // saturate 16-bit pair sums on x86 without VNNI; shifted to u8 (q + 128,
   // zero point + 128) the same weights dequantize identically and run on
   // its exact u8 x u8 kernels everywhere.
-  bool shift = l.input && l.bits == 8 && l.isSigned &&
-               options.unsignedActivatedWeights;
+  bool shift =
+      l.input && l.bits == 8 && l.isSigned && options.unsignedActivatedWeights;
   int64_t offset = shift ? 128 : 0;
   bool isSigned = l.isSigned && !shift;
-  int32_t type = l.bits == 4 ? (isSigned ? kInt4 : kUInt4)
-                             : (isSigned ? kInt8 : kUInt8);
+  int32_t type =
+      l.bits == 4 ? (isSigned ? kInt4 : kUInt4) : (isSigned ? kInt8 : kUInt8);
   // Storage values row-major [K, N]; 4-bit two per byte over the flattened
   // tensor, low nibble first, as ONNX packs INT4/UINT4.
   std::string data;
@@ -553,8 +571,8 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   }
   std::string q = addInitializer(
       makeTensor(fresh(base + "_quantized"), type, {l.k, l.n}, data));
-  std::string s = addInitializer(
-      makeTensor(fresh(base + "_scale"), kFloat, paramDims, floatBytes(scales)));
+  std::string s = addInitializer(makeTensor(fresh(base + "_scale"), kFloat,
+                                            paramDims, floatBytes(scales)));
   std::string z = addInitializer(
       makeTensor(fresh(base + "_zero_point"), type, paramDims, zpData));
 
@@ -595,20 +613,22 @@ void Exporter::addActivationQDQ(const QuantLayer &l, int nodeIndex) {
   int32_t type = isSigned ? kInt8 : kUInt8;
   float scale = static_cast<float>(l.input.getScale());
   int64_t zp = l.input.getZeroPoint();
-  int64_t qmin = l.input.getStorageTypeMin(), qmax = l.input.getStorageTypeMax();
+  int64_t qmin = l.input.getStorageTypeMin(),
+          qmax = l.input.getStorageTypeMax();
   std::string base = l.name + "/input";
-  std::string s =
-      addInitializer(makeTensor(fresh(base + "_scale"), kFloat, {},
-                                floatBytes(ArrayRef<float>(scale))));
+  std::string s = addInitializer(makeTensor(
+      fresh(base + "_scale"), kFloat, {}, floatBytes(ArrayRef<float>(scale))));
   std::string z = addInitializer(makeTensor(fresh(base + "_zero_point"), type,
                                             {}, std::string(1, char(zp))));
   if (qmin != (isSigned ? -128 : 0) || qmax != (isSigned ? 127 : 255)) {
     float lo = static_cast<float>(qmin - zp) * scale,
           hi = static_cast<float>(qmax - zp) * scale;
-    std::string loName = addInitializer(makeTensor(
-        fresh(base + "_clip_min"), kFloat, {}, floatBytes(ArrayRef<float>(lo))));
-    std::string hiName = addInitializer(makeTensor(
-        fresh(base + "_clip_max"), kFloat, {}, floatBytes(ArrayRef<float>(hi))));
+    std::string loName =
+        addInitializer(makeTensor(fresh(base + "_clip_min"), kFloat, {},
+                                  floatBytes(ArrayRef<float>(lo))));
+    std::string hiName =
+        addInitializer(makeTensor(fresh(base + "_clip_max"), kFloat, {},
+                                  floatBytes(ArrayRef<float>(hi))));
     onnx::NodeProto clip;
     clip.set_name(fresh(base + "_Clip"));
     clip.set_op_type("Clip");
@@ -650,8 +670,7 @@ int64_t matMulNBitsBlock(int64_t g) {
   return block;
 }
 
-LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
-                                           int nodeIndex) {
+LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
   const onnx::NodeProto &original = graph->node(nodeIndex);
   if (l.dynamicInput || l.input)
     return nodeError(original, l.name)
@@ -664,9 +683,9 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
   if (block < 16)
     return nodeError(original, l.name)
            << "MatMulNBits needs blocks of a power of two >= 16 along K, but "
-           << (l.blockwise() ? "the group size is " + std::to_string(l.groupSize)
-                             : "K is " + std::to_string(l.k) +
-                                   " (one scale per column)")
+           << (l.blockwise()
+                   ? "the group size is " + std::to_string(l.groupSize)
+                   : "K is " + std::to_string(l.k) + " (one scale per column)")
            << ", which has no such divisor; use --format=qdq";
   bool isGemm = original.op_type() == "Gemm";
   if (isGemm && (intAttr(original, "transA", 0) ||
@@ -697,8 +716,8 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
       zps[c * blocks + b] = p.zeroPoint + offset;
       defaultZeroPoints &= p.zeroPoint + offset == int64_t(1) << (l.bits - 1);
       for (int64_t i = 0; i < block; ++i) {
-        auto code = static_cast<uint8_t>(
-            l.values[(b * block + i) * l.n + c] + offset);
+        auto code =
+            static_cast<uint8_t>(l.values[(b * block + i) * l.n + c] + offset);
         char &byte = packed[(c * blocks + b) * blob + i * l.bits / 8];
         byte = static_cast<char>(
             static_cast<uint8_t>(byte) |
@@ -711,12 +730,11 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
   node.set_op_type("MatMulNBits");
   node.set_domain(kMicrosoftDomain.str());
   node.add_input(original.input(0));
-  node.add_input(addInitializer(makeTensor(fresh(base + "_Q" +
-                                                 std::to_string(l.bits)),
-                                           kUInt8, {l.n, blocks, blob},
-                                           std::move(packed))));
-  node.add_input(addInitializer(makeTensor(
-      fresh(base + "_scales"), kFloat, {l.n, blocks}, floatBytes(scales))));
+  node.add_input(addInitializer(
+      makeTensor(fresh(base + "_Q" + std::to_string(l.bits)), kUInt8,
+                 {l.n, blocks, blob}, std::move(packed))));
+  node.add_input(addInitializer(makeTensor(fresh(base + "_scales"), kFloat,
+                                           {l.n, blocks}, floatBytes(scales))));
   if (!defaultZeroPoints) {
     int64_t zpBlob = (blocks * l.bits + 7) / 8;
     std::string zpData(l.n * zpBlob, '\0');
@@ -728,8 +746,8 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
             static_cast<uint8_t>(byte) |
             (l.bits == 8 ? code : (b % 2 ? code << 4 : code & 0xF)));
       }
-    node.add_input(addInitializer(makeTensor(
-        fresh(base + "_zero_points"), kUInt8, {l.n, zpBlob}, zpData)));
+    node.add_input(addInitializer(makeTensor(fresh(base + "_zero_points"),
+                                             kUInt8, {l.n, zpBlob}, zpData)));
   }
   // A constant 1-D bias of N elements is MatMulNBits' own bias input;
   // anything else (other shapes, run-time values) is added afterwards.
@@ -738,8 +756,8 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
     auto it = initializerIndex.find(original.input(2));
     if (it != initializerIndex.end()) {
       const onnx::TensorProto &c = graph->initializer(it->second);
-      biasInput = c.data_type() == kFloat && c.dims_size() == 1 &&
-                  c.dims(0) == l.n;
+      biasInput =
+          c.data_type() == kFloat && c.dims_size() == 1 && c.dims(0) == l.n;
     }
   }
   if (biasInput) {
@@ -774,8 +792,8 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l,
 std::optional<std::string> opsetHazard(const onnx::NodeProto &node,
                                        int64_t opset) {
   static const llvm::StringSet<> reduceAxes = {
-      "ReduceMean",   "ReduceMax",      "ReduceMin",
-      "ReduceProd",   "ReduceL1",       "ReduceL2",
+      "ReduceMean",   "ReduceMax",       "ReduceMin",
+      "ReduceProd",   "ReduceL1",        "ReduceL2",
       "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
   if (opset < 18 && reduceAxes.contains(node.op_type()) &&
       findAttr(node, "axes"))
@@ -820,8 +838,7 @@ LogicalResult Exporter::upgradeOpset() {
   };
   if (failed(check(*graph)))
     return failure();
-  for (onnx::OperatorSetIdProto &opset :
-       *loaded.model->mutable_opset_import())
+  for (onnx::OperatorSetIdProto &opset : *loaded.model->mutable_opset_import())
     if (isDefaultDomain(opset.domain()))
       opset.set_version(kBlockwiseOpset);
   if (loaded.model->ir_version() < kInt4IRVersion)
@@ -882,8 +899,8 @@ void Exporter::removeDeadWeights(ONNXExportSummary &summary) {
     for (onnx::NodeProto &n : before[i])
       *rebuilt.Add() = std::move(n);
     if (!removed[i])
-      *rebuilt.Add() = replacement[i] ? std::move(*replacement[i])
-                                      : std::move((*nodes)[i]);
+      *rebuilt.Add() =
+          replacement[i] ? std::move(*replacement[i]) : std::move((*nodes)[i]);
     for (onnx::NodeProto &n : after[i])
       *rebuilt.Add() = std::move(n);
   }
@@ -946,8 +963,8 @@ LogicalResult Exporter::write(StringRef outputPath) {
   std::string message;
   auto file = openOutputFile(outputPath, &message);
   if (!file)
-    return emitError(fileLoc) << "cannot write '" << outputPath
-                              << "': " << message;
+    return emitError(fileLoc)
+           << "cannot write '" << outputPath << "': " << message;
   {
     RawOstreamOutput out(file->os());
     google::protobuf::io::CopyingOutputStreamAdaptor adaptor(&out);
@@ -976,7 +993,7 @@ LogicalResult Exporter::run(StringRef outputPath, ONNXExportSummary &summary) {
   for (const QuantLayer &l : layers) {
     auto it = nodeByName.find(l.name);
     if (it == nodeByName.end())
-      return l.op->emitError()
+      return emitError(l.op->getLoc())
              << "node '" << l.name << "' of the quantized module is not in '"
              << path << "': was the module imported from this model?";
     if (it->second < 0)
