@@ -2,10 +2,14 @@
 # The main job: set up, build, compile the shipped model (models/gpt2-brown.onnx,
 # a GPT-2-architecture model trained on the Brown corpus) to a native shared
 # library, then evaluate it: held-out perplexity with quant-run next to the
-# PyTorch model's (models/gpt2-brown.json), a generation, and decode/prefill speed.
+# PyTorch model's (models/gpt2-brown.json), a generation, and decode/prefill
+# speed; then quantize it (INT8 per-channel, W8A8 static calibrated on the
+# training split, INT4 g128), compile the quantized models and compare each
+# with the FP32 one (perplexity, mean KL, top-1 agreement).
 #
-#   scripts/main.sh                 # whole held-out text
+#   scripts/main.sh                 # whole held-out text (FP32)
 #   QUANT_OPT_PPL_TOKENS=8192 scripts/main.sh   # a prefix, for a quick look
+#   QUANT_OPT_QUANT_TOKENS=16384    # held-out tokens for the quantized comparisons
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/setup.sh
@@ -48,3 +52,25 @@ printf '%-44s %s\n' "held-out perplexity, compiled (quant-run)" "$(awk '{print $
 printf '%-44s %s\n' "held-out perplexity, PyTorch (reference)" "$ref_text"
 printf '%-44s %s\n' "prefill" "$(sed -n 1p <<<"$bench" | sed 's/^prefill //')"
 printf '%-44s %s\n' "decode" "$(sed -n 2p <<<"$bench" | sed 's/^decode //')"
+
+echo
+echo "== quantized models (quant-opt qopt-ptq, compared with FP32 on the first ${QUANT_OPT_QUANT_TOKENS:-16384} held-out tokens)"
+qtokens=${QUANT_OPT_QUANT_TOKENS:-16384}
+declare -A pipelines=(
+  [w8]="qopt-ptq{recipe=w8}"
+  [w8a8-static]="qopt-ptq{recipe=w8a8-static calibration-data=$out/data/train.txt samples=32 progress=false}"
+  [w4-g128]="qopt-ptq{recipe=w4-g128}"
+)
+rows=()
+for recipe in w8 w8a8-static w4-g128; do
+  build/bin/quant-opt "$model.onnx" "--pass-pipeline=builtin.module(${pipelines[$recipe]})" \
+    --emit-bytecode -o "$out/$recipe.mlirbc"
+  build/bin/quant-compile "$out/$recipe.mlirbc" -o "$out/$recipe.so"
+  line=$(build/bin/quant-run "$out/$recipe.so" compare "$out/data/heldout.txt" \
+    --reference "$out/gpt2-brown.so" --max-tokens "$qtokens" --tokenizer-dir "$tokenizer" 2>/dev/null)
+  echo "$recipe: $line"
+  rows+=("$(printf '%-14s %8s MB   %s' "$recipe" "$(du -m "$out/$recipe.weights" | cut -f1)" \
+    "$(sed -E 's/^compare: //; s/ \(window.*//' <<<"$line")")")
+done
+printf '\n%-14s %8s      %s\n' "recipe" "weights" "quality vs FP32 ($(du -m "$out/gpt2-brown.weights" | cut -f1) MB)"
+printf '%s\n' "${rows[@]}"
