@@ -42,12 +42,13 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
   QOptInsertObserversPassOptions observe;
   observe.attention = options.attention;
+  observe.embedding = options.embedding;
   observe.skip = options.skip;
   pm.addPass(createQOptInsertObserversPass(observe));
   // Outlier decomposition needs per-channel maxima even for dynamic
   // activations, and per-channel ranges for static ones.
-  bool calibrate = recipe->activations == "static" ||
-                   options.outlierThreshold > 0;
+  bool calibrate =
+      recipe->activations == "static" || options.outlierThreshold > 0;
   if (calibrate) {
     QOptCalibratePassOptions calibration;
     calibration.data = options.data;

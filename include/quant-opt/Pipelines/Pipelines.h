@@ -63,6 +63,11 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("W8A8 recipes: keep input channels whose calibrated "
                      "max |x| exceeds this in float (LLM.int8()); 0: off"),
       llvm::cl::init(0.0)};
+  Option<bool> embedding{
+      *this, "embedding",
+      llvm::cl::desc("Also quantize the embedding tables (simulated, per "
+                     "row)"),
+      llvm::cl::init(false)};
   Option<bool> attention{
       *this, "attention",
       llvm::cl::desc("Also quantize attention's activation matmuls"),

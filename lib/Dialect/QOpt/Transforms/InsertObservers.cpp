@@ -5,6 +5,7 @@
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/Support/Regex.h"
 
 namespace mlir::qopt {
@@ -45,6 +46,24 @@ void observeOperand(OpBuilder &b, Operation *op, unsigned index,
   op->setOperand(index, observe.getResult());
 }
 
+/// Observes the rank-2 float constants a generic's body gathers from.
+void observeTables(OpBuilder &b, linalg::GenericOp generic, PointNamer &namer) {
+  SmallVector<tensor::ExtractOp> extracts;
+  generic.getRegion().walk([&](tensor::ExtractOp e) { extracts.push_back(e); });
+  for (tensor::ExtractOp extract : extracts) {
+    auto constant = extract.getTensor().getDefiningOp<arith::ConstantOp>();
+    auto type = dyn_cast<RankedTensorType>(extract.getTensor().getType());
+    if (!constant || !type || type.getRank() != 2 ||
+        !type.getElementType().isF32() || !type.hasStaticShape())
+      continue;
+    b.setInsertionPoint(generic);
+    auto observe = ObserveOp::create(
+        b, generic.getLoc(), type, constant.getResult(), ObserveRole::weight,
+        b.getStringAttr(namer.nameOf(generic) + ":table"), nullptr);
+    extract.getTensorMutable().assign(observe.getResult());
+  }
+}
+
 struct QOptInsertObserversPass
     : qopt::impl::QOptInsertObserversPassBase<QOptInsertObserversPass> {
   using Base::Base;
@@ -69,6 +88,11 @@ struct QOptInsertObserversPass
           return;
         observeOperand(b, op, 0, ObserveRole::activation, name + ":input");
         observeOperand(b, op, 1, ObserveRole::weight, name + ":weight");
+        return;
+      }
+      if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
+        if (embedding)
+          observeTables(b, generic, namer);
         return;
       }
       auto bmm = dyn_cast<linalg::BatchMatmulOp>(op);

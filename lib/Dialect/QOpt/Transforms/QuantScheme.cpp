@@ -148,6 +148,31 @@ mlir::qopt::calibratedActivationType(ObserveOp observe, bool symmetric) {
                              stats.getMax().getValueAsDouble(), 8, symmetric);
 }
 
+/// An embedding table [V, D] quantized per row (per token: groups along D),
+/// by quantizing its transpose as a [D, V] weight; empty on error.
+static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
+                                           RankedTensorType type,
+                                           const WeightScheme &scheme,
+                                           ObserveOp observe) {
+  int64_t v = type.getDimSize(0), d = type.getDimSize(1);
+  std::vector<float> transposed(v * d);
+  for (int64_t r = 0; r < v; ++r)
+    for (int64_t c = 0; c < d; ++c)
+      transposed[c * v + r] = table[r * d + c];
+  std::string error;
+  QuantizedWeight q = quantizeWeight(transposed, d, v, scheme, error);
+  if (!error.empty()) {
+    observe.emitError() << "table point '" << observe.getPoint()
+                        << "': " << error;
+    return {};
+  }
+  std::vector<float> deq = dequantizeWeight(q), result(v * d);
+  for (int64_t r = 0; r < v; ++r)
+    for (int64_t c = 0; c < d; ++c)
+      result[r * d + c] = deq[c * v + r];
+  return result;
+}
+
 LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
                                               const QuantScheme &scheme) {
   OpBuilder b(observe);
@@ -162,6 +187,14 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
       for (int64_t r = 0; r < q->k; ++r)
         for (int64_t c = 0; c < q->n; ++c)
           w.push_back(q->valueAt(r, c));
+    } else if (observe.getPoint().ends_with(":table")) {
+      FailureOr<std::vector<float>> table = observedWeightValues(observe);
+      if (failed(table))
+        return failure();
+      w = fakeQuantizeRows(*table, cast<RankedTensorType>(observe.getType()),
+                           scheme.weights, observe);
+      if (w.empty())
+        return failure();
     } else {
       FailureOr<QuantizedWeight> q =
           quantizeObservedWeight(observe, scheme.weights);

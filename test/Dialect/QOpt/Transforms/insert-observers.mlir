@@ -1,6 +1,7 @@
 // RUN: quant-opt %s -split-input-file -qopt-insert-observers | FileCheck %s
 // RUN: quant-opt %s -split-input-file -qopt-insert-observers -qopt-insert-observers | FileCheck %s
 // RUN: quant-opt %s -split-input-file -qopt-insert-observers=attention=true | FileCheck %s --check-prefix=ATTN
+// RUN: quant-opt %s -split-input-file -qopt-insert-observers=embedding=true | FileCheck %s --check-prefix=EMB
 // RUN: quant-opt %s -split-input-file '-qopt-insert-observers=skip=^lm_' | FileCheck %s --check-prefix=SKIP
 // RUN: not quant-opt %s -split-input-file '-qopt-insert-observers=skip=(' 2>&1 | FileCheck %s --check-prefix=BADRE
 
@@ -66,4 +67,27 @@ func.func @attention(%q: tensor<2x3x4xf32>, %k: tensor<2x4x3xf32>, %a: tensor<3x
   %acc2 = linalg.fill ins(%zero : f32) outs(%e2 : tensor<3x3xf32>) -> tensor<3x3xf32>
   %t = linalg.matmul ins(%a, %b : tensor<3x4xf32>, tensor<4x3xf32>) outs(%acc2 : tensor<3x3xf32>) -> tensor<3x3xf32>
   return %s, %t : tensor<2x3x3xf32>, tensor<3x3xf32>
+}
+
+// -----
+
+// With embedding=true, the table a gather reads gets a weight point (the
+// tensor.extract in the body reads the observed table).
+// CHECK-LABEL: func.func @gather
+// CHECK-NOT: qopt.observe
+// EMB-LABEL: func.func @gather
+// EMB: %[[T:.*]] = arith.constant
+// EMB: %[[O:.*]] = qopt.observe %[[T]] weight "wte:table" : tensor<3x4xf32>
+// EMB: linalg.generic
+// EMB: tensor.extract %[[O]]
+func.func @gather(%ids: tensor<2xindex>) -> tensor<2x4xf32> {
+  %table = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 0.25, 0.0], [0.0, 0.0, 0.0, 0.0]]> : tensor<3x4xf32>
+  %e = tensor.empty() : tensor<2x4xf32>
+  %g = linalg.generic {indexing_maps = [affine_map<(i, j) -> (i)>, affine_map<(i, j) -> (i, j)>], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<2xindex>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%id: index, %out: f32):
+    %j = linalg.index 1 : index
+    %v = tensor.extract %table[%id, %j] : tensor<3x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<2x4xf32> loc("wte")
+  return %g : tensor<2x4xf32>
 }

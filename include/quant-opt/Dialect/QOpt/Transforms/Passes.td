@@ -179,11 +179,16 @@ def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
     `weight`, named after the op's location (`<name>:input`,
     `<name>:weight`). Optionally, both operands of the activation x
     activation `linalg.batch_matmul`s of attention get activation points
-    (`<name>:lhs`, `<name>:rhs`). Running it twice adds nothing.
+    (`<name>:lhs`, `<name>:rhs`), and the float tables that gathers read
+    (`tensor.extract` of a rank-2 constant inside a `linalg.generic`: the
+    token and position embeddings) weight points (`<name>:table`, quantized
+    per row). Running it twice adds nothing.
   }];
   let options = [
     Option<"attention", "attention", "bool", /*default=*/"false",
            "Also observe the activation x activation batch matmuls">,
+    Option<"embedding", "embedding", "bool", /*default=*/"false",
+           "Also observe the tables of embedding gathers">,
     Option<"skip", "skip", "std::string", /*default=*/"\"\"",
            "Regular expression: linear layers whose name matches stay float">,
   ];
@@ -301,8 +306,8 @@ def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
     (weight-only), quantized to int8 with its calibrated range (`static`,
     which needs `qopt-calibrate`), or per token at run time (`dynamic`).
     Rounding and saturation follow ONNX QuantizeLinear. Observation points
-    that are not part of a linear layer (attention, embeddings) are
-    simulated with fake quantization. Non-finite weights, uncalibrated
+    that are not part of a linear layer (attention, embedding tables) are
+    simulated with fake quantization (embedding tables per row). Non-finite weights, uncalibrated
     static points and schemes that do not fit a layer are errors naming
     the layer.
   }];
