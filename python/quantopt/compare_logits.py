@@ -41,7 +41,7 @@ def main():
     try:
         err, scale, rel, agree, n = compare(np.fromfile(args.a, dtype=np.float32),
                                             np.fromfile(args.b, dtype=np.float32), args.vocab)
-    except ValueError as e:
+    except (OSError, ValueError) as e:
         print(f"{args.label}: error: {e}")
         return 1
     ok = rel <= args.tol

@@ -27,6 +27,8 @@ rebuild of build/bin during the run does not mix versions. Intermediate files (M
 bytecode, shared libraries, weight archives, per-step logs and JSON) go to --work.
 A recipe that fails to build or run is reported with its command and error, its row is
 marked, and the others continue. Exits 1 if a command failed or a bar failed.
+--only RECIPE,... runs a subset; --report-only rewrites the markdown and the plot from
+OUT/quantization-results.json.
 """
 import argparse
 import datetime
@@ -230,6 +232,7 @@ def write_plot(path, fp32_ppl, rows):
     import matplotlib
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.transforms
 
     points = [r for r in rows if r.get("perplexity") is not None and r["id"] != "fp32"]
     fig, ax = plt.subplots(figsize=(10, 6.5), dpi=120)
@@ -263,7 +266,11 @@ def write_plot(path, fp32_ppl, rows):
     # until they overlap no label placed before them, lowest point first.
     renderer = fig.canvas.get_renderer()
     to_points = 72.0 / fig.dpi
+    # Labels keep clear of every marker too.
     placed = []
+    for r in points:
+        x, y = ax.transData.transform((r["bits_per_weight"], r["perplexity"]))
+        placed.append(matplotlib.transforms.Bbox([[x - 7, y - 6], [x + 7, y + 6]]))
     for r in sorted(points, key=lambda r: (r["perplexity"], r["bits_per_weight"])):
         xy = (r["bits_per_weight"], r["perplexity"])
         shift = 0.0
@@ -299,9 +306,17 @@ def main(argv=None):
     p.add_argument("--only", default="",
                    help="comma-separated recipe ids to run (for a quick look; the bars "
                         "whose rows are missing are reported as not checked)")
+    p.add_argument("--report-only", action="store_true",
+                   help="rewrite the markdown and the plot from OUT/quantization-results.json "
+                        "without running anything")
     args = p.parse_args(argv)
 
     os.chdir(paths.REPO)
+    if args.report_only:
+        with open(os.path.join(args.out, "quantization-results.json")) as f:
+            result = json.load(f)
+        write_reports(args.out, result)
+        return 0
     given = sys.argv[1:] if argv is None else list(argv)
     command_line = ("PYTHONPATH=python /usr/bin/python3 -m quantopt.quant_results" +
                     (" " + shlex.join(given) if given else ""))
@@ -345,6 +360,7 @@ def run(args, recipes, bindir, command_line, tool_times):
     # each fake check: quantize, compile, compare.
     runner = Runner(work, 2 + 3 * len(recipes) + 3 * len(fake_ids))
     started = datetime.datetime.now().astimezone()
+    revision = git_revision()
     t_start = time.monotonic()
     eval_opts = ["--max-tokens", str(args.tokens), "--tokenizer-dir", TOKENIZER_DIR]
     failures = []
@@ -420,7 +436,7 @@ def run(args, recipes, bindir, command_line, tool_times):
         "model": MODEL,
         "date": started.isoformat(timespec="seconds"),
         "machine": machine(),
-        "revision": git_revision(),
+        "revision": revision,
         "tools": {"copied_from": args.bin, "built": tool_times},
         "command": command_line,
         "tokens_requested": args.tokens,
@@ -439,11 +455,7 @@ def run(args, recipes, bindir, command_line, tool_times):
     with open(json_path, "w") as f:
         json.dump(result, f, indent=2)
         f.write("\n")
-    plot_path = os.path.join(args.out, "quantization-ppl-vs-bits.png")
-    write_plot(plot_path, fp32["perplexity"], rows)
-    md_path = os.path.join(args.out, "quantization-results.md")
-    with open(md_path, "w") as f:
-        f.write(markdown(meta, rows, bars, failures, os.path.basename(plot_path)))
+    md_path, plot_path = write_reports(args.out, result)
 
     print()
     print(table(rows))
@@ -457,6 +469,18 @@ def run(args, recipes, bindir, command_line, tool_times):
     print(f"\nwrote {md_path}, {json_path}, {plot_path} ({total_minutes:.1f} min)")
     bad = failures or any(b["status"] != "PASS" for b in bars)
     return 1 if bad else 0
+
+
+def write_reports(out, result):
+    """Writes the markdown page and the plot from the results; returns their paths."""
+    rows = result["rows"]
+    plot_path = os.path.join(out, "quantization-ppl-vs-bits.png")
+    write_plot(plot_path, rows[0]["perplexity"], rows)
+    md_path = os.path.join(out, "quantization-results.md")
+    with open(md_path, "w") as f:
+        f.write(markdown(result["meta"], rows, result["bars"], result["failures"],
+                         os.path.basename(plot_path)))
+    return md_path, plot_path
 
 
 def embedding_bytes():
@@ -532,9 +556,17 @@ def check_bars(rows):
                  "detail": "; ".join(details)})
     g128, ch = by_id.get("w4-g128"), by_id.get("w4")
     if ok(g128) and ok(ch):
-        bars.append({"id": "c", "text": "INT4 g128 beats INT4 per-channel (PPL)",
+        detail = (f"symmetric: PPL {g128['perplexity']:.2f} vs {ch['perplexity']:.2f} "
+                  f"(mean KL {g128['mean_kl']:.5f} vs {ch['mean_kl']:.5f})")
+        g128a, cha = by_id.get("w4-g128-asym"), by_id.get("w4-asym")
+        if ok(g128a) and ok(cha):
+            detail += (f"; asymmetric, for information: PPL {g128a['perplexity']:.2f} vs "
+                       f"{cha['perplexity']:.2f} (mean KL {g128a['mean_kl']:.5f} vs "
+                       f"{cha['mean_kl']:.5f})")
+        bars.append({"id": "c", "text": "INT4 g128 beats INT4 per-channel (PPL, symmetric "
+                     "recipes w4-g128 vs w4)",
                      "status": "PASS" if g128["perplexity"] < ch["perplexity"] else "FAIL",
-                     "detail": f"{g128['perplexity']:.2f} vs {ch['perplexity']:.2f}"})
+                     "detail": detail})
     else:
         bars.append({"id": "c", "text": "INT4 g128 beats INT4 per-channel (PPL)",
                      "status": "NOT CHECKED", "detail": "a W4 row is missing or failed"})
@@ -663,7 +695,7 @@ def markdown(meta, rows, bars, failures, plot_name):
         "## Reproducing",
         "",
         "```sh",
-        "scripts/quant-results.sh                 # set up, build, run everything (~30 min on 2 cores)",
+        "scripts/quant-results.sh                 # set up, build, run everything (~35 min on 2 cores)",
         "scripts/quant-results.sh --tokens 2048   # arguments go to the Python module",
         "```",
         "",

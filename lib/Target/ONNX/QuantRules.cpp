@@ -14,7 +14,8 @@
 //
 // MatMulInteger becomes an integer contraction; QLinearMatMul a
 // dequantize -> matmul -> quantize chain on `!quant` types; com.microsoft
-// MatMulNBits an i4/u4 weight with a sub-channel type (block along K).
+// MatMulNBits a 4-bit weight (held in i8, the type carrying the 4-bit
+// range) with a sub-channel type (block along K).
 //
 //===----------------------------------------------------------------------===//
 
@@ -138,6 +139,54 @@ std::optional<StorageInfo> storageInfo(int32_t onnxType) {
   }
 }
 
+/// The element type quantized values are held in: 4-bit values live in
+/// i8 (with the 4-bit range in their `!quant` type), since sub-byte
+/// memrefs cannot be placed in the weight archive nor loaded by the LLVM
+/// lowering.
+Type storageElementType(MLIRContext *ctx, const StorageInfo &info) {
+  return IntegerType::get(ctx, std::max(8u, info.bits));
+}
+
+/// `v` with sub-byte integer elements widened to i8 (sign- or zero-
+/// extended): constants are rewritten (the importer holds i4 constants one
+/// value per byte already), other values extended at run time.
+Value widenNibbles(NodeContext &ctx, Value v, bool isUnsigned) {
+  auto type = cast<RankedTensorType>(v.getType());
+  auto element = dyn_cast<IntegerType>(type.getElementType());
+  if (!element || element.getWidth() >= 8)
+    return v;
+  OpBuilder &b = ctx.builder();
+  Location loc = ctx.getLoc();
+  auto wide = RankedTensorType::get(type.getShape(), b.getI8Type());
+  unsigned width = element.getWidth();
+  auto extend = [&](uint8_t raw) {
+    raw &= (1u << width) - 1;
+    if (!isUnsigned && (raw >> (width - 1)))
+      raw |= ~((1u << width) - 1);
+    return static_cast<char>(raw);
+  };
+  if (auto constant = v.getDefiningOp<arith::ConstantOp>()) {
+    auto bytes = std::make_unique<std::string>();
+    ArrayRef<char> stored =
+        resourceBytes(cast<ElementsAttr>(constant.getValue()));
+    if ((int64_t)stored.size() == type.getNumElements()) {
+      for (char c : stored)
+        bytes->push_back(extend(static_cast<uint8_t>(c)));
+    } else if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue())) {
+      for (APInt i : dense.getValues<APInt>())
+        bytes->push_back(extend(static_cast<uint8_t>(i.getRawData()[0])));
+    }
+    if ((int64_t)bytes->size() == type.getNumElements())
+      return arith::ConstantOp::create(
+          b, loc,
+          makeConstant(wide, std::move(bytes), (ctx.name() + ".wide").str(),
+                       ctx.maxInlineConstantBytes()));
+  }
+  if (isUnsigned)
+    return arith::ExtUIOp::create(b, loc, wide, v);
+  return arith::ExtSIOp::create(b, loc, wide, v);
+}
+
 /// Where the quantization parameters of a Q/DQ node live.
 struct QDQParams {
   unsigned scaleInput, zeroPointInput;
@@ -184,7 +233,7 @@ FailureOr<quant::QuantizedType> buildQuantType(NodeContext &ctx,
                        " is outside the storage range");
 
   MLIRContext *mctx = ctx.getContext();
-  Type storage = IntegerType::get(mctx, info->bits);
+  Type storage = storageElementType(mctx, *info);
   unsigned flags = info->isSigned ? quant::QuantizationFlags::Signed : 0;
   RankedTensorType xType = p.quantizedTensorType;
   int64_t rank = xType.getRank();
@@ -243,7 +292,8 @@ FailureOr<quant::QuantizedType> buildQuantType(NodeContext &ctx,
   }
   SmallVector<APInt> zpValues;
   for (int64_t z : zps)
-    zpValues.emplace_back(info->bits, z, /*isSigned=*/info->isSigned);
+    zpValues.emplace_back(storage.getIntOrFloatBitWidth(), z,
+                          /*isSigned=*/info->isSigned);
   auto scalesAttr = DenseElementsAttr::get(
       RankedTensorType::get(scaleType.getShape(), p.expressedType),
       scaleValues);
@@ -348,14 +398,18 @@ LogicalResult importQuantizeLinear(NodeContext &ctx) {
   OpBuilder &b = ctx.builder();
   Location loc = ctx.getLoc();
   Value x = ctx.input(0);
-  Type storage = b.getIntegerType(info->bits);
+  Type storage = storageElementType(b.getContext(), *info);
   Type expressed = getElementTypeOrSelf(ctx.input(1).getType());
   auto xType = cast<RankedTensorType>(x.getType());
   FailureOr<quant::QuantizedType> qtype =
       buildQuantType(ctx, {1, 2, storageType, expressed, xType});
   if (failed(qtype))
     return failure();
-  if (*qtype) {
+  // Upstream lower-quant-ops truncates quant.qcast instead of rounding half
+  // to even and does not saturate, so per-tensor and per-axis parameters
+  // (constant or not) take the explicit arithmetic below; only blockwise
+  // parameters, which it cannot express, go through quant.qcast.
+  if (*qtype && isa<quant::UniformQuantizedSubChannelType>(*qtype)) {
     if (xType.getElementType() != expressed)
       return ctx.error("input and scale have different float types");
     Value q = quant::QuantizeCastOp::create(b, loc,
@@ -413,6 +467,8 @@ LogicalResult importDequantizeLinear(NodeContext &ctx) {
   if (failed(qtype))
     return failure();
   if (*qtype) {
+    x = widenNibbles(ctx, x, isUnsignedType(storageType));
+    xType = cast<RankedTensorType>(x.getType());
     Value q =
         quant::StorageCastOp::create(b, loc, withElementType(xType, *qtype), x);
     Value d = quant::DequantizeCastOp::create(
@@ -630,7 +686,7 @@ LogicalResult importMatMulNBits(NodeContext &ctx) {
   MLIRContext *mctx = ctx.getContext();
   OpBuilder &b = ctx.builder();
   Location loc = ctx.getLoc();
-  Type storage = IntegerType::get(mctx, bits);
+  Type storage = IntegerType::get(mctx, 8); // 4-bit values held in i8.
   auto bytes = std::make_unique<std::string>(n * k, '\0');
   for (int64_t r = 0; r < n; ++r)
     for (int64_t c = 0; c < k; ++c) {
@@ -654,7 +710,7 @@ LogicalResult importMatMulNBits(NodeContext &ctx) {
   }
   SmallVector<APInt> zpValues;
   for (int64_t z : zps)
-    zpValues.emplace_back(bits, z, /*isSigned=*/false);
+    zpValues.emplace_back(8, z, /*isSigned=*/false);
   auto qtype = quant::UniformQuantizedSubChannelType::getChecked(
       [&] { return emitError(loc); }, unsigned(0) /*unsigned*/, storage,
       expressed,

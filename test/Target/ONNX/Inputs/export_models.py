@@ -8,7 +8,10 @@ mlp_other.onnxtext the same graph with other weights;
 renamed.onnxtext  one MatMul whose node is not named like any in mlp;
 k24.onnxtext      MatMul x [?, 24] x w [24, 8] (K = 24 has no power-of-two
                   divisor >= 16, so no MatMulNBits block fits per channel);
-k48.onnxtext      MatMul x [?, 48] x w [48, 8] (per channel: blocks of 16).
+k48.onnxtext      MatMul x [?, 48] x w [48, 8] (per channel: blocks of 16);
+wide.onnxtext     MatMul x [?, 64] x w [64, 64] (4-bit weights too large to
+                  stay inline in the imported module);
+op13.onnxtext     opset 13: ReduceMean with an 'axes' attribute, then MatMul.
 Unnamed nodes get the importer's names (MatMul_0, Relu_1, Gemm_2).
 """
 import os
@@ -51,6 +54,18 @@ single (float[N, {k}] x) => (float[N, {n}] y)
 """
 
 
+def op13(seed):
+    rng = random.Random(seed)
+    return f"""<ir_version: 7, opset_import: ["" : 13]>
+op13 (float[N, 32] x) => (float[N, 16] y)
+    <float[32, 16] w = {{{values(rng, 32 * 16)}}}> {{
+  m = ReduceMean<axes = [-1]>(x)
+  c = Sub(x, m)
+  y = MatMul(c, w)
+}}
+"""
+
+
 def main():
     out = sys.argv[1]
     os.makedirs(out, exist_ok=True)
@@ -59,6 +74,8 @@ def main():
     write(os.path.join(out, "renamed.onnxtext"), single(32, 32, 3, prefix="relu"))
     write(os.path.join(out, "k24.onnxtext"), single(24, 8, 4))
     write(os.path.join(out, "k48.onnxtext"), single(48, 8, 5))
+    write(os.path.join(out, "wide.onnxtext"), single(64, 64, 6))
+    write(os.path.join(out, "op13.onnxtext"), op13(7))
 
 
 if __name__ == "__main__":
