@@ -100,6 +100,19 @@ void mlir::qopt::registerPTQPipelines() {
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "
                               "w4-g32, w4-g64, w4-g128, fp16, bf16, fp8-e4m3, "
                               "fp8-e5m2)");
+        if (options.outlierThreshold > 0 &&
+            lookupRecipe(options.recipe)->activations == "none")
+          return errorHandler("qopt-ptq: outlier-threshold needs a recipe "
+                              "with quantized activations (w8a8-static, "
+                              "w8a8-dynamic)");
+        bool calibrates = options.outlierThreshold > 0 ||
+                          lookupRecipe(options.recipe)->activations == "static";
+        if (calibrates && options.data.empty() == options.tokens.empty())
+          return errorHandler(
+              "qopt-ptq: recipe '" + options.recipe + "'" +
+              (options.outlierThreshold > 0 ? " with outlier-threshold" : "") +
+              " calibrates: give calibration-data=<text> or "
+              "calibration-tokens=<file>");
         return buildPTQPipeline(pm, options);
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {

@@ -152,21 +152,32 @@ mlir::qopt::calibratedActivationType(ObserveOp observe, bool symmetric) {
 /// by quantizing its transpose as a [D, V] weight; empty on error.
 static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
                                            RankedTensorType type,
-                                           const WeightScheme &scheme,
+                                           const QuantScheme &scheme,
                                            ObserveOp observe) {
   int64_t v = type.getDimSize(0), d = type.getDimSize(1);
-  std::vector<float> transposed(v * d);
+  std::vector<float> transposed(v * d), deq(v * d);
   for (int64_t r = 0; r < v; ++r)
     for (int64_t c = 0; c < d; ++c)
       transposed[c * v + r] = table[r * d + c];
   std::string error;
-  QuantizedWeight q = quantizeWeight(transposed, d, v, scheme, error);
+  if (scheme.floatFormat) {
+    FloatQuantizedWeight q =
+        quantizeWeightFloat(transposed, d, v, *scheme.floatFormat, error);
+    if (error.empty())
+      for (int64_t c = 0; c < d; ++c)
+        for (int64_t r = 0; r < v; ++r)
+          deq[c * v + r] = q.valueAt(c, r);
+  } else {
+    QuantizedWeight q = quantizeWeight(transposed, d, v, scheme.weights, error);
+    if (error.empty())
+      deq = dequantizeWeight(q);
+  }
   if (!error.empty()) {
     observe.emitError() << "table point '" << observe.getPoint()
                         << "': " << error;
     return {};
   }
-  std::vector<float> deq = dequantizeWeight(q), result(v * d);
+  std::vector<float> result(v * d);
   for (int64_t r = 0; r < v; ++r)
     for (int64_t c = 0; c < d; ++c)
       result[r * d + c] = deq[c * v + r];
@@ -179,7 +190,16 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
   Value replacement = observe.getInput();
   if (observe.getRole() == ObserveRole::weight) {
     std::vector<float> w;
-    if (scheme.floatFormat) {
+    if (observe.getPoint().ends_with(":table")) {
+      // Embedding tables: per row (token), whatever the format.
+      FailureOr<std::vector<float>> table = observedWeightValues(observe);
+      if (failed(table))
+        return failure();
+      w = fakeQuantizeRows(*table, cast<RankedTensorType>(observe.getType()),
+                           scheme, observe);
+      if (w.empty())
+        return failure();
+    } else if (scheme.floatFormat) {
       FailureOr<FloatQuantizedWeight> q =
           quantizeObservedWeightFloat(observe, *scheme.floatFormat);
       if (failed(q))
@@ -187,14 +207,6 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
       for (int64_t r = 0; r < q->k; ++r)
         for (int64_t c = 0; c < q->n; ++c)
           w.push_back(q->valueAt(r, c));
-    } else if (observe.getPoint().ends_with(":table")) {
-      FailureOr<std::vector<float>> table = observedWeightValues(observe);
-      if (failed(table))
-        return failure();
-      w = fakeQuantizeRows(*table, cast<RankedTensorType>(observe.getType()),
-                           scheme.weights, observe);
-      if (w.empty())
-        return failure();
     } else {
       FailureOr<QuantizedWeight> q =
           quantizeObservedWeight(observe, scheme.weights);

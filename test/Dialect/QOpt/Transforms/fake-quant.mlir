@@ -1,6 +1,7 @@
 // RUN: quant-opt %s -split-input-file -qopt-fake-quant | FileCheck %s
 // RUN: quant-opt %s -split-input-file -qopt-fake-quant=activations=static | FileCheck %s --check-prefix=STATIC
 // RUN: quant-opt %s -split-input-file -qopt-fake-quant=activations=dynamic\ activation-symmetric=true | FileCheck %s --check-prefix=DYN
+// RUN: quant-opt %s -split-input-file -qopt-fake-quant=weight-format=fp8-e4m3 | FileCheck %s --check-prefix=FP8
 
 // Weight points become constants holding dequantize(quantize(w)) (the
 // numbers are qopt-quantize's, see quantize.mlir); activation points vanish
@@ -36,6 +37,10 @@ func.func @linear(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
 // CHECK: %[[T:.*]] = arith.constant dense_resource<fake_quant_weight> : tensor<3x4xf32>
 // CHECK: tensor.extract %[[T]]
 // CHECK: fake_quant_weight: "0x080000000402813F04020140FE7E3F40000080400402013F000080BF0402813E0000000000000000000000000000000000000000"
+// In FP8 E4M3, per row too (scale max|row| / 448): row 0 is [1 2 2.857 4]
+// (3 * 448/4 = 336 ties to 320), row 1 is exact.
+// FP8-LABEL: func.func @gather
+// FP8: fake_quant_weight: "0x080000000000803F000000406EDB3640000080400000003F000080BF0000803E0000000000000000000000000000000000000000"
 func.func @gather(%ids: tensor<2xindex>) -> tensor<2x4xf32> {
   %table = arith.constant dense<[[1.0, 2.0, 3.0, 4.0], [0.5, -1.0, 0.25, 0.0], [0.0, 0.0, 0.0, 0.0]]> : tensor<3x4xf32>
   %o = qopt.observe %table weight "wte:table" : tensor<3x4xf32>
