@@ -24,6 +24,7 @@
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "llvm/ADT/StringExtras.h"
 #include "llvm/ExecutionEngine/Orc/Mangling.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
@@ -187,17 +188,13 @@ readTokens(StringRef data, StringRef tokens, StringRef tokenizerDir) {
   std::vector<int32_t> ids;
   if (!tokens.empty()) {
     SmallVector<StringRef> fields;
-    text.split(fields, ' ', -1, false);
-    for (StringRef line : fields)
-      for (StringRef field : llvm::split(line, '\n')) {
-        field = field.trim();
-        if (field.empty())
-          continue;
-        int32_t v;
-        if (field.getAsInteger(10, v) || v < 0)
-          return fail("'" + path + "': '" + field + "' is not a token id");
-        ids.push_back(v);
-      }
+    llvm::SplitString(text, fields); // Any whitespace separates ids.
+    for (StringRef field : fields) {
+      int32_t v;
+      if (field.getAsInteger(10, v) || v < 0)
+        return fail("'" + path + "': '" + field + "' is not a token id");
+      ids.push_back(v);
+    }
     return ids;
   }
   size_t badOffset = 0;

@@ -95,6 +95,16 @@ static AffineParams groupParams(const float *w, int64_t count, int64_t stride,
   return best;
 }
 
+/// "" or a message naming the first non-finite element of `w` ([K, N]).
+static std::string nonFiniteError(ArrayRef<float> w, int64_t n) {
+  for (size_t i = 0; i < w.size(); ++i)
+    if (!std::isfinite(w[i]))
+      return "weight element [" + std::to_string(i / n) + ", " +
+             std::to_string(i % n) + "] is " +
+             (std::isnan(w[i]) ? "NaN" : "infinite");
+  return "";
+}
+
 QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
                                            int64_t n,
                                            const WeightScheme &scheme,
@@ -103,13 +113,9 @@ QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
   error = checkWeightScheme(scheme, k);
   if (!error.empty())
     return q;
-  for (size_t i = 0; i < w.size(); ++i)
-    if (!std::isfinite(w[i])) {
-      error = "weight element [" + std::to_string(i / n) + ", " +
-              std::to_string(i % n) + "] is " +
-              (std::isnan(w[i]) ? "NaN" : "infinite");
-      return q;
-    }
+  error = nonFiniteError(w, n);
+  if (!error.empty())
+    return q;
   q.k = k;
   q.n = n;
   q.perTensor = scheme.granularity == WeightGranularity::Tensor;
@@ -303,14 +309,9 @@ FloatQuantizedWeight mlir::qopt::quantizeWeightFloat(ArrayRef<float> w,
                                                      FloatFormat format,
                                                      std::string &error) {
   FloatQuantizedWeight q;
-  error.clear();
-  for (size_t i = 0; i < w.size(); ++i)
-    if (!std::isfinite(w[i])) {
-      error = "weight element [" + std::to_string(i / n) + ", " +
-              std::to_string(i % n) + "] is " +
-              (std::isnan(w[i]) ? "NaN" : "infinite");
-      return q;
-    }
+  error = nonFiniteError(w, n);
+  if (!error.empty())
+    return q;
   const llvm::fltSemantics &sem = semanticsOf(format);
   double largest = APFloat::getLargest(sem).convertToDouble();
   q.k = k;
