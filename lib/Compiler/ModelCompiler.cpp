@@ -1,9 +1,11 @@
 //===- ModelCompiler.cpp - Compile a model into a shared library ----------===//
 
 #include "quant-opt/Compiler/ModelCompiler.h"
+#include "quant-opt/Conversion/KernelTarget.h"
 #include "quant-opt/Pipelines/Pipelines.h"
 
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
@@ -40,23 +42,42 @@ writeText(StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
   return llvm::Error::success();
 }
 
+/// The target machine for `target` (a kernel target name) and `cpuName`
+/// ("native": the target's CPU, or the host's).
 static llvm::Expected<std::unique_ptr<llvm::TargetMachine>>
-createTargetMachine(StringRef cpuName, unsigned optLevel) {
-  llvm::InitializeNativeTarget();
-  llvm::InitializeNativeTargetAsmPrinter();
-  llvm::Triple triple(llvm::sys::getProcessTriple());
+createTargetMachine(StringRef targetName, StringRef cpuName,
+                    unsigned optLevel) {
+  llvm::InitializeAllTargetInfos();
+  llvm::InitializeAllTargets();
+  llvm::InitializeAllTargetMCs();
+  llvm::InitializeAllAsmPrinters();
+  qopt::CodegenTarget codegen;
+  if (targetName != "native" && targetName != "reference") {
+    std::optional<qopt::KernelTarget> kernel =
+        qopt::parseKernelTarget(targetName);
+    if (!kernel)
+      return makeError(
+          "unknown target '" + targetName +
+          "' (expected reference or one of: " + qopt::kKernelTargetNames + ")");
+    codegen = qopt::codegenTargetFor(*kernel);
+  }
+  bool host = codegen.triple.empty();
+  llvm::Triple triple(host ? llvm::sys::getProcessTriple() : codegen.triple);
   std::string error;
   const llvm::Target *target =
       llvm::TargetRegistry::lookupTarget(triple, error);
   if (!target)
     return makeError("no LLVM target for " + triple.str() + ": " + error);
   std::string cpu = cpuName.str(), features;
-  if (cpuName == "native") {
+  if (cpuName == "native" && host) {
     cpu = llvm::sys::getHostCPUName().str();
     llvm::SubtargetFeatures subtarget;
     for (const auto &feature : llvm::sys::getHostCPUFeatures())
       subtarget.AddFeature(feature.getKey(), feature.getValue());
     features = subtarget.getString();
+  } else if (cpuName == "native") {
+    cpu = codegen.cpu;
+    features = codegen.features;
   }
   llvm::CodeGenOptLevel level =
       optLevel >= 3   ? llvm::CodeGenOptLevel::Aggressive
@@ -93,16 +114,18 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   passes.run(module, mam);
 }
 
-static llvm::Error emitObject(llvm::Module &module,
-                              llvm::TargetMachine &machine, StringRef path) {
+static llvm::Error emitCode(llvm::Module &module, llvm::TargetMachine &machine,
+                            StringRef path, bool assembly = false) {
   std::error_code ec;
-  llvm::ToolOutputFile file(path, ec, llvm::sys::fs::OF_None);
+  llvm::ToolOutputFile file(
+      path, ec, assembly ? llvm::sys::fs::OF_Text : llvm::sys::fs::OF_None);
   if (ec)
     return makeError("cannot write '" + path + "': " + ec.message());
   llvm::legacy::PassManager passes;
   if (machine.addPassesToEmitFile(passes, file.os(), nullptr,
-                                  llvm::CodeGenFileType::ObjectFile))
-    return makeError("the target cannot emit object files");
+                                  assembly ? llvm::CodeGenFileType::AssemblyFile
+                                           : llvm::CodeGenFileType::ObjectFile))
+    return makeError("the target cannot emit this kind of file");
   passes.run(module);
   file.keep();
   return llvm::Error::success();
@@ -146,11 +169,26 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
 
 llvm::Error mlir::qopt::compileModel(ModuleOp module,
                                      const ModelCompileOptions &options) {
-  if (options.weightsPath.empty())
+  if (options.weightsPath.empty() && !options.standalone)
     return makeError("no weight archive path given");
+  if (options.standalone && options.output == CompileOutput::SharedLibrary)
+    return makeError("a standalone compile writes an object, assembly or IR, "
+                     "not a model library");
+  // Check the target before the (long) lowering.
+  auto machine =
+      createTargetMachine(options.target, options.targetCPU, options.optLevel);
+  if (!machine)
+    return machine.takeError();
+  if (options.output == CompileOutput::SharedLibrary &&
+      (*machine)->getTargetTriple().getArch() !=
+          llvm::Triple(llvm::sys::getProcessTriple()).getArch())
+    return makeError("a model library is for this machine; cross-compiled "
+                     "targets write objects or assembly (--emit=obj|asm)");
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   LowerToLLVMOptions lowering;
-  lowering.weights = options.weightsPath;
+  lowering.kernels = options.target;
+  if (!options.standalone)
+    lowering.weights = options.weightsPath;
   lowering.minWeightBytes = options.minWeightBytes;
   lowering.vectorizeContractions = options.vectorizeContractions;
   buildLowerToLLVMPipeline(pm, lowering);
@@ -163,6 +201,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   DialectRegistry registry;
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
+  registerArmNeonDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -170,9 +209,6 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   if (!llvmModule)
     return makeError("translation to LLVM IR failed");
 
-  auto machine = createTargetMachine(options.targetCPU, options.optLevel);
-  if (!machine)
-    return machine.takeError();
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
   optimize(*llvmModule, **machine, options.optLevel);
@@ -181,15 +217,17 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
     return writeText(options.outputPath, [&](llvm::raw_ostream &os) {
       llvmModule->print(os, nullptr);
     });
-  if (options.output == CompileOutput::Object)
-    return emitObject(*llvmModule, **machine, options.outputPath);
+  if (options.output == CompileOutput::Object ||
+      options.output == CompileOutput::Assembly)
+    return emitCode(*llvmModule, **machine, options.outputPath,
+                    options.output == CompileOutput::Assembly);
 
   SmallString<128> object;
   if (std::error_code ec =
           llvm::sys::fs::createTemporaryFile("quant-opt-model", "o", object))
     return makeError("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
-  if (llvm::Error error = emitObject(*llvmModule, **machine, object))
+  if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
   return linkSharedLibrary(object, options.outputPath);
 }

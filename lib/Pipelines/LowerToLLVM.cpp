@@ -32,6 +32,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createLinalgElementwiseOpFusionPass());
   // qopt ops after fusion: fusing the run-time weight unpacking into a
   // (generalized) matmul would unpack every weight once per output row.
+  // The kernels take the qmatmuls they can; the reference the rest.
+  if (options.kernels != "reference") {
+    ConvertQOptToKernelsPassOptions kernels;
+    kernels.target = options.kernels;
+    pm.addPass(createConvertQOptToKernelsPass(kernels));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertQOptToLinalgPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
@@ -62,6 +68,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(memref::createExpandStridedMetadataPass());
 
   // LLVM.
+  pm.addPass(createConvertQOptIntrinsicsToLLVMPass());
   pm.addPass(createLowerAffinePass());
   pm.addPass(createSCFToControlFlowPass());
   pm.addPass(createConvertVectorToLLVMPass());

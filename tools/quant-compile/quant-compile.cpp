@@ -47,15 +47,30 @@ static cl::opt<qopt::CompileOutput> emit(
     cl::values(clEnumValN(qopt::CompileOutput::SharedLibrary, "so",
                           "a shared library (default)"),
                clEnumValN(qopt::CompileOutput::Object, "obj", "an object file"),
+               clEnumValN(qopt::CompileOutput::Assembly, "asm", "assembly"),
                clEnumValN(qopt::CompileOutput::LLVMIR, "llvm-ir",
                           "optimized LLVM IR"),
                clEnumValN(qopt::CompileOutput::LLVMDialect, "mlir",
                           "the LLVM dialect module")),
     cl::init(qopt::CompileOutput::SharedLibrary));
+static cl::opt<std::string> target(
+    "target",
+    cl::desc("Quantized kernels and the CPU they are for: generic, "
+             "x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm "
+             "(AArch64 cross-compiles; --emit=obj|asm), native (the host's "
+             "best, default) or reference (the scalar reference lowering)"),
+    cl::init("native"));
 static cl::opt<std::string>
     targetCPU("target-cpu",
-              cl::desc("CPU to generate code for (native: the host)"),
+              cl::desc("CPU to generate code for (native: the target's, or "
+                       "the host's)"),
               cl::init("native"));
+static cl::opt<bool> standalone(
+    "standalone",
+    cl::desc("No weight archive or runtime interface: constants stay in the "
+             "code, functions marked llvm.emit_c_interface get C wrappers "
+             "(for linking into a program; --emit=obj|asm|llvm-ir|mlir)"),
+    cl::init(false));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
                                   cl::Prefix, cl::init(3));
 static cl::opt<int64_t>
@@ -111,7 +126,9 @@ int main(int argc, char **argv) {
     options.weightsPath = std::string(path);
   }
   options.output = emit;
+  options.target = target;
   options.targetCPU = targetCPU;
+  options.standalone = standalone;
   options.optLevel = optLevel;
   options.minWeightBytes = minWeightBytes;
   options.vectorizeContractions = vectorizeContractions;

@@ -18,7 +18,13 @@
 
 namespace mlir::qopt {
 
-enum class CompileOutput { SharedLibrary, Object, LLVMIR, LLVMDialect };
+enum class CompileOutput {
+  SharedLibrary,
+  Object,
+  Assembly,
+  LLVMIR,
+  LLVMDialect
+};
 
 struct ModelCompileOptions {
   /// The library / object / IR file to write.
@@ -26,8 +32,18 @@ struct ModelCompileOptions {
   /// The weight archive to write (see WeightArchive.h).
   std::string weightsPath;
   CompileOutput output = CompileOutput::SharedLibrary;
-  /// Target CPU for code generation; "native" is the host with its features.
+  /// Kernel target (see KernelTarget.h) or "reference". A named target
+  /// also sets what LLVM generates code for (an AArch64 target
+  /// cross-compiles); "native", "generic" and "reference" compile for the
+  /// host.
+  std::string target = "native";
+  /// Target CPU for code generation, overriding the target's; "native" is
+  /// the host with its features.
   std::string targetCPU = "native";
+  /// No weight archive and no runtime interface: constants stay in the
+  /// code and functions marked llvm.emit_c_interface get C wrappers, for
+  /// linking into a program (objects and assembly only).
+  bool standalone = false;
   /// LLVM optimization level (0-3).
   unsigned optLevel = 3;
   /// Constants smaller than this stay in the code.

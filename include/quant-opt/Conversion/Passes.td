@@ -29,4 +29,50 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg", "func::FuncOp"> {
                            "quant::QuantDialect"];
 }
 
+def ConvertQOptToKernelsPass
+    : Pass<"convert-qopt-to-kernels", "ModuleOp"> {
+  let summary = "Lower qopt.qmatmul to vectorized INT8/INT4 kernels for a "
+                "target CPU";
+  let description = [{
+    Every `qopt.qmatmul` whose weight is a constant becomes a call to a
+    private kernel function (one per shape and scheme, shared by the layers
+    that have them) whose weights are repacked at compile time into panels
+    of 16 output columns:
+    - float activations (W8/W4, per tensor, per channel or in groups): the
+      weight bytes of each panel row are unpacked in registers (mask,
+      shift, convert) and multiplied into f32 accumulators for a block of
+      4 rows, group by group; group scales (and zero points, as a bias on
+      group sums of x) are applied once per group;
+    - quantized activations (W8A8 static or dynamic per row): x is
+      quantized exactly as the reference lowering does and the int32
+      products are summed with the target's dot-product instructions:
+      `generic` (portable vector ops), `x86-64-avx2` (vpmaddwd),
+      `x86-64-avx512-vnni` (vpdpbusd), `aarch64-dotprod` (sdot),
+      `aarch64-i8mm` (usmmla); zero points are folded into column and row
+      sums, so the result equals the reference bit for bit.
+    `target=native` picks the best of these for the host. Other qopt ops,
+    and qmatmuls whose weight is not a constant, are left for
+    `convert-qopt-to-linalg`.
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"native\"",
+           "Kernel target: generic, x86-64-avx2, x86-64-avx512-vnni, "
+           "aarch64-dotprod, aarch64-i8mm or native (the host's best)">,
+  ];
+  let dependentDialects = [
+    "linalg::LinalgDialect", "arith::ArithDialect", "tensor::TensorDialect",
+    "scf::SCFDialect", "vector::VectorDialect", "func::FuncDialect",
+    "LLVM::LLVMDialect", "arm_neon::ArmNeonDialect"];
+}
+
+def ConvertQOptIntrinsicsToLLVMPass
+    : Pass<"convert-qopt-intrinsics-to-llvm", "ModuleOp"> {
+  let summary = "Turn qopt.pure_intrinsic into llvm.call_intrinsic";
+  let description = [{
+    Runs after bufferization and buffer deallocation (which cannot see
+    through `llvm.call_intrinsic`'s unknown memory effects).
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
 #endif // QUANT_OPT_CONVERSION_PASSES_TD

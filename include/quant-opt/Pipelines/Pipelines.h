@@ -25,6 +25,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "batch_matmul (qopt-vectorize-contractions; false: the "
                      "scalar reference loops)"),
       llvm::cl::init(true)};
+  Option<std::string> kernels{
+      *this, "kernels",
+      llvm::cl::desc("Quantized matmul kernels: a target of "
+                     "convert-qopt-to-kernels (generic, x86-64-avx2, "
+                     "x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, "
+                     "native) or reference (the scalar reference lowering)"),
+      llvm::cl::init("native")};
 };
 
 /// Lowers an imported model (tensor/linalg/quant on tensors) to the LLVM

@@ -158,3 +158,10 @@ LogicalResult FMatmulOp::verify() {
   }
   return success();
 }
+
+LogicalResult PureIntrinsicOp::verify() {
+  if (!getIntrinsic().starts_with("llvm."))
+    return emitOpError() << "expects an LLVM intrinsic name (llvm.*), got '"
+                         << getIntrinsic() << "'";
+  return success();
+}

@@ -124,17 +124,6 @@ mlir::qopt::quantizeObservedWeightFloat(ObserveOp observe, FloatFormat format) {
   return q;
 }
 
-arith::ConstantOp mlir::qopt::createResourceConstant(OpBuilder &b, Location loc,
-                                                     RankedTensorType type,
-                                                     ArrayRef<char> bytes,
-                                                     StringRef name) {
-  AsmResourceBlob blob =
-      HeapAsmResourceBlob::allocate(bytes.size(), alignof(uint64_t));
-  std::memcpy(blob.getMutableData().data(), bytes.data(), bytes.size());
-  return arith::ConstantOp::create(
-      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
-}
-
 FailureOr<quant::UniformQuantizedType>
 mlir::qopt::calibratedActivationType(ObserveOp observe, bool symmetric) {
   StatsAttr stats = observe.getStatsAttr();

@@ -4,6 +4,7 @@
 #define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
@@ -57,11 +58,6 @@ FailureOr<QuantizedWeight> quantizeObservedWeight(ObserveOp observe,
                                                   const WeightScheme &scheme);
 FailureOr<FloatQuantizedWeight> quantizeObservedWeightFloat(ObserveOp observe,
                                                             FloatFormat format);
-
-/// A dense_resource constant of `type` holding `bytes`.
-arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,
-                                         RankedTensorType type,
-                                         ArrayRef<char> bytes, StringRef name);
 
 /// The per-tensor activation type of a calibrated point (error if the
 /// point has no statistics).

@@ -4,6 +4,8 @@
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include <cstring>
+
 using namespace mlir;
 
 size_t qopt::wholeByteWidth(Type elementType) {
@@ -27,4 +29,15 @@ ArrayRef<char> qopt::denseConstantBytes(Attribute value, ShapedType type) {
   if (dense && !dense.isSplat() && dense.getRawData().size() == bytes)
     return dense.getRawData();
   return {};
+}
+
+arith::ConstantOp mlir::qopt::createResourceConstant(OpBuilder &b, Location loc,
+                                                     RankedTensorType type,
+                                                     ArrayRef<char> bytes,
+                                                     StringRef name) {
+  AsmResourceBlob blob =
+      HeapAsmResourceBlob::allocate(bytes.size(), alignof(uint64_t));
+  std::memcpy(blob.getMutableData().data(), bytes.data(), bytes.size());
+  return arith::ConstantOp::create(
+      b, loc, DenseResourceElementsAttr::get(type, name, std::move(blob)));
 }

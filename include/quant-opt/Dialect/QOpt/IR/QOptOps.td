@@ -174,4 +174,29 @@ def QOpt_FMatmulOp : QOpt_Op<"fmatmul", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QOpt_PureIntrinsicOp : QOpt_Op<"pure_intrinsic", [Pure]> {
+  let summary = "A side-effect-free LLVM intrinsic on vectors";
+  let description = [{
+    Calls the LLVM intrinsic `intrinsic` (e.g. `llvm.x86.avx2.pmadd.wd`) on
+    vectors. The kernels use it where neither the vector dialect nor a
+    target dialect has an op; unlike `llvm.call_intrinsic`, which has
+    unknown memory effects, it is known to be pure, so bufferization and
+    buffer deallocation accept the kernels that contain it.
+    `convert-qopt-intrinsics-to-llvm` turns it into `llvm.call_intrinsic`
+    once buffers are final.
+
+    ```mlir
+    %p = qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b)
+        : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+    ```
+  }];
+  let arguments = (ins StrAttr:$intrinsic,
+                       Variadic<AnyVectorOfNonZeroRank>:$operands);
+  let results = (outs AnyVectorOfNonZeroRank:$result);
+  let assemblyFormat = [{
+    $intrinsic `(` $operands `)` attr-dict `:` functional-type($operands, $result)
+  }];
+  let hasVerifier = 1;
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

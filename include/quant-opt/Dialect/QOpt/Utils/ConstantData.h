@@ -8,6 +8,7 @@
 #ifndef QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H
 #define QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H
 
+#include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypeInterfaces.h"
 
@@ -21,6 +22,12 @@ size_t wholeByteWidth(Type elementType);
 /// `type`, as a buffer of that type holds them; empty for splats, for other
 /// attributes and for sub-byte elements.
 ArrayRef<char> denseConstantBytes(Attribute value, ShapedType type);
+
+/// A dense_resource constant of `type` holding `bytes` (row-major, as a
+/// buffer of that type holds them).
+arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,
+                                         RankedTensorType type,
+                                         ArrayRef<char> bytes, StringRef name);
 
 } // namespace mlir::qopt
 

@@ -1,0 +1,35 @@
+//===- ActivationQuantization.h - Run-time activation quantization -*- C++
+//-*-===//
+//
+// The arithmetic that quantizes activations at run time, shared by the
+// reference lowering and the fast kernels so that both round identically
+// (ONNX QuantizeLinear: f32 division, round half to even, saturate).
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_CONVERSION_ACTIVATIONQUANTIZATION_H
+#define QUANT_OPT_CONVERSION_ACTIVATIONQUANTIZATION_H
+
+#include "mlir/IR/Builders.h"
+
+#include <utility>
+
+namespace mlir::qopt {
+
+/// An f32 constant.
+Value f32Const(OpBuilder &b, Location loc, double v);
+
+/// clamp(roundeven(x / scale) + zp, qmin, qmax) as f32 (scalars).
+Value quantizeF32(OpBuilder &b, Location loc, Value x, Value scale, Value zp,
+                  int64_t qmin, int64_t qmax);
+
+/// Per-row (all but the last axis) scale and zero point of the f32 tensor
+/// `x` for dynamic int8 quantization, as f32 tensors of rank r-1:
+/// asymmetric u8 over [min(lo, 0), max(hi, 0)], or symmetric i8 over
+/// max|x|. A zero range gets scale 1 (see computeParams).
+std::pair<Value, Value> dynamicRowParams(OpBuilder &b, Location loc, Value x,
+                                         bool symmetric);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_CONVERSION_ACTIVATIONQUANTIZATION_H

@@ -1,0 +1,208 @@
+//===- FloatKernel.cpp - INT4/INT8 weights with f32 activations -----------===//
+//
+// y[m, n] = sum_g s[g, n] * sum_{k in g} x[m, k] * u[k, n] + b[g, n] * X[m, g]
+// with u the stored (unsigned for 4 bits) weight, b = -zp * s and X the
+// group sums of x. Weights are unpacked in registers (mask/shift, convert)
+// one panel row of 16 columns at a time and never materialized as floats;
+// each unpacked row serves a block of up to kRowBlock rows of x. For one
+// row (decode) the kernel streams each weight panel once.
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+struct FloatKernelShape {
+  int64_t k, n, group, groups, panels, bytesPerRow;
+  unsigned bits;
+  bool signedBytes, hasBias;
+};
+
+/// One panel row (16 weights) as vector<16xf32>, unpacked from its bytes.
+Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  auto f32x16 = VectorType::get({kPanel}, b.getF32Type());
+  if (s.bits == 8)
+    return s.signedBytes
+               ? arith::SIToFPOp::create(b, loc, f32x16, bytes).getResult()
+               : arith::UIToFPOp::create(b, loc, f32x16, bytes).getResult();
+  auto i8x8 = VectorType::get({kPanel / 2}, b.getI8Type());
+  auto f32x8 = VectorType::get({kPanel / 2}, b.getF32Type());
+  Value low = arith::AndIOp::create(b, loc, bytes,
+                                    kb.splat(i8x8, b.getI8IntegerAttr(15)));
+  Value high = arith::ShRUIOp::create(b, loc, bytes,
+                                      kb.splat(i8x8, b.getI8IntegerAttr(4)));
+  return kb.concat({arith::UIToFPOp::create(b, loc, f32x8, low),
+                    arith::UIToFPOp::create(b, loc, f32x8, high)});
+}
+
+/// Rows [m0, m0 + rows) of the output, all panels.
+Value rowBlock(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
+               Value m0, int64_t rows, Value out) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  Value x = args[0], w = args[1], scales = args[2];
+  Value biases = s.hasBias ? args[3] : Value(),
+        xsums = s.hasBias ? args[4] : Value();
+  auto f32x16 = VectorType::get({kPanel}, b.getF32Type());
+  auto bytesType = VectorType::get({s.bytesPerRow}, b.getI8Type());
+  SmallVector<Value> rowIndex;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIndex.push_back(kb.add(m0, r));
+  Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
+  SmallVector<Value> zeros(rows, zero);
+  auto panels = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(s.panels), kb.index(1), ValueRange{out},
+      [&](OpBuilder &, Location, Value p, ValueRange panelArgs) {
+        auto groups = scf::ForOp::create(
+            b, loc, kb.index(0), kb.index(s.groups), kb.index(1), zeros,
+            [&](OpBuilder &, Location, Value g, ValueRange accs) {
+              Value k0 = kb.mul(g, s.group);
+              auto ks = scf::ForOp::create(
+                  b, loc, kb.index(0), kb.index(s.group), kb.index(1), zeros,
+                  [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
+                    Value k = arith::AddIOp::create(b, loc, k0, kk);
+                    Value bytes =
+                        kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
+                    Value row = unpackRow(kb, s, bytes);
+                    SmallVector<Value> next;
+                    for (int64_t r = 0; r < rows; ++r) {
+                      Value xv = tensor::ExtractOp::create(
+                          b, loc, x, ValueRange{rowIndex[r], k});
+                      Value xb =
+                          vector::BroadcastOp::create(b, loc, f32x16, xv);
+                      next.push_back(
+                          vector::FMAOp::create(b, loc, xb, row, gaccs[r]));
+                    }
+                    scf::YieldOp::create(b, loc, next);
+                  });
+              Value scale =
+                  kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
+              Value bias = s.hasBias ? kb.read(f32x16, biases,
+                                               ValueRange{p, g, kb.index(0)})
+                                     : Value();
+              SmallVector<Value> next;
+              for (int64_t r = 0; r < rows; ++r) {
+                Value acc = vector::FMAOp::create(b, loc, ks.getResult(r),
+                                                  scale, accs[r]);
+                if (bias) {
+                  Value xs = tensor::ExtractOp::create(
+                      b, loc, xsums, ValueRange{rowIndex[r], g});
+                  acc = vector::FMAOp::create(
+                      b, loc, vector::BroadcastOp::create(b, loc, f32x16, xs),
+                      bias, acc);
+                }
+                next.push_back(acc);
+              }
+              scf::YieldOp::create(b, loc, next);
+            });
+        Value n0 = kb.mul(p, kPanel);
+        Value result = panelArgs[0];
+        bool inBounds = s.n % kPanel == 0;
+        for (int64_t r = 0; r < rows; ++r)
+          result = vector::TransferWriteOp::create(
+                       b, loc, groups.getResult(r), result,
+                       ValueRange{rowIndex[r], n0}, ArrayRef<bool>{inBounds})
+                       .getResult();
+        scf::YieldOp::create(b, loc, result);
+      });
+  return panels.getResult(0);
+}
+
+/// Group sums X[m, g] of the rows of x (f32 [?, K]), f32 [?, groups].
+Value groupSums(OpBuilder &b, Location loc, Value x, int64_t group,
+                int64_t groups) {
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  Value m = tensor::DimOp::create(b, loc, x, 0);
+  // [M, K] as [M, groups, group] so the reduction maps are projections.
+  auto grouped =
+      RankedTensorType::get({ShapedType::kDynamic, groups, group}, f32);
+  Value xg = tensor::ExpandShapeOp::create(
+      b, loc, grouped, x, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
+      ArrayRef<OpFoldResult>{m, b.getIndexAttr(groups), b.getIndexAttr(group)});
+  Value empty = tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{ShapedType::kDynamic, groups}, f32,
+      ValueRange{m});
+  Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{init.getType()}, ValueRange{xg}, ValueRange{init},
+      ArrayRef<AffineMap>{id, id.dropResult(2)},
+      SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                       utils::IteratorType::parallel,
+                                       utils::IteratorType::reduction},
+      [](OpBuilder &nb, Location nl, ValueRange a) {
+        linalg::YieldOp::create(
+            nb, nl, arith::AddFOp::create(nb, nl, a[1], a[0]).getResult());
+      });
+  return generic.getResult(0);
+}
+
+} // namespace
+
+void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
+                              RewriterBase &rewriter, SymbolTable &symbols) {
+  Location loc = op.getLoc();
+  FloatKernelWeights packed = packForFloatKernel(w);
+  FloatKernelShape s{w.k,           w.n,
+                     w.group,       w.groups,
+                     w.panels(),    packed.bytesPerRow,
+                     w.bits,        w.bits == 8 && w.isSigned,
+                     packed.hasBias};
+  Type f32 = rewriter.getF32Type();
+  auto xType = op.getInput().getType();
+  auto outType = op.getOutput().getType();
+  auto wType = RankedTensorType::get({s.panels, s.k, s.bytesPerRow},
+                                     rewriter.getI8Type());
+  auto paramType = RankedTensorType::get({s.panels, s.groups, kPanel}, f32);
+  auto dynRows = RankedTensorType::get({ShapedType::kDynamic, s.k}, f32);
+  auto outDyn = RankedTensorType::get({ShapedType::kDynamic, s.n}, f32);
+  SmallVector<Type> argTypes{dynRows, wType, paramType};
+  if (s.hasBias)
+    argTypes.append({paramType, RankedTensorType::get(
+                                    {ShapedType::kDynamic, s.groups}, f32)});
+  std::string name = llvm::formatv("qopt_kernel_w{0}{1}_f32_k{2}_n{3}_g{4}{5}",
+                                   s.bits, s.signedBytes ? "s" : "u", s.k, s.n,
+                                   s.group, s.hasBias ? "_zp" : "")
+                         .str();
+  func::FuncOp kernel = getOrCreateRowBlockedKernel(
+      op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
+      [&](KernelBuilder &kb, ValueRange args, Value m0, int64_t rows,
+          Value out) { return rowBlock(kb, s, args, m0, rows, out); });
+
+  rewriter.setInsertionPoint(op);
+  Value x = op.getInput();
+  if (xType != dynRows)
+    x = tensor::CastOp::create(rewriter, loc, dynRows, x);
+  SmallVector<Value> operands{
+      x,
+      kernelConstant(rewriter, loc, wType.getShape(), rewriter.getI8Type(),
+                     packed.bytes, "kernel_weight"),
+      kernelConstant(
+          rewriter, loc, paramType.getShape(), f32,
+          ArrayRef<char>(reinterpret_cast<const char *>(packed.scales.data()),
+                         packed.scales.size() * sizeof(float)),
+          "kernel_scales")};
+  if (s.hasBias) {
+    operands.push_back(kernelConstant(
+        rewriter, loc, paramType.getShape(), f32,
+        ArrayRef<char>(reinterpret_cast<const char *>(packed.biases.data()),
+                       packed.biases.size() * sizeof(float)),
+        "kernel_biases"));
+    operands.push_back(groupSums(rewriter, loc, x, s.group, s.groups));
+  }
+  Value y = func::CallOp::create(rewriter, loc, kernel, operands).getResult(0);
+  if (outType != outDyn)
+    y = tensor::CastOp::create(rewriter, loc, outType, y);
+  rewriter.replaceOp(op, y);
+}

@@ -1,0 +1,482 @@
+//===- IntegerKernel.cpp - W8A8: int8 x int8 -> int32 kernels -------------===//
+//
+// x is quantized per tensor (static) or per row (dynamic) exactly as the
+// reference lowering does, and stored as x' = q - off in bytes the target's
+// dot product reads (unsigned for vpmaddwd/vpdpbusd/usmmla, signed for
+// sdot). Weights w' are signed bytes (see packForIntegerKernel). With
+// zx' = zx - off, C = column sums of w', R' = row sums of x':
+//
+//   sum_k (q - zx)(w - zw) = sum_k x' w' - zx' C - zw' R' + K zx' zw'
+//
+// in int32, which equals the reference's int32 sum, so the results are
+// bit-identical; the scale is applied as the reference does,
+// float(acc) * (sx * sw).
+//
+// Per target, one step of the reduction over a block of ku values of k,
+// for a panel of 16 columns and a block of rows:
+//   generic          ku = 1  sign-extend, multiply, add (any CPU)
+//   x86-64-avx2      ku = 2  vpmaddwd on 16-bit pairs (exact, no VNNI)
+//   x86-64-avx512-vnni ku = 4  vpdpbusd (u8 x s8, sums of four)
+//   aarch64-dotprod  ku = 4  sdot (s8 x s8, sums of four)
+//   aarch64-i8mm     ku = 8  usmmla (2x8 u8 by 8x2 s8 per instruction)
+//
+//===----------------------------------------------------------------------===//
+
+#include "KernelBuilder.h"
+#include "quant-opt/Conversion/ActivationQuantization.h"
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
+
+#include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "llvm/Support/FormatVariadic.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+struct IntegerShape {
+  KernelTarget target;
+  int64_t k, paddedK, n, panels, ku;
+  bool xSigned, hasZeroPoint;
+};
+
+int64_t kBlockOf(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::Generic:
+    return 1;
+  case KernelTarget::X86AVX2:
+    return 2;
+  case KernelTarget::X86AVX512VNNI:
+  case KernelTarget::AArch64DotProd:
+    return 4;
+  case KernelTarget::AArch64I8MM:
+    return 8;
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// The row pairs of usmmla (a single row pairs with itself).
+int64_t pairsOf(int64_t rows) { return (rows + 1) / 2; }
+
+/// Accumulators for `rows` rows, all zero.
+SmallVector<Value> zeroAccumulators(KernelBuilder &kb, const IntegerShape &s,
+                                    int64_t rows) {
+  Type i32 = kb.b.getI32Type();
+  auto zeros = [&](int64_t lanes, int64_t count) {
+    Value z =
+        kb.splat(VectorType::get({lanes}, i32), kb.b.getI32IntegerAttr(0));
+    return SmallVector<Value>(count, z);
+  };
+  switch (s.target) {
+  case KernelTarget::Generic:
+  case KernelTarget::X86AVX512VNNI:
+    return zeros(16, rows);
+  case KernelTarget::X86AVX2:
+    return zeros(8, 2 * rows);
+  case KernelTarget::AArch64DotProd:
+    return zeros(4, 4 * rows);
+  case KernelTarget::AArch64I8MM:
+    return zeros(4, 8 * pairsOf(rows));
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// `count` bytes of row `m` of xq at k = kBlock * ku, as one scalar of
+/// count * 8 bits.
+Value xBits(KernelBuilder &kb, Value xq, Value m, Value kBlock, int64_t count,
+            int64_t ku) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  Value k = kb.mul(kBlock, ku);
+  Value bytes =
+      kb.read(VectorType::get({count}, b.getI8Type()), xq, ValueRange{m, k});
+  Type wide = b.getIntegerType(8 * count);
+  Value v =
+      vector::BitCastOp::create(b, loc, VectorType::get({1}, wide), bytes);
+  return vector::ExtractOp::create(b, loc, v, ArrayRef<int64_t>{0});
+}
+
+/// A scalar broadcast to `lanes` lanes and reinterpreted as `as`.
+Value broadcastAs(KernelBuilder &kb, Value scalar, int64_t lanes,
+                  VectorType as) {
+  Value v = vector::BroadcastOp::create(
+      kb.b, kb.loc, VectorType::get({lanes}, scalar.getType()), scalar);
+  return vector::BitCastOp::create(kb.b, kb.loc, as, v);
+}
+
+/// One reduction step over k-block `kBlock` of panel `p`.
+SmallVector<Value> step(KernelBuilder &kb, const IntegerShape &s, Value xq,
+                        Value w, Value p, Value kBlock, ArrayRef<Value> rowsIdx,
+                        ValueRange accs) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
+  int64_t rows = rowsIdx.size();
+  Value weights = kb.read(VectorType::get({kPanel * s.ku}, i8), w,
+                          ValueRange{p, kBlock, kb.index(0)});
+  SmallVector<Value> next;
+  switch (s.target) {
+  case KernelTarget::Generic: {
+    auto i32x16 = VectorType::get({kPanel}, i32);
+    Value wide = arith::ExtSIOp::create(b, loc, i32x16, weights);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xv =
+          tensor::ExtractOp::create(b, loc, xq, ValueRange{rowsIdx[r], kBlock});
+      xv = arith::ExtUIOp::create(b, loc, i32, xv);
+      Value prod = arith::MulIOp::create(
+          b, loc, wide, vector::BroadcastOp::create(b, loc, i32x16, xv));
+      next.push_back(arith::AddIOp::create(b, loc, accs[r], prod));
+    }
+    return next;
+  }
+  case KernelTarget::X86AVX2: {
+    auto i16x16 = VectorType::get({16}, i16), i32x8 = VectorType::get({8}, i32);
+    Value wide =
+        arith::ExtSIOp::create(b, loc, VectorType::get({32}, i16), weights);
+    SmallVector<Value> halves = kb.split(wide, 2);
+    auto intrinsic = b.getStringAttr("llvm.x86.avx2.pmadd.wd");
+    for (int64_t r = 0; r < rows; ++r) {
+      // The pair (x[k], x[k+1]) zero-extended to two i16, in every lane.
+      Value pair = kb.read(VectorType::get({2}, i8), xq,
+                           ValueRange{rowsIdx[r], kb.mul(kBlock, 2)});
+      pair = arith::ExtUIOp::create(b, loc, VectorType::get({2}, i16), pair);
+      pair = vector::BitCastOp::create(b, loc, VectorType::get({1}, i32), pair);
+      Value xb = broadcastAs(
+          kb, vector::ExtractOp::create(b, loc, pair, ArrayRef<int64_t>{0}), 8,
+          i16x16);
+      for (int64_t h = 0; h < 2; ++h) {
+        Value prod = PureIntrinsicOp::create(b, loc, i32x8, intrinsic,
+                                             ValueRange{halves[h], xb});
+        next.push_back(arith::AddIOp::create(b, loc, accs[2 * r + h], prod));
+      }
+    }
+    return next;
+  }
+  case KernelTarget::X86AVX512VNNI: {
+    auto intrinsic = b.getStringAttr("llvm.x86.avx512.vpdpbusd.512");
+    auto i8x64 = VectorType::get({64}, i8);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xb =
+          broadcastAs(kb, xBits(kb, xq, rowsIdx[r], kBlock, 4, 4), 16, i8x64);
+      next.push_back(PureIntrinsicOp::create(b, loc, accs[r].getType(),
+                                             intrinsic,
+                                             ValueRange{accs[r], xb, weights}));
+    }
+    return next;
+  }
+  case KernelTarget::AArch64DotProd: {
+    SmallVector<Value> columns = kb.split(weights, 4);
+    auto i8x16 = VectorType::get({16}, i8);
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xb =
+          broadcastAs(kb, xBits(kb, xq, rowsIdx[r], kBlock, 4, 4), 4, i8x16);
+      for (int64_t c = 0; c < 4; ++c)
+        next.push_back(
+            arm_neon::SdotOp::create(b, loc, accs[4 * r + c].getType(),
+                                     accs[4 * r + c], columns[c], xb));
+    }
+    return next;
+  }
+  case KernelTarget::AArch64I8MM: {
+    SmallVector<Value> columnPairs = kb.split(weights, 8);
+    auto i8x8 = VectorType::get({8}, i8);
+    Value k = kb.mul(kBlock, 8);
+    for (int64_t pr = 0; pr < pairsOf(rows); ++pr) {
+      Value first = rowsIdx[2 * pr];
+      Value second = 2 * pr + 1 < rows ? rowsIdx[2 * pr + 1] : first;
+      Value a = kb.concat({kb.read(i8x8, xq, ValueRange{first, k}),
+                           kb.read(i8x8, xq, ValueRange{second, k})});
+      for (int64_t c = 0; c < 8; ++c)
+        next.push_back(
+            arm_neon::UsmmlaOp::create(b, loc, accs[8 * pr + c].getType(),
+                                       accs[8 * pr + c], a, columnPairs[c]));
+    }
+    return next;
+  }
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// The accumulators of each row as vector<16xi32>.
+SmallVector<Value> rowAccumulators(KernelBuilder &kb, const IntegerShape &s,
+                                   ValueRange accs, int64_t rows) {
+  SmallVector<Value> out;
+  switch (s.target) {
+  case KernelTarget::Generic:
+  case KernelTarget::X86AVX512VNNI:
+    return SmallVector<Value>(accs);
+  case KernelTarget::X86AVX2:
+  case KernelTarget::AArch64DotProd: {
+    int64_t parts = accs.size() / rows;
+    for (int64_t r = 0; r < rows; ++r)
+      out.push_back(
+          kb.concat(SmallVector<Value>(accs.slice(r * parts, parts))));
+    return out;
+  }
+  case KernelTarget::AArch64I8MM: {
+    // Each accumulator is the 2x2 tile [a0 a1; b0 b1] of a column pair.
+    for (int64_t pr = 0; pr < pairsOf(rows); ++pr) {
+      Value all = kb.concat(SmallVector<Value>(accs.slice(8 * pr, 8)));
+      for (int64_t half = 0; half < 2 && 2 * pr + half < rows; ++half) {
+        SmallVector<int64_t> mask;
+        for (int64_t c = 0; c < 8; ++c)
+          mask.append({4 * c + 2 * half, 4 * c + 2 * half + 1});
+        out.push_back(vector::ShuffleOp::create(kb.b, kb.loc, all, all, mask));
+      }
+    }
+    return out;
+  }
+  }
+  llvm_unreachable("unknown kernel target");
+}
+
+/// Rows [m0, m0 + rows): the reduction, the zero-point terms and the scale.
+Value rowBlock(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
+               Value m0, int64_t rows, Value out) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  Value xq = args[0], w = args[1], colSums = args[2], wScales = args[3],
+        xZero = args[4], xScales = args[5];
+  Value wZero = s.hasZeroPoint ? args[6] : Value(),
+        xSums = s.hasZeroPoint ? args[7] : Value();
+  Type i32 = b.getI32Type(), f32 = b.getF32Type();
+  auto i32x16 = VectorType::get({kPanel}, i32);
+  auto f32x16 = VectorType::get({kPanel}, f32);
+  SmallVector<Value> rowIdx;
+  for (int64_t r = 0; r < rows; ++r)
+    rowIdx.push_back(kb.add(m0, r));
+  auto panels = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(s.panels), kb.index(1), ValueRange{out},
+      [&](OpBuilder &, Location, Value p, ValueRange panelArgs) {
+        auto reduction = scf::ForOp::create(
+            b, loc, kb.index(0), kb.index(s.paddedK / s.ku), kb.index(1),
+            zeroAccumulators(kb, s, rows),
+            [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
+              scf::YieldOp::create(b, loc,
+                                   step(kb, s, xq, w, p, kBlock, rowIdx, accs));
+            });
+        SmallVector<Value> accs =
+            rowAccumulators(kb, s, reduction.getResults(), rows);
+        Value n0 = kb.mul(p, kPanel);
+        Value c = kb.read(i32x16, colSums, ValueRange{n0});
+        Value sw = kb.read(f32x16, wScales, ValueRange{n0});
+        Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{n0}) : Value();
+        Value result = panelArgs[0];
+        auto splat = [&](Value v, VectorType t) {
+          return vector::BroadcastOp::create(b, loc, t, v).getResult();
+        };
+        for (int64_t r = 0; r < rows; ++r) {
+          Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
+          Value t = arith::SubIOp::create(
+              b, loc, accs[r],
+              arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
+          if (zw) {
+            Value rs = tensor::ExtractOp::create(b, loc, xSums, rowIdx[r]);
+            Value kzx = arith::MulIOp::create(
+                b, loc, zx,
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(s.k)));
+            t = arith::SubIOp::create(
+                b, loc, t,
+                arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
+            t = arith::AddIOp::create(
+                b, loc, t,
+                arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
+          }
+          Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
+          Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
+          Value y = arith::MulFOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
+          result = vector::TransferWriteOp::create(
+                       b, loc, y, result, ValueRange{rowIdx[r], n0},
+                       ArrayRef<bool>{s.n % kPanel == 0})
+                       .getResult();
+        }
+        scf::YieldOp::create(b, loc, result);
+      });
+  return panels.getResult(0);
+}
+
+/// A rank-1 tensor of `m` copies of `value`.
+Value filledRows(OpBuilder &b, Location loc, Value m, Value value) {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{ShapedType::kDynamic},
+                              value.getType(), ValueRange{m});
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+} // namespace
+
+void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
+                                KernelTarget target, RewriterBase &rewriter,
+                                SymbolTable &symbols) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = rewriter.getContext();
+  int64_t ku = kBlockOf(target);
+  IntegerKernelWeights packed = packForIntegerKernel(w, ku);
+  bool xSigned = target == KernelTarget::AArch64DotProd;
+  IntegerShape s{target,     w.k, packed.paddedK, w.n,
+                 w.panels(), ku,  xSigned,        packed.hasZeroPoint};
+  Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type(),
+       f32 = rewriter.getF32Type();
+  int64_t dyn = ShapedType::kDynamic, columns = s.panels * kPanel;
+  auto xqType = RankedTensorType::get({dyn, s.paddedK}, i8);
+  auto wType =
+      RankedTensorType::get({s.panels, s.paddedK / ku, kPanel * ku}, i8);
+  auto colI32 = RankedTensorType::get({columns}, i32);
+  auto colF32 = RankedTensorType::get({columns}, f32);
+  auto rowI32 = RankedTensorType::get({dyn}, i32);
+  auto rowF32 = RankedTensorType::get({dyn}, f32);
+  auto outDyn = RankedTensorType::get({dyn, s.n}, f32);
+  SmallVector<Type> argTypes{xqType, wType, colI32, colF32, rowI32, rowF32};
+  if (s.hasZeroPoint)
+    argTypes.append({colI32, rowI32});
+  std::string name = llvm::formatv("qopt_kernel_w8a8_{0}_k{1}_n{2}{3}",
+                                   kernelTargetName(target), s.k, s.n,
+                                   s.hasZeroPoint ? "_zp" : "")
+                         .str();
+  std::replace(name.begin(), name.end(), '-', '_');
+  func::FuncOp kernel = getOrCreateRowBlockedKernel(
+      op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
+      [&](KernelBuilder &kb, ValueRange args, Value m0, int64_t rows,
+          Value out) { return rowBlock(kb, s, args, m0, rows, out); });
+
+  // The caller: quantize x as the reference does, store x' = q - off.
+  OpBuilder &b = rewriter;
+  rewriter.setInsertionPoint(op);
+  Value x = op.getInput();
+  auto xDyn = RankedTensorType::get({dyn, s.k}, f32);
+  if (x.getType() != xDyn)
+    x = tensor::CastOp::create(b, loc, xDyn, x);
+  Value m = tensor::DimOp::create(b, loc, x, 0);
+  int64_t qmin = 0, qmax = 255;
+  Value scale, zero; // Scalars (static) or per-row tensors (dynamic).
+  bool perRow = op.getDynamicInput();
+  if (auto inputType = op.getInputTypeAttr()) {
+    AffineParams p =
+        paramsOf(cast<quant::QuantizedType>(inputType.getValue()), {});
+    scale = f32Const(b, loc, p.scale);
+    zero = f32Const(b, loc, p.zeroPoint);
+    qmin = p.qmin;
+    qmax = p.qmax;
+  } else {
+    std::tie(scale, zero) = dynamicRowParams(b, loc, x, /*symmetric=*/false);
+  }
+  // x' must fit the target's bytes: [0, 255] unsigned or [-128, 127].
+  int64_t offset = (xSigned ? 128 : 0) - (qmin < 0 ? 128 : 0);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
+  SmallVector<Value> ins{x};
+  SmallVector<AffineMap> maps{id};
+  if (perRow) {
+    ins.append({scale, zero});
+    maps.append({row, row});
+  }
+  maps.push_back(id);
+  Value xqEmpty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn, s.k},
+                                          i8, ValueRange{m});
+  Value xq =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{xqEmpty.getType()}, ins, ValueRange{xqEmpty}, maps,
+          par,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value sc = perRow ? a[1] : scale, zp = perRow ? a[2] : zero;
+            Value q = quantizeF32(nb, nl, a[0], sc, zp, qmin, qmax);
+            Value v = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), q);
+            v = arith::SubIOp::create(
+                nb, nl, v,
+                arith::ConstantOp::create(nb, nl,
+                                          nb.getI32IntegerAttr(offset)));
+            linalg::YieldOp::create(
+                nb, nl,
+                arith::TruncIOp::create(nb, nl, nb.getI8Type(), v).getResult());
+          })
+          .getResult(0);
+  if (s.paddedK != s.k) {
+    Value padded = tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{dyn, s.paddedK}, i8, ValueRange{m});
+    Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
+    padded = linalg::FillOp::create(b, loc, zeroByte, padded).getResult(0);
+    OpFoldResult zeroIdx = b.getIndexAttr(0), one = b.getIndexAttr(1);
+    xq = tensor::InsertSliceOp::create(
+        b, loc, xq, padded, ArrayRef<OpFoldResult>{zeroIdx, zeroIdx},
+        ArrayRef<OpFoldResult>{m, b.getIndexAttr(s.k)},
+        ArrayRef<OpFoldResult>{one, one});
+  }
+  // zx' and sx per row.
+  auto toCentredZero = [&](OpBuilder &nb, Location nl, Value zp) {
+    Value z = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), zp);
+    return arith::SubIOp::create(
+               nb, nl, z,
+               arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(offset)))
+        .getResult();
+  };
+  Value xZero, xScale;
+  if (perRow) {
+    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+    Value empty =
+        tensor::EmptyOp::create(b, loc, rowI32.getShape(), i32, ValueRange{m});
+    xZero = linalg::GenericOp::create(
+                b, loc, TypeRange{rowI32}, ValueRange{zero}, ValueRange{empty},
+                ArrayRef<AffineMap>{id1, id1},
+                SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+                [&](OpBuilder &nb, Location nl, ValueRange a) {
+                  linalg::YieldOp::create(nb, nl, toCentredZero(nb, nl, a[0]));
+                })
+                .getResult(0);
+    xScale = scale;
+  } else {
+    xZero = filledRows(b, loc, m, toCentredZero(b, loc, zero));
+    xScale = filledRows(b, loc, m, scale);
+  }
+  auto i32Constant = [&](ArrayRef<int32_t> v, StringRef name) {
+    return kernelConstant(
+        b, loc, {columns}, i32,
+        ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
+                       v.size() * sizeof(int32_t)),
+        name);
+  };
+  SmallVector<Value> operands{
+      xq,
+      kernelConstant(b, loc, wType.getShape(), i8, packed.bytes,
+                     "kernel_weight"),
+      i32Constant(packed.columnSums, "kernel_column_sums"),
+      kernelConstant(
+          b, loc, {columns}, f32,
+          ArrayRef<char>(reinterpret_cast<const char *>(packed.scales.data()),
+                         packed.scales.size() * sizeof(float)),
+          "kernel_scales"),
+      xZero,
+      xScale};
+  if (s.hasZeroPoint) {
+    operands.push_back(i32Constant(packed.zeroPoints, "kernel_zero_points"));
+    // R' = row sums of x' (as the kernel reads the bytes).
+    Value empty =
+        tensor::EmptyOp::create(b, loc, rowI32.getShape(), i32, ValueRange{m});
+    Value zeroI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+    Value init = linalg::FillOp::create(b, loc, zeroI32, empty).getResult(0);
+    Value sums =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{rowI32}, ValueRange{xq}, ValueRange{init},
+            ArrayRef<AffineMap>{id, row},
+            SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
+                                             utils::IteratorType::reduction},
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value v =
+                  xSigned
+                      ? arith::ExtSIOp::create(nb, nl, nb.getI32Type(), a[0])
+                            .getResult()
+                      : arith::ExtUIOp::create(nb, nl, nb.getI32Type(), a[0])
+                            .getResult();
+              linalg::YieldOp::create(
+                  nb, nl, arith::AddIOp::create(nb, nl, a[1], v).getResult());
+            })
+            .getResult(0);
+    operands.push_back(sums);
+  }
+  Value y = func::CallOp::create(rewriter, loc, kernel, operands).getResult(0);
+  if (op.getOutput().getType() != outDyn)
+    y = tensor::CastOp::create(rewriter, loc, op.getOutput().getType(), y);
+  rewriter.replaceOp(op, y);
+}

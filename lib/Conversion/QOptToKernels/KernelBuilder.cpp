@@ -1,0 +1,100 @@
+//===- KernelBuilder.cpp - Building the quantized matmul kernels ----------===//
+
+#include "KernelBuilder.h"
+
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+Value KernelBuilder::concat(ArrayRef<Value> parts) {
+  while (parts.size() > 1) {
+    SmallVector<Value> next;
+    for (size_t i = 0; i + 1 < parts.size(); i += 2) {
+      int64_t n = cast<VectorType>(parts[i].getType()).getNumElements();
+      SmallVector<int64_t> mask;
+      for (int64_t j = 0; j < 2 * n; ++j)
+        mask.push_back(j);
+      next.push_back(
+          vector::ShuffleOp::create(b, loc, parts[i], parts[i + 1], mask));
+    }
+    if (parts.size() % 2)
+      next.push_back(parts.back());
+    return concat(next);
+  }
+  return parts.front();
+}
+
+SmallVector<Value> KernelBuilder::split(Value v, int64_t count) {
+  int64_t n = cast<VectorType>(v.getType()).getNumElements() / count;
+  SmallVector<Value> parts;
+  for (int64_t i = 0; i < count; ++i)
+    parts.push_back(vector::ExtractStridedSliceOp::create(
+        b, loc, v, ArrayRef<int64_t>{i * n}, ArrayRef<int64_t>{n},
+        ArrayRef<int64_t>{1}));
+  return parts;
+}
+
+Value qopt::forEachRowBlock(KernelBuilder &kb, Value m, Value init,
+                            int64_t block,
+                            function_ref<Value(Value, int64_t, Value)> body) {
+  OpBuilder &b = kb.b;
+  Location loc = kb.loc;
+  Value c0 = kb.index(0), c1 = kb.index(1);
+  Value full = arith::SubIOp::create(
+      b, loc, m, arith::RemUIOp::create(b, loc, m, kb.index(block)));
+  auto blocks = scf::ForOp::create(
+      b, loc, c0, full, kb.index(block), ValueRange{init},
+      [&](OpBuilder &nb, Location nl, Value m0, ValueRange args) {
+        scf::YieldOp::create(nb, nl, body(m0, block, args[0]));
+      });
+  auto rest = scf::ForOp::create(
+      b, loc, full, m, c1, ValueRange{blocks.getResult(0)},
+      [&](OpBuilder &nb, Location nl, Value m0, ValueRange args) {
+        scf::YieldOp::create(nb, nl, body(m0, 1, args[0]));
+      });
+  return rest.getResult(0);
+}
+
+func::FuncOp qopt::getOrCreateKernel(
+    ModuleOp module, SymbolTable &symbols, StringRef name, FunctionType type,
+    function_ref<void(OpBuilder &, Location, ValueRange)> body) {
+  if (auto existing = symbols.lookup<func::FuncOp>(name))
+    return existing;
+  OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+  Location loc = module.getLoc();
+  auto func = func::FuncOp::create(b, loc, name, type);
+  func.setPrivate();
+  Block *entry = func.addEntryBlock();
+  b.setInsertionPointToStart(entry);
+  body(b, loc, entry->getArguments());
+  symbols.insert(func);
+  return func;
+}
+
+func::FuncOp qopt::getOrCreateRowBlockedKernel(
+    ModuleOp module, SymbolTable &symbols, StringRef name,
+    ArrayRef<Type> argTypes, RankedTensorType output,
+    function_ref<Value(KernelBuilder &, ValueRange, Value, int64_t, Value)>
+        rowBlock) {
+  auto type = FunctionType::get(module.getContext(), argTypes, {output});
+  return getOrCreateKernel(
+      module, symbols, name, type,
+      [&](OpBuilder &b, Location loc, ValueRange args) {
+        KernelBuilder kb{b, loc};
+        Value m = tensor::DimOp::create(b, loc, args[0], 0);
+        Value init = tensor::EmptyOp::create(
+            b, loc, output.getShape(), output.getElementType(), ValueRange{m});
+        Value result = forEachRowBlock(
+            kb, m, init, kRowBlock, [&](Value m0, int64_t rows, Value out) {
+              return rowBlock(kb, args, m0, rows, out);
+            });
+        func::ReturnOp::create(b, loc, result);
+      });
+}
+
+Value qopt::kernelConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                           Type element, ArrayRef<char> bytes, StringRef name) {
+  return createResourceConstant(b, loc, RankedTensorType::get(shape, element),
+                                bytes, name);
+}

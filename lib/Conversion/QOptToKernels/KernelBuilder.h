@@ -1,0 +1,99 @@
+//===- KernelBuilder.h - Building the quantized matmul kernels --*- C++ -*-===//
+//
+// The fast kernels are private functions on tensors (scf loops around
+// vector.transfer_read/write, vector arithmetic and, per target, x86/Arm
+// intrinsics), one per weight shape and scheme, so that the 49 linear
+// layers of GPT-2 124M share five kernels. Bufferization turns them into
+// in-place loops over buffers.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef QUANT_OPT_CONVERSION_QOPTTOKERNELS_KERNELBUILDER_H
+#define QUANT_OPT_CONVERSION_QOPTTOKERNELS_KERNELBUILDER_H
+
+#include "WeightPacking.h"
+#include "quant-opt/Conversion/KernelTarget.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/SymbolTable.h"
+
+namespace mlir::qopt {
+
+/// Rows of the register block (the remaining rows go one at a time).
+constexpr int64_t kRowBlock = 4;
+
+/// Small builders shared by the kernels.
+struct KernelBuilder {
+  OpBuilder &b;
+  Location loc;
+
+  Value index(int64_t v) { return arith::ConstantIndexOp::create(b, loc, v); }
+  Value add(Value x, int64_t v) {
+    return v ? arith::AddIOp::create(b, loc, x, index(v)).getResult() : x;
+  }
+  Value mul(Value x, int64_t v) {
+    return arith::MulIOp::create(b, loc, x, index(v));
+  }
+  Value splat(VectorType type, Attribute element) {
+    return arith::ConstantOp::create(b, loc,
+                                     DenseElementsAttr::get(type, element));
+  }
+  /// A vector read that is in bounds by construction.
+  Value read(VectorType type, Value source, ValueRange indices) {
+    Value pad =
+        arith::ConstantOp::create(b, loc, b.getZeroAttr(type.getElementType()));
+    return vector::TransferReadOp::create(b, loc, type, source, indices, pad,
+                                          ArrayRef<bool>{true});
+  }
+  /// The concatenation of equal-length 1-D vectors.
+  Value concat(ArrayRef<Value> parts);
+  /// `count` equal slices of a 1-D vector.
+  SmallVector<Value> split(Value v, int64_t count);
+};
+
+/// Rows [0, M) in blocks of `block` rows, then the remaining rows one at a
+/// time: `body(m0, rows, out)` returns `out` with rows [m0, m0 + rows)
+/// written.
+Value forEachRowBlock(KernelBuilder &kb, Value m, Value init, int64_t block,
+                      function_ref<Value(Value, int64_t, Value)> body);
+
+/// A private function `name` of `type` in `module`, built by `body` the
+/// first time (its block arguments are the function's).
+func::FuncOp
+getOrCreateKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
+                  FunctionType type,
+                  function_ref<void(OpBuilder &, Location, ValueRange)> body);
+
+/// A kernel `name` from [M, *] operands (the first one's rows are M) to
+/// `output` ([?, N] f32): the output rows in blocks of kRowBlock rows (the
+/// rest one at a time), each written by `rowBlock(kb, args, m0, rows, out)`.
+func::FuncOp getOrCreateRowBlockedKernel(
+    ModuleOp module, SymbolTable &symbols, StringRef name,
+    ArrayRef<Type> argTypes, RankedTensorType output,
+    function_ref<Value(KernelBuilder &, ValueRange, Value, int64_t, Value)>
+        rowBlock);
+
+/// A constant tensor of `shape` and `element` type holding `bytes`.
+Value kernelConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
+                     Type element, ArrayRef<char> bytes, StringRef name);
+
+/// Replaces a qmatmul with float activations by a call to the
+/// weight-unpacking float kernel.
+void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
+                        RewriterBase &rewriter, SymbolTable &symbols);
+
+/// Replaces a W8A8 qmatmul (static or dynamic activations, 8-bit
+/// per-tensor or per-channel weights) by the activation quantization and a
+/// call to the integer kernel of `target`.
+void lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
+                          KernelTarget target, RewriterBase &rewriter,
+                          SymbolTable &symbols);
+
+} // namespace mlir::qopt
+
+#endif // QUANT_OPT_CONVERSION_QOPTTOKERNELS_KERNELBUILDER_H

@@ -1,0 +1,44 @@
+//===- QOptToKernels.cpp - qopt.qmatmul to vectorized kernels -------------===//
+
+#include "KernelBuilder.h"
+#include "quant-opt/Conversion/Passes.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_CONVERTQOPTTOKERNELSPASS
+#include "quant-opt/Conversion/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+
+struct ConvertQOptToKernelsPass
+    : qopt::impl::ConvertQOptToKernelsPassBase<ConvertQOptToKernelsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    std::optional<KernelTarget> kernelTarget = parseKernelTarget(target);
+    if (!kernelTarget) {
+      getOperation().emitError()
+          << "convert-qopt-to-kernels: unknown target '" << target
+          << "' (expected one of: " << kKernelTargetNames << ")";
+      return signalPassFailure();
+    }
+    SmallVector<QMatmulOp> ops;
+    getOperation().walk([&](QMatmulOp op) { ops.push_back(op); });
+    SymbolTable symbols(getOperation());
+    IRRewriter rewriter(&getContext());
+    for (QMatmulOp op : ops) {
+      FailureOr<QMatmulWeights> weights = readQMatmulWeights(op);
+      if (failed(weights))
+        continue; // The reference lowering handles it.
+      if (op.getInputType() || op.getDynamicInput())
+        lowerToIntegerKernel(op, *weights, *kernelTarget, rewriter, symbols);
+      else
+        lowerToFloatKernel(op, *weights, rewriter, symbols);
+    }
+  }
+};
+
+} // namespace
