@@ -64,5 +64,17 @@ if shutil.which(config.python3):
 # instrumented and cannot be loaded (ctypes) into the uninstrumented Python.
 if getattr(config, "quant_opt_sanitizers", False):
     config.available_features.add("asan")
+# Kernel tests: AArch64 binaries run under user-mode qemu (-cpu max has
+# dotprod and i8mm); x86 kernels run natively where the host has them.
+if (shutil.which("qemu-aarch64") and shutil.which("aarch64-linux-gnu-gcc")
+        and os.path.isdir("/usr/aarch64-linux-gnu/lib")):
+    config.available_features.add("qemu-aarch64")
+try:
+    with open("/proc/cpuinfo") as _f:
+        _flags = next((l for l in _f if l.startswith("flags")), "").split()
+    if "avx2" in _flags and "fma" in _flags:
+        config.available_features.add("host-avx2")
+except OSError:
+    pass
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):
     config.available_features.add("onnx-testdata")

@@ -275,7 +275,8 @@ Value rowBlock(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
             Value rs = tensor::ExtractOp::create(b, loc, xSums, rowIdx[r]);
             Value kzx = arith::MulIOp::create(
                 b, loc, zx,
-                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(s.k)));
+                arith::ConstantOp::create(b, loc,
+                                          b.getI32IntegerAttr(s.paddedK)));
             t = arith::SubIOp::create(
                 b, loc, t,
                 arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
@@ -367,22 +368,46 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
   AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
   AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
   SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
-  SmallVector<Value> ins{x};
-  SmallVector<AffineMap> maps{id};
+  // Over [M, Kp]: padding columns quantize x = 0 to x' = zx' exactly, so
+  // that they add nothing to sum (x' - zx')(w' - zw') (R' and the K term
+  // run over Kp too); reading x by index avoids a padded copy.
+  bool padded = s.paddedK != s.k;
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (!padded) {
+    ins.push_back(x);
+    maps.push_back(id);
+  }
   if (perRow) {
     ins.append({scale, zero});
     maps.append({row, row});
   }
   maps.push_back(id);
-  Value xqEmpty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn, s.k},
-                                          i8, ValueRange{m});
+  Value xqEmpty =
+      tensor::EmptyOp::create(b, loc, xqType.getShape(), i8, ValueRange{m});
   Value xq =
       linalg::GenericOp::create(
-          b, loc, TypeRange{xqEmpty.getType()}, ins, ValueRange{xqEmpty}, maps,
-          par,
+          b, loc, TypeRange{xqType}, ins, ValueRange{xqEmpty}, maps, par,
           [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value sc = perRow ? a[1] : scale, zp = perRow ? a[2] : zero;
-            Value q = quantizeF32(nb, nl, a[0], sc, zp, qmin, qmax);
+            Value xv;
+            if (padded) {
+              Value mi = linalg::IndexOp::create(nb, nl, 0);
+              Value ki = linalg::IndexOp::create(nb, nl, 1);
+              Value last = arith::ConstantIndexOp::create(nb, nl, s.k - 1);
+              Value inside = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::ule, ki, last);
+              Value kc = arith::MinUIOp::create(nb, nl, ki, last);
+              xv = arith::SelectOp::create(
+                  nb, nl, inside,
+                  tensor::ExtractOp::create(nb, nl, x, ValueRange{mi, kc}),
+                  f32Const(nb, nl, 0));
+            } else {
+              xv = a[0];
+            }
+            ValueRange params = a.drop_front(padded ? 0 : 1);
+            Value sc = perRow ? params[0] : scale,
+                  zp = perRow ? params[1] : zero;
+            Value q = quantizeF32(nb, nl, xv, sc, zp, qmin, qmax);
             Value v = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), q);
             v = arith::SubIOp::create(
                 nb, nl, v,
@@ -393,17 +418,6 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
                 arith::TruncIOp::create(nb, nl, nb.getI8Type(), v).getResult());
           })
           .getResult(0);
-  if (s.paddedK != s.k) {
-    Value padded = tensor::EmptyOp::create(
-        b, loc, ArrayRef<int64_t>{dyn, s.paddedK}, i8, ValueRange{m});
-    Value zeroByte = arith::ConstantOp::create(b, loc, b.getI8IntegerAttr(0));
-    padded = linalg::FillOp::create(b, loc, zeroByte, padded).getResult(0);
-    OpFoldResult zeroIdx = b.getIndexAttr(0), one = b.getIndexAttr(1);
-    xq = tensor::InsertSliceOp::create(
-        b, loc, xq, padded, ArrayRef<OpFoldResult>{zeroIdx, zeroIdx},
-        ArrayRef<OpFoldResult>{m, b.getIndexAttr(s.k)},
-        ArrayRef<OpFoldResult>{one, one});
-  }
   // zx' and sx per row.
   auto toCentredZero = [&](OpBuilder &nb, Location nl, Value zp) {
     Value z = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), zp);

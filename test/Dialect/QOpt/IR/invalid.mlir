@@ -109,3 +109,11 @@ func.func @fmatmul_scales(%x: tensor<?x4xf32>, %w: tensor<4x2xf8E5M2>, %s: tenso
   %0 = qopt.fmatmul %x, %w scales %s : tensor<?x4xf32>, tensor<4x2xf8E5M2>, tensor<3xf32> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @pure_intrinsic_name(%a: vector<16xi16>) -> vector<8xi32> {
+  // expected-error @below {{expects an LLVM intrinsic name (llvm.*), got 'x86.avx2.pmadd.wd'}}
+  %0 = qopt.pure_intrinsic "x86.avx2.pmadd.wd"(%a, %a) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+  return %0 : vector<8xi32>
+}

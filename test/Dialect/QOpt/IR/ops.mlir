@@ -53,3 +53,10 @@ func.func @fmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xf8E4M3FN>, %s: tensor<2x
   %1 = qopt.fmatmul %x, %w16 : tensor<?x4xf32>, tensor<4x2xbf16> -> tensor<?x2xf32>
   return %0, %1 : tensor<?x2xf32>, tensor<?x2xf32>
 }
+
+// CHECK-LABEL: func.func @pure_intrinsic
+// CHECK: qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+func.func @pure_intrinsic(%a: vector<16xi16>, %b: vector<16xi16>) -> vector<8xi32> {
+  %0 = qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+  return %0 : vector<8xi32>
+}

@@ -1,0 +1,134 @@
+"""The quantized matmul kernels of every target against the reference.
+
+For each scheme and shape (ragged on purpose: N not a multiple of the
+16-column panel, K not a multiple of the 2/4/8 values a dot-product
+instruction sums, M not a multiple of the 4-row block), a linear layer is
+quantized with qopt-quantize and compiled standalone (quant-compile
+--standalone --emit=obj) once with the scalar reference lowering and once
+per kernel target, linked with a small C driver and run on the same inputs:
+natively for the host's targets, under `qemu-aarch64 -cpu max` for the
+AArch64 ones. Integer (W8A8) results must equal the reference bit for bit;
+float-activation results (weights unpacked in registers, sums in another
+order) must agree within 1e-5 of the largest output.
+"""
+import argparse
+import os
+import platform
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+
+SCHEMES = [
+    # name, qopt-quantize options, integer path?, needs static stats?
+    ("w8a8_static", "activations=static", True, True),
+    ("w8a8_dynamic", "activations=dynamic", True, False),
+    ("w8a8_static_asym_weights", "activations=static weight-symmetric=false", True, True),
+    ("w8_channel", "weight-bits=8 weight-granularity=channel", False, False),
+    ("w8_tensor_asym", "weight-bits=8 weight-granularity=tensor weight-symmetric=false",
+     False, False),
+    ("w4_g32_sym", "weight-bits=4 weight-granularity=group group-size=32", False, False),
+    ("w4_g32_asym", "weight-bits=4 weight-granularity=group group-size=32 "
+     "weight-symmetric=false", False, False),
+    ("w4_channel", "weight-bits=4 weight-granularity=channel", False, False),
+]
+# (K, N): K = 130 is not a multiple of 4 or 8 (integer schemes only: groups
+# of 32 need K % 32 == 0).
+SHAPES = [(96, 41), (64, 70), (130, 33)]
+ROWS = [1, 6, 9]
+
+
+def module(k, n, w, stats):
+    rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
+    observe = f"qopt.observe %x activation \"fc:input\"" + (
+        f" {{stats = #qopt.stats<method = \"minmax\", samples = 1, min = {stats[0]!r}, "
+        f"max = {stats[1]!r}>}}" if stats else "")
+    return f"""
+func.func @linear(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
+  %w = arith.constant dense<[{rows}]> : tensor<{k}x{n}xf32>
+  %zero = arith.constant 0.0 : f32
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x{k}xf32>
+  %e = tensor.empty(%m) : tensor<?x{n}xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x{n}xf32>) -> tensor<?x{n}xf32>
+  %xo = {observe} : tensor<?x{k}xf32>
+  %wo = qopt.observe %w weight "fc:weight" : tensor<{k}x{n}xf32>
+  %y = linalg.matmul ins(%xo, %wo : tensor<?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%acc : tensor<?x{n}xf32>) -> tensor<?x{n}xf32>
+  return %y : tensor<?x{n}xf32>
+}}
+"""
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.stderr.write(" ".join(cmd) + "\n" + r.stdout + r.stderr)
+        raise SystemExit(1)
+    return r
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--tmp", required=True)
+    ap.add_argument("--quant-opt", required=True)
+    ap.add_argument("--quant-compile", required=True)
+    ap.add_argument("--driver", required=True)
+    ap.add_argument("--targets", required=True, help="comma-separated kernel targets")
+    args = ap.parse_args()
+    targets = args.targets.split(",")
+    host_cc = shutil.which("clang-22") or "cc"
+    qemu = shutil.which("qemu-aarch64")
+    rng = np.random.default_rng(11)
+    failures = 0
+    for k, n in SHAPES:
+        w = rng.normal(0, 0.5, (k, n)).astype(np.float32)
+        w[:, 3] = 0.0  # A dead output channel.
+        w[5, 7] = 4.0  # An outlier.
+        for name, options, integer, static in SCHEMES:
+            if not integer and k % 32:
+                continue
+            tag = f"{name}_k{k}_n{n}"
+            src = os.path.join(args.tmp, tag + ".mlir")
+            with open(src, "w") as f:
+                f.write(module(k, n, w, (-3.0, 4.5) if static else None))
+            qmlir = os.path.join(args.tmp, tag + ".q.mlir")
+            run([args.quant_opt, src, f"--qopt-quantize={options}", "-o", qmlir])
+            outputs = {}
+            for target in ["reference"] + targets:
+                aarch64 = target.startswith("aarch64")
+                obj = os.path.join(args.tmp, f"{tag}.{target}.o")
+                exe = os.path.join(args.tmp, f"{tag}.{target}.exe")
+                run([args.quant_compile, qmlir, "--standalone", "--emit=obj",
+                     f"--target={target}", "-o", obj])
+                cc = ["aarch64-linux-gnu-gcc"] if aarch64 else [host_cc]
+                run(cc + ["-O1", args.driver, obj, "-o", exe, "-lm"])
+                prefix = [qemu, "-cpu", "max", "-L", "/usr/aarch64-linux-gnu"] if aarch64 else []
+                results = []
+                for m in ROWS:
+                    x = rng.normal(0, 1.5, (m, k)).astype(np.float32) if target == "reference" \
+                        else outputs["reference"][ROWS.index(m)][0]
+                    xin = os.path.join(args.tmp, f"{tag}.m{m}.in")
+                    yout = os.path.join(args.tmp, f"{tag}.{target}.m{m}.out")
+                    x.tofile(xin)
+                    run(prefix + [exe, str(m), str(k), str(n), xin, yout])
+                    results.append((x, np.fromfile(yout, np.float32).reshape(m, n)))
+                outputs[target] = results
+            for target in targets:
+                if integer:
+                    same = all(np.array_equal(a[1].view(np.uint32), b[1].view(np.uint32))
+                               for a, b in zip(outputs[target], outputs["reference"]))
+                    verdict = "bit-exact" if same else "DIFFERENT"
+                    ok = same
+                else:
+                    err = max(float(np.max(np.abs(a[1] - b[1])) / max(1e-6, np.max(np.abs(b[1]))))
+                              for a, b in zip(outputs[target], outputs["reference"]))
+                    ok = err <= 1e-5
+                    verdict = f"max rel err {err:.1e}"
+                failures += not ok
+                print(f"{target} {tag}: {verdict} {'ok' if ok else 'FAIL'}")
+    sys.exit(1 if failures else 0)
+
+
+if __name__ == "__main__":
+    main()
