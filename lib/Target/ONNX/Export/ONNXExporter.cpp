@@ -205,20 +205,26 @@ bool isDefaultDomain(const std::string &domain) {
   return domain.empty() || domain == "ai.onnx";
 }
 
-/// Adds every name a subgraph reads (inputs of its nodes, recursively) to
-/// `uses`: outer-scope values it captures must not be removed.
-void countSubgraphUses(const onnx::GraphProto &g, llvm::StringMap<int> &uses) {
-  for (const onnx::NodeProto &node : g.node()) {
-    for (const std::string &in : node.input())
-      if (!in.empty())
-        ++uses[in];
-    for (const onnx::AttributeProto &a : node.attribute()) {
-      if (a.has_g())
-        countSubgraphUses(a.g(), uses);
-      for (const onnx::GraphProto &sub : a.graphs())
-        countSubgraphUses(sub, uses);
-    }
+void countSubgraphUses(const onnx::GraphProto &g, llvm::StringMap<int> &uses);
+
+/// Adds every name `node` reads to `uses`, including what its subgraphs
+/// read (recursively): outer-scope values they capture must not be removed.
+void countNodeUses(const onnx::NodeProto &node, llvm::StringMap<int> &uses) {
+  for (const std::string &in : node.input())
+    if (!in.empty())
+      ++uses[in];
+  for (const onnx::AttributeProto &a : node.attribute()) {
+    if (a.has_g())
+      countSubgraphUses(a.g(), uses);
+    for (const onnx::GraphProto &sub : a.graphs())
+      countSubgraphUses(sub, uses);
   }
+}
+
+/// Adds every name a subgraph reads (its nodes' inputs and its outputs).
+void countSubgraphUses(const onnx::GraphProto &g, llvm::StringMap<int> &uses) {
+  for (const onnx::NodeProto &node : g.node())
+    countNodeUses(node, uses);
   for (const onnx::ValueInfoProto &out : g.output())
     ++uses[out.name()];
 }
@@ -868,17 +874,7 @@ void Exporter::removeDeadWeights(ONNXExportSummary &summary) {
   // Uses after the rewrite, counted over every node that remains.
   auto countUses = [&]() {
     llvm::StringMap<int> uses;
-    auto add = [&](const onnx::NodeProto &node) {
-      for (const std::string &in : node.input())
-        if (!in.empty())
-          ++uses[in];
-      for (const onnx::AttributeProto &a : node.attribute()) {
-        if (a.has_g())
-          countSubgraphUses(a.g(), uses);
-        for (const onnx::GraphProto &sub : a.graphs())
-          countSubgraphUses(sub, uses);
-      }
-    };
+    auto add = [&](const onnx::NodeProto &node) { countNodeUses(node, uses); };
     for (int i = 0; i < nodes->size(); ++i) {
       if (removed[i])
         continue;
