@@ -13,15 +13,11 @@ using namespace mlir::qopt;
 
 namespace {
 struct QOptFakeQuantPass
-    : qopt::impl::QOptFakeQuantPassBase<QOptFakeQuantPass> {
-  using Base::Base;
+    : QuantSchemePass<qopt::impl::QOptFakeQuantPassBase<QOptFakeQuantPass>> {
+  using QuantSchemePass::QuantSchemePass;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme =
-        parseQuantScheme(getOperation(), getArgument(),
-                         {weightBits, weightFormat, weightSymmetric,
-                          weightGranularity, groupSize, weightMseClip,
-                          activations, activationSymmetric, outlierThreshold});
+    FailureOr<QuantScheme> scheme = parseScheme();
     if (failed(scheme))
       return signalPassFailure();
     bool failedAny = false;

@@ -39,6 +39,21 @@ struct SchemeOptions {
 FailureOr<QuantScheme> parseQuantScheme(Operation *root, StringRef passName,
                                         const SchemeOptions &options);
 
+/// Between a pass and its generated base when the pass declares
+/// QOptQuantSchemeOptions (qopt-fake-quant, qopt-quantize): reads them.
+template <typename PassBaseT> struct QuantSchemePass : PassBaseT {
+  using PassBaseT::PassBaseT;
+
+protected:
+  FailureOr<QuantScheme> parseScheme() {
+    return parseQuantScheme(
+        this->getOperation(), this->getArgument(),
+        {this->weightBits, this->weightFormat, this->weightSymmetric,
+         this->weightGranularity, this->groupSize, this->weightMseClip,
+         this->activations, this->activationSymmetric, this->outlierThreshold});
+  }
+};
+
 /// LLM.int8()-style decomposition of a linear layer: the input channels
 /// whose calibrated max |x| exceeds the scheme's threshold are split off
 /// into a float matmul (their activation columns times their weight rows)

@@ -49,9 +49,7 @@ Value buildFloatLinear(OpBuilder &b, ObservedLinear layer, FloatFormat format) {
   if (isScaledFloatFormat(format))
     scales = createResourceConstant(
         b, loc, RankedTensorType::get({q->n}, b.getF32Type()),
-        ArrayRef<char>(reinterpret_cast<const char *>(q->scales.data()),
-                       q->scales.size() * sizeof(float)),
-        "fscales");
+        ArrayRef<float>(q->scales), "fscales");
   return FMatmulOp::create(b, loc, layer.matmul.getResultTypes()[0],
                            layer.input.getInput(), weight, scales);
 }
@@ -110,15 +108,12 @@ LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
   return success();
 }
 
-struct QOptQuantizePass : qopt::impl::QOptQuantizePassBase<QOptQuantizePass> {
-  using Base::Base;
+struct QOptQuantizePass
+    : QuantSchemePass<qopt::impl::QOptQuantizePassBase<QOptQuantizePass>> {
+  using QuantSchemePass::QuantSchemePass;
 
   void runOnOperation() override {
-    FailureOr<QuantScheme> scheme =
-        parseQuantScheme(getOperation(), getArgument(),
-                         {weightBits, weightFormat, weightSymmetric,
-                          weightGranularity, groupSize, weightMseClip,
-                          activations, activationSymmetric, outlierThreshold});
+    FailureOr<QuantScheme> scheme = parseScheme();
     if (failed(scheme))
       return signalPassFailure();
     bool failedAny = false;
