@@ -10,6 +10,8 @@
 #ifndef QUANT_OPT_CONVERSION_ACTIVATIONQUANTIZATION_H
 #define QUANT_OPT_CONVERSION_ACTIVATIONQUANTIZATION_H
 
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+
 #include "mlir/IR/Builders.h"
 
 #include <utility>
@@ -29,6 +31,17 @@ Value quantizeF32(OpBuilder &b, Location loc, Value x, Value scale, Value zp,
 /// max|x|. A zero range gets scale 1 (see computeParams).
 std::pair<Value, Value> dynamicRowParams(OpBuilder &b, Location loc, Value x,
                                          bool symmetric);
+
+/// How a quantized-activation qopt.qmatmul quantizes its input `x` at run
+/// time: per tensor with its input_type's parameters (f32 scalars), or per
+/// row (dynamic_input: asymmetric u8, f32 [M] tensors).
+struct InputQuantization {
+  Value scale, zeroPoint;
+  int64_t qmin = 0, qmax = 255;
+  bool perRow = false;
+};
+InputQuantization inputQuantization(OpBuilder &b, Location loc, QMatmulOp op,
+                                    Value x);
 
 } // namespace mlir::qopt
 

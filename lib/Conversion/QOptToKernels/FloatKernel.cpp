@@ -186,19 +186,14 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
     x = tensor::CastOp::create(rewriter, loc, dynRows, x);
   SmallVector<Value> operands{
       x,
-      kernelConstant(rewriter, loc, wType.getShape(), rewriter.getI8Type(),
-                     packed.bytes, "kernel_weight"),
-      kernelConstant(
-          rewriter, loc, paramType.getShape(), f32,
-          ArrayRef<char>(reinterpret_cast<const char *>(packed.scales.data()),
-                         packed.scales.size() * sizeof(float)),
-          "kernel_scales")};
+      createResourceConstant(rewriter, loc, wType, packed.bytes,
+                             "kernel_weight"),
+      createResourceConstant(rewriter, loc, paramType,
+                             ArrayRef<float>(packed.scales), "kernel_scales")};
   if (s.hasBias) {
-    operands.push_back(kernelConstant(
-        rewriter, loc, paramType.getShape(), f32,
-        ArrayRef<char>(reinterpret_cast<const char *>(packed.biases.data()),
-                       packed.biases.size() * sizeof(float)),
-        "kernel_biases"));
+    operands.push_back(createResourceConstant(rewriter, loc, paramType,
+                                              ArrayRef<float>(packed.biases),
+                                              "kernel_biases"));
     operands.push_back(groupSums(rewriter, loc, x, s.group, s.groups));
   }
   Value y = func::CallOp::create(rewriter, loc, kernel, operands).getResult(0);

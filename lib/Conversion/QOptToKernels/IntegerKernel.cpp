@@ -24,7 +24,6 @@
 
 #include "KernelBuilder.h"
 #include "quant-opt/Conversion/ActivationQuantization.h"
-#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
 #include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -350,19 +349,10 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
   if (x.getType() != xDyn)
     x = tensor::CastOp::create(b, loc, xDyn, x);
   Value m = tensor::DimOp::create(b, loc, x, 0);
-  int64_t qmin = 0, qmax = 255;
-  Value scale, zero; // Scalars (static) or per-row tensors (dynamic).
-  bool perRow = op.getDynamicInput();
-  if (auto inputType = op.getInputTypeAttr()) {
-    AffineParams p =
-        paramsOf(cast<quant::QuantizedType>(inputType.getValue()), {});
-    scale = f32Const(b, loc, p.scale);
-    zero = f32Const(b, loc, p.zeroPoint);
-    qmin = p.qmin;
-    qmax = p.qmax;
-  } else {
-    std::tie(scale, zero) = dynamicRowParams(b, loc, x, /*symmetric=*/false);
-  }
+  InputQuantization input = inputQuantization(b, loc, op, x);
+  Value scale = input.scale, zero = input.zeroPoint; // Scalars or per row.
+  int64_t qmin = input.qmin, qmax = input.qmax;
+  bool perRow = input.perRow;
   // x' must fit the target's bytes: [0, 255] unsigned or [-128, 127].
   int64_t offset = (xSigned ? 128 : 0) - (qmin < 0 ? 128 : 0);
   AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
@@ -445,22 +435,14 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
     xScale = filledRows(b, loc, m, scale);
   }
   auto i32Constant = [&](ArrayRef<int32_t> v, StringRef name) {
-    return kernelConstant(
-        b, loc, {columns}, i32,
-        ArrayRef<char>(reinterpret_cast<const char *>(v.data()),
-                       v.size() * sizeof(int32_t)),
-        name);
+    return createResourceConstant(b, loc, colI32, v, name);
   };
   SmallVector<Value> operands{
       xq,
-      kernelConstant(b, loc, wType.getShape(), i8, packed.bytes,
-                     "kernel_weight"),
+      createResourceConstant(b, loc, wType, packed.bytes, "kernel_weight"),
       i32Constant(packed.columnSums, "kernel_column_sums"),
-      kernelConstant(
-          b, loc, {columns}, f32,
-          ArrayRef<char>(reinterpret_cast<const char *>(packed.scales.data()),
-                         packed.scales.size() * sizeof(float)),
-          "kernel_scales"),
+      createResourceConstant(b, loc, colF32, ArrayRef<float>(packed.scales),
+                             "kernel_scales"),
       xZero,
       xScale};
   if (s.hasZeroPoint) {

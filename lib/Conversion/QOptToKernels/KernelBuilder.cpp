@@ -2,8 +2,6 @@
 
 #include "KernelBuilder.h"
 
-#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
-
 using namespace mlir;
 using namespace mlir::qopt;
 
@@ -91,10 +89,4 @@ func::FuncOp qopt::getOrCreateRowBlockedKernel(
             });
         func::ReturnOp::create(b, loc, result);
       });
-}
-
-Value qopt::kernelConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                           Type element, ArrayRef<char> bytes, StringRef name) {
-  return createResourceConstant(b, loc, RankedTensorType::get(shape, element),
-                                bytes, name);
 }

@@ -13,6 +13,7 @@
 
 #include "WeightPacking.h"
 #include "quant-opt/Conversion/KernelTarget.h"
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -77,10 +78,6 @@ func::FuncOp getOrCreateRowBlockedKernel(
     ArrayRef<Type> argTypes, RankedTensorType output,
     function_ref<Value(KernelBuilder &, ValueRange, Value, int64_t, Value)>
         rowBlock);
-
-/// A constant tensor of `shape` and `element` type holding `bytes`.
-Value kernelConstant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
-                     Type element, ArrayRef<char> bytes, StringRef name);
 
 /// Replaces a qmatmul with float activations by a call to the
 /// weight-unpacking float kernel.

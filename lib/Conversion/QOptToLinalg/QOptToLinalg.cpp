@@ -211,19 +211,10 @@ LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
   AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
   AffineMap col = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
   SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
-  Value scale, zp; // Per row [M] (dynamic) or scalars (static).
-  int64_t qmin = 0, qmax = 255;
-  if (auto inputType = op.getInputTypeAttr()) {
-    AffineParams p =
-        paramsOf(cast<quant::QuantizedType>(inputType.getValue()), {});
-    scale = f32Const(b, loc, p.scale);
-    zp = f32Const(b, loc, p.zeroPoint);
-    qmin = p.qmin;
-    qmax = p.qmax;
-  } else {
-    std::tie(scale, zp) = dynamicRowParams(b, loc, x, /*symmetric=*/false);
-  }
-  bool perRow = op.getDynamicInput();
+  InputQuantization input = inputQuantization(b, loc, op, x);
+  Value scale = input.scale, zp = input.zeroPoint; // Per row [M] or scalars.
+  int64_t qmin = input.qmin, qmax = input.qmax;
+  bool perRow = input.perRow;
   SmallVector<Value> ins{x};
   SmallVector<AffineMap> maps{id};
   if (perRow) {

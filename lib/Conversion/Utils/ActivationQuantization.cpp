@@ -1,6 +1,7 @@
 //===- ActivationQuantization.cpp - Run-time activation quantization ------===//
 
 #include "quant-opt/Conversion/ActivationQuantization.h"
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -82,4 +83,22 @@ std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
         linalg::YieldOp::create(nb, nl, ValueRange{scale, zp});
       });
   return {params.getResult(0), params.getResult(1)};
+}
+
+qopt::InputQuantization qopt::inputQuantization(OpBuilder &b, Location loc,
+                                                QMatmulOp op, Value x) {
+  InputQuantization q;
+  if (auto inputType = op.getInputTypeAttr()) {
+    AffineParams p =
+        paramsOf(cast<quant::QuantizedType>(inputType.getValue()), {});
+    q.scale = f32Const(b, loc, p.scale);
+    q.zeroPoint = f32Const(b, loc, p.zeroPoint);
+    q.qmin = p.qmin;
+    q.qmax = p.qmax;
+    return q;
+  }
+  std::tie(q.scale, q.zeroPoint) =
+      dynamicRowParams(b, loc, x, /*symmetric=*/false);
+  q.perRow = true;
+  return q;
 }

@@ -34,10 +34,7 @@ Value emptyRows(OpBuilder &b, Location loc, Value like, int64_t cols) {
 Value f32Constant(OpBuilder &b, Location loc, ArrayRef<int64_t> shape,
                   ArrayRef<float> values, StringRef name) {
   return createResourceConstant(
-      b, loc, RankedTensorType::get(shape, b.getF32Type()),
-      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
-                     values.size() * sizeof(float)),
-      name);
+      b, loc, RankedTensorType::get(shape, b.getF32Type()), values, name);
 }
 
 } // namespace

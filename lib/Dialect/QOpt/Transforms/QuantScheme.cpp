@@ -205,9 +205,7 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
     }
     replacement = createResourceConstant(
         b, observe.getLoc(), cast<RankedTensorType>(observe.getType()),
-        ArrayRef<char>(reinterpret_cast<const char *>(w.data()),
-                       w.size() * sizeof(float)),
-        "fake_quant_weight");
+        ArrayRef<float>(w), "fake_quant_weight");
   } else if (scheme.activations == ActivationMode::Static) {
     FailureOr<quant::UniformQuantizedType> type =
         calibratedActivationType(observe, scheme.activationSymmetric);

@@ -29,6 +29,18 @@ arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,
                                          RankedTensorType type,
                                          ArrayRef<char> bytes, StringRef name);
 
+/// The same from host values of a plain type (float, int32_t, ...).
+template <typename T>
+arith::ConstantOp createResourceConstant(OpBuilder &b, Location loc,
+                                         RankedTensorType type,
+                                         ArrayRef<T> values, StringRef name) {
+  return createResourceConstant(
+      b, loc, type,
+      ArrayRef<char>(reinterpret_cast<const char *>(values.data()),
+                     values.size() * sizeof(T)),
+      name);
+}
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_DIALECT_QOPT_UTILS_CONSTANTDATA_H
