@@ -20,6 +20,8 @@ import sys
 
 import numpy as np
 
+from quantopt.linear_mlir import linear_module
+
 SCHEMES = [
     # name, qopt-quantize options, integer path?, needs static stats?
     ("w8a8_static", "activations=static", True, True),
@@ -37,27 +39,6 @@ SCHEMES = [
 # of 32 need K % 32 == 0).
 SHAPES = [(96, 41), (64, 70), (130, 33)]
 ROWS = [1, 6, 9]
-
-
-def module(k, n, w, stats):
-    rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
-    observe = f"qopt.observe %x activation \"fc:input\"" + (
-        f" {{stats = #qopt.stats<method = \"minmax\", samples = 1, min = {stats[0]!r}, "
-        f"max = {stats[1]!r}>}}" if stats else "")
-    return f"""
-func.func @linear(%x: tensor<?x{k}xf32>) -> tensor<?x{n}xf32> attributes {{llvm.emit_c_interface}} {{
-  %w = arith.constant dense<[{rows}]> : tensor<{k}x{n}xf32>
-  %zero = arith.constant 0.0 : f32
-  %c0 = arith.constant 0 : index
-  %m = tensor.dim %x, %c0 : tensor<?x{k}xf32>
-  %e = tensor.empty(%m) : tensor<?x{n}xf32>
-  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x{n}xf32>) -> tensor<?x{n}xf32>
-  %xo = {observe} : tensor<?x{k}xf32>
-  %wo = qopt.observe %w weight "fc:weight" : tensor<{k}x{n}xf32>
-  %y = linalg.matmul ins(%xo, %wo : tensor<?x{k}xf32>, tensor<{k}x{n}xf32>) outs(%acc : tensor<?x{n}xf32>) -> tensor<?x{n}xf32>
-  return %y : tensor<?x{n}xf32>
-}}
-"""
 
 
 def run(cmd, **kw):
@@ -91,7 +72,8 @@ def main():
             tag = f"{name}_k{k}_n{n}"
             src = os.path.join(args.tmp, tag + ".mlir")
             with open(src, "w") as f:
-                f.write(module(k, n, w, (-3.0, 4.5) if static else None))
+                f.write(linear_module(w, (-3.0, 4.5) if static else None, name="linear",
+                                      c_interface=True))
             qmlir = os.path.join(args.tmp, tag + ".q.mlir")
             run([args.quant_opt, src, f"--qopt-quantize={options}", "-o", qmlir])
             outputs = {}

@@ -17,6 +17,7 @@ import sys
 
 import numpy as np
 
+from quantopt.linear_mlir import linear_module
 from quantopt.runtime import Model
 
 K, N = 96, 41
@@ -103,31 +104,6 @@ def float_reference(w, fmt):
     return (round_to_grid(w / s, grid).astype(np.float32) * s).astype(np.float32)
 
 
-def module(w, stats, absmax=None):
-    rows = ", ".join("[" + ", ".join(repr(float(v)) for v in r) + "]" for r in w)
-    extra = ""
-    if absmax is not None:
-        extra = ", channel_absmax = dense<[" + ", ".join(map(repr, map(float, absmax))) + \
-            f"]> : tensor<{K}xf32>"
-    observe = "qopt.observe %x activation \"fc:input\"" + (
-        f" {{stats = #qopt.stats<method = \"minmax\", samples = 1, min = {stats[0]!r}, "
-        f"max = {stats[1]!r}{extra}>}}" if stats else "")
-    return f"""
-func.func @main(%x: tensor<?x{K}xf32>) -> tensor<?x{N}xf32> {{
-  %w = arith.constant dense<[{rows}]> : tensor<{K}x{N}xf32>
-  %zero = arith.constant 0.0 : f32
-  %c0 = arith.constant 0 : index
-  %m = tensor.dim %x, %c0 : tensor<?x{K}xf32>
-  %e = tensor.empty(%m) : tensor<?x{N}xf32>
-  %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x{N}xf32>) -> tensor<?x{N}xf32>
-  %xo = {observe} : tensor<?x{K}xf32>
-  %wo = qopt.observe %w weight "fc:weight" : tensor<{K}x{N}xf32>
-  %y = linalg.matmul ins(%xo, %wo : tensor<?x{K}xf32>, tensor<{K}x{N}xf32>) outs(%acc : tensor<?x{N}xf32>) -> tensor<?x{N}xf32>
-  return %y : tensor<?x{N}xf32>
-}}
-"""
-
-
 def compile_model(tmp, name, text, options, quant_opt, quant_compile, fake):
     src = os.path.join(tmp, name + ".mlir")
     with open(src, "w") as f:
@@ -177,8 +153,8 @@ def main():
         outliers = [5, 17]
         absmax = np.full(K, 3.0)
         absmax[outliers] = 20.0
-        text = module(w, stats if act == "static" else (stats if act == "outliers" else None),
-                      absmax if act == "outliers" else None)
+        text = linear_module(w, stats if act in ("static", "outliers") else None,
+                             absmax if act == "outliers" else None)
         for fake in (False, True):
             model = compile_model(args.tmp, name + ("_fake" if fake else ""), text, options,
                                   args.quant_opt, args.quant_compile, fake)
