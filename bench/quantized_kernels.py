@@ -32,7 +32,7 @@ def run(cmd):
 
 
 def bench(lib, prompt, repeats):
-    out = run([f"{BIN}/quant-run", lib, "bench", f"--prompt-tokens={prompt}",
+    out = run([f"{BIN}/quant-run", lib, "bench", "--threads=1", f"--prompt-tokens={prompt}",
                "--repeats=1"])
     prefill = float(re.search(r"([0-9.]+) tokens/s", out).group(1))
     decode = float(re.search(r"([0-9.]+) ms/token", out).group(1))
@@ -44,7 +44,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/gpt2-brown.onnx")
     ap.add_argument("--recipes", default="w8,w8a8-dynamic,w4-g128")
-    ap.add_argument("--prompt-tokens", type=int, default=96)
+    ap.add_argument("--threads", "1", "--prompt-tokens", type=int, default=96)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=8192)
     ap.add_argument("--out", default="build-bench/kernels")

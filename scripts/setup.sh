@@ -9,6 +9,8 @@ APT_PACKAGES=(
   # Compiler toolchain: MLIR/LLVM 22, clang-22, lld-22.
   llvm-22-dev llvm-22-tools libmlir-22-dev mlir-22-tools clang-22 lld-22
   clang-format-22 libclang-rt-22-dev
+  # LLVM's OpenMP runtime: parallel compiled models link libomp.
+  libomp-22-dev
   # LLVM 22's CMake package needs zstd's (LLVMSupport links it).
   libzstd-dev
   cmake ninja-build ccache

@@ -8,6 +8,7 @@
 #include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/Builtin/BuiltinToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
+#include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
 #include "llvm/Config/llvm-config.h"
 #include "llvm/IR/LLVMContext.h"
@@ -134,8 +135,10 @@ static llvm::Error emitCode(llvm::Module &module, llvm::TargetMachine &machine,
 /// Links `object` into the shared library `output` with lld. libc and libm
 /// symbols resolve against the process that loads it; `memrefCopy` (strided
 /// copies) comes from MLIR's C runner utils, and soft-float conversions such
-/// as f64 -> f16 (__truncdfhf2) from compiler-rt's builtins.
-static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
+/// as f64 -> f16 (__truncdfhf2) from compiler-rt's builtins, and the
+/// OpenMP runtime (`parallel`) from LLVM's libomp.
+static llvm::Error linkSharedLibrary(StringRef object, StringRef output,
+                                     bool parallel) {
   llvm::ErrorOr<std::string> lld = llvm::sys::findProgramByName("ld.lld-22");
   if (!lld)
     lld = llvm::sys::findProgramByName("ld.lld");
@@ -148,6 +151,16 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output) {
   SmallVector<StringRef> args = {
       *lld,   "-shared", "--as-needed", "-O1", "-o",
       output, object,    searchDir,     rpath, "-lmlir_c_runner_utils"};
+  if (parallel) {
+    SmallString<128> omp(libDir);
+    llvm::sys::path::append(omp, "libomp.so");
+    if (!llvm::sys::fs::exists(omp))
+      return makeError("a parallel model links LLVM's OpenMP runtime, but " +
+                       omp +
+                       " is missing (install libomp-22-dev, or "
+                       "compile with --parallel=false)");
+    args.push_back("-lomp");
+  }
   SmallString<128> builtins(libDir);
   llvm::sys::path::append(builtins, "clang", Twine(LLVM_VERSION_MAJOR), "lib",
                           "linux");
@@ -191,6 +204,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
     lowering.weights = options.weightsPath;
   lowering.minWeightBytes = options.minWeightBytes;
   lowering.vectorizeContractions = options.vectorizeContractions;
+  lowering.parallel = options.parallel;
   buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");
@@ -202,6 +216,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   registerBuiltinDialectTranslation(registry);
   registerLLVMDialectTranslation(registry);
   registerArmNeonDialectTranslation(registry);
+  registerOpenMPDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
   llvm::LLVMContext llvmContext;
   std::unique_ptr<llvm::Module> llvmModule =
@@ -229,5 +244,5 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   llvm::FileRemover removeObject(object);
   if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
-  return linkSharedLibrary(object, options.outputPath);
+  return linkSharedLibrary(object, options.outputPath, options.parallel);
 }

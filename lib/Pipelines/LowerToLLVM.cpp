@@ -11,6 +11,7 @@
 #include "mlir/Dialect/Linalg/Passes.h"
 #include "mlir/Dialect/MemRef/Transforms/Passes.h"
 #include "mlir/Dialect/Quant/Transforms/Passes.h"
+#include "mlir/Dialect/SCF/Transforms/Passes.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "mlir/Transforms/Passes.h"
 
@@ -63,6 +64,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferization::BufferDeallocationPipelineOptions dealloc;
   bufferization::buildBufferDeallocationPipeline(pm, dealloc);
   pm.addPass(createCanonicalizerPass());
+  // scf.forall (kernels) -> scf.parallel; with `parallel`, every scf.parallel
+  // becomes an OpenMP worksharing loop, otherwise scf-to-cf makes it serial.
+  pm.addPass(createForallToParallelLoopPass());
+  if (options.parallel) {
+    pm.addPass(createConvertSCFToOpenMPPass());
+    // scf-to-openmp wraps each body in a memref.alloca_scope, which must
+    // stay one block; the canonicalizer inlines the scopes without allocas
+    // (all of ours) before scf-to-cf splits the bodies into blocks.
+    pm.addPass(createCanonicalizerPass());
+  }
   // Before expand-strided-metadata: see the pass's description.
   pm.addNestedPass<func::FuncOp>(createQOptLowerContiguousReshapesPass());
   pm.addPass(memref::createExpandStridedMetadataPass());
@@ -76,6 +87,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertMathToLibmPass());
   pm.addPass(createFinalizeMemRefToLLVMConversionPass());
   pm.addPass(createArithToLLVMConversionPass());
+  if (options.parallel)
+    pm.addPass(createConvertOpenMPToLLVMPass());
   pm.addPass(createConvertIndexToLLVMPass());
   pm.addPass(createConvertControlFlowToLLVMPass());
   pm.addPass(createConvertFuncToLLVMPass());

@@ -101,6 +101,14 @@ void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens) {
   lm->lm->setContextLimit(tokens);
 }
 
+int qopt_lm_set_threads(qopt_lm *lm, int threads) {
+  return lm->lm->model().setThreads(threads);
+}
+
+int qopt_model_set_threads(qopt_model *model, int threads) {
+  return model->model->setThreads(threads);
+}
+
 int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
                     float *logits, char **error) {
   auto result = lm->lm->forward(llvm::ArrayRef<int32_t>(tokens, count));

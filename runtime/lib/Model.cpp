@@ -109,6 +109,9 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     return true;
   }();
   (void)heapTuned;
+  // From the libomp a parallel model links (dlsym searches its needs).
+  ompSetNumThreads =
+      reinterpret_cast<void (*)(int)>(lookup("omp_set_num_threads"));
   auto *metaText = static_cast<const char *>(lookup("qopt_model_meta"));
   if (!metaText)
     return fail("'" + library +
@@ -196,6 +199,13 @@ Model::~Model() {
   if (weightsMapping)
     munmap(weightsMapping, weightsMappingSize);
   // The library stays loaded: outputs may still point at its constants.
+}
+
+bool Model::setThreads(int threads) const {
+  if (!ompSetNumThreads || threads < 1)
+    return false;
+  ompSetNumThreads(threads);
+  return true;
 }
 
 const EntryPoint *Model::lookup(llvm::StringRef name) const {

@@ -83,6 +83,13 @@ static cl::opt<bool> vectorizeContractions(
     cl::desc("Vector kernels for f32 matmuls (=false: the scalar reference "
              "loops, the baseline kernels are tested against)"),
     cl::init(true));
+static cl::opt<bool> parallel(
+    "parallel",
+    cl::desc("Run the kernels' column panels and the large f32 matmuls on "
+             "OpenMP threads (the library links libomp; OMP_NUM_THREADS or "
+             "quant-run --threads pick the count). =false: serial code with "
+             "no OpenMP dependency"),
+    cl::init(true));
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -132,6 +139,7 @@ int main(int argc, char **argv) {
   options.optLevel = optLevel;
   options.minWeightBytes = minWeightBytes;
   options.vectorizeContractions = vectorizeContractions;
+  options.parallel = parallel;
   if (llvm::Error error = qopt::compileModel(*module, options)) {
     llvm::errs() << "error: " << inputPath << ": "
                  << llvm::toString(std::move(error)) << "\n";

@@ -453,6 +453,15 @@ static std::string weightsFor(llvm::StringRef library,
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  // libLLVM registers an undocumented --threads of its own; this one is
+  // the user's, so it is registered after that one is removed.
+  if (cl::Option *llvmThreads = cl::getRegisteredOptions().lookup("threads"))
+    llvmThreads->removeArgument();
+  cl::opt<int> threads(
+      "threads",
+      cl::desc("Threads for the model's parallel loops (0: OpenMP's "
+               "default, OMP_NUM_THREADS or all cores)"),
+      cl::init(0));
   cl::ParseCommandLineOptions(
       argc, argv, "quant-run: run a model compiled by quant-compile\n");
   auto lm = LanguageModel::load(modelPath, weightsFor(modelPath, weightsPath));
@@ -461,6 +470,12 @@ int main(int argc, char **argv) {
   if (contextLimit <= 0)
     return fail("--context must be positive");
   (*lm)->setContextLimit(contextLimit);
+  if (threads < 0)
+    return fail("--threads must be 0 (OpenMP's default) or positive");
+  if (threads > 0 && !(*lm)->model().setThreads(threads) && threads > 1)
+    llvm::errs() << "warning: " << modelPath
+                 << " was compiled with --parallel=false; it runs on 1 "
+                    "thread\n";
   if (command == "bench")
     return runBench(**lm);
   if (command == "logits")

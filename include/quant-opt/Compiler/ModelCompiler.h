@@ -50,6 +50,10 @@ struct ModelCompileOptions {
   int64_t minWeightBytes = 1024;
   /// Vector kernels for f32 matmuls (false: the scalar reference loops).
   bool vectorizeContractions = true;
+  /// Run the parallel loops (kernel panels, large f32 matmuls) on OpenMP
+  /// threads. A model library links LLVM's libomp; an object needs `-lomp`
+  /// where it is linked.
+  bool parallel = true;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the

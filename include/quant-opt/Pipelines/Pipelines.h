@@ -32,6 +32,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, "
                      "native) or reference (the scalar reference lowering)"),
       llvm::cl::init("native")};
+  Option<bool> parallel{
+      *this, "parallel",
+      llvm::cl::desc("Run the loops marked parallel (the kernels' column "
+                     "panels, the large f32 matmuls' column tiles) on "
+                     "OpenMP threads; the result links with libomp "
+                     "(false: serial loops)"),
+      llvm::cl::init(false)};
 };
 
 /// Lowers an imported model (tensor/linalg/quant on tensors) to the LLVM

@@ -44,9 +44,9 @@ Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
                     arith::UIToFPOp::create(b, loc, f32x8, high)});
 }
 
-/// Rows [m0, m0 + rows) of the output, all panels.
-Value rowBlock(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
-               Value m0, int64_t rows, Value out) {
+/// Rows [m0, m0 + rows) of panel p, written into the panel's `tile`.
+Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
+                Value p, Value m0, int64_t rows, Value tile) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
   Value x = args[0], w = args[1], scales = args[2];
@@ -59,62 +59,53 @@ Value rowBlock(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
     rowIndex.push_back(kb.add(m0, r));
   Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
   SmallVector<Value> zeros(rows, zero);
-  auto panels = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(s.panels), kb.index(1), ValueRange{out},
-      [&](OpBuilder &, Location, Value p, ValueRange panelArgs) {
-        auto groups = scf::ForOp::create(
-            b, loc, kb.index(0), kb.index(s.groups), kb.index(1), zeros,
-            [&](OpBuilder &, Location, Value g, ValueRange accs) {
-              Value k0 = kb.mul(g, s.group);
-              auto ks = scf::ForOp::create(
-                  b, loc, kb.index(0), kb.index(s.group), kb.index(1), zeros,
-                  [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
-                    Value k = arith::AddIOp::create(b, loc, k0, kk);
-                    Value bytes =
-                        kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
-                    Value row = unpackRow(kb, s, bytes);
-                    SmallVector<Value> next;
-                    for (int64_t r = 0; r < rows; ++r) {
-                      Value xv = tensor::ExtractOp::create(
-                          b, loc, x, ValueRange{rowIndex[r], k});
-                      Value xb =
-                          vector::BroadcastOp::create(b, loc, f32x16, xv);
-                      next.push_back(
-                          vector::FMAOp::create(b, loc, xb, row, gaccs[r]));
-                    }
-                    scf::YieldOp::create(b, loc, next);
-                  });
-              Value scale =
-                  kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
-              Value bias = s.hasBias ? kb.read(f32x16, biases,
-                                               ValueRange{p, g, kb.index(0)})
-                                     : Value();
+  auto groups = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(s.groups), kb.index(1), zeros,
+      [&](OpBuilder &, Location, Value g, ValueRange accs) {
+        Value k0 = kb.mul(g, s.group);
+        auto ks = scf::ForOp::create(
+            b, loc, kb.index(0), kb.index(s.group), kb.index(1), zeros,
+            [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
+              Value k = arith::AddIOp::create(b, loc, k0, kk);
+              Value bytes =
+                  kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
+              Value row = unpackRow(kb, s, bytes);
               SmallVector<Value> next;
               for (int64_t r = 0; r < rows; ++r) {
-                Value acc = vector::FMAOp::create(b, loc, ks.getResult(r),
-                                                  scale, accs[r]);
-                if (bias) {
-                  Value xs = tensor::ExtractOp::create(
-                      b, loc, xsums, ValueRange{rowIndex[r], g});
-                  acc = vector::FMAOp::create(
-                      b, loc, vector::BroadcastOp::create(b, loc, f32x16, xs),
-                      bias, acc);
-                }
-                next.push_back(acc);
+                Value xv = tensor::ExtractOp::create(
+                    b, loc, x, ValueRange{rowIndex[r], k});
+                Value xb = vector::BroadcastOp::create(b, loc, f32x16, xv);
+                next.push_back(
+                    vector::FMAOp::create(b, loc, xb, row, gaccs[r]));
               }
               scf::YieldOp::create(b, loc, next);
             });
-        Value n0 = kb.mul(p, kPanel);
-        Value result = panelArgs[0];
-        bool inBounds = s.n % kPanel == 0;
-        for (int64_t r = 0; r < rows; ++r)
-          result = vector::TransferWriteOp::create(
-                       b, loc, groups.getResult(r), result,
-                       ValueRange{rowIndex[r], n0}, ArrayRef<bool>{inBounds})
-                       .getResult();
-        scf::YieldOp::create(b, loc, result);
+        Value scale = kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
+        Value bias =
+            s.hasBias ? kb.read(f32x16, biases, ValueRange{p, g, kb.index(0)})
+                      : Value();
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value acc =
+              vector::FMAOp::create(b, loc, ks.getResult(r), scale, accs[r]);
+          if (bias) {
+            Value xs = tensor::ExtractOp::create(b, loc, xsums,
+                                                 ValueRange{rowIndex[r], g});
+            acc = vector::FMAOp::create(
+                b, loc, vector::BroadcastOp::create(b, loc, f32x16, xs), bias,
+                acc);
+          }
+          next.push_back(acc);
+        }
+        scf::YieldOp::create(b, loc, next);
       });
-  return panels.getResult(0);
+  bool inBounds = s.n % kPanel == 0;
+  for (int64_t r = 0; r < rows; ++r)
+    tile = vector::TransferWriteOp::create(b, loc, groups.getResult(r), tile,
+                                           ValueRange{rowIndex[r], kb.index(0)},
+                                           ArrayRef<bool>{inBounds})
+               .getResult();
+  return tile;
 }
 
 /// Group sums X[m, g] of the rows of x (f32 [?, K]), f32 [?, groups].
@@ -175,10 +166,10 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                                    s.bits, s.signedBytes ? "s" : "u", s.k, s.n,
                                    s.group, s.hasBias ? "_zp" : "")
                          .str();
-  func::FuncOp kernel = getOrCreateRowBlockedKernel(
+  func::FuncOp kernel = getOrCreatePanelKernel(
       op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
-      [&](KernelBuilder &kb, ValueRange args, Value m0, int64_t rows,
-          Value out) { return rowBlock(kb, s, args, m0, rows, out); });
+      [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
+          Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 
   rewriter.setInsertionPoint(op);
   Value x = op.getInput();

@@ -230,9 +230,10 @@ SmallVector<Value> rowAccumulators(KernelBuilder &kb, const IntegerShape &s,
   llvm_unreachable("unknown kernel target");
 }
 
-/// Rows [m0, m0 + rows): the reduction, the zero-point terms and the scale.
-Value rowBlock(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
-               Value m0, int64_t rows, Value out) {
+/// Rows [m0, m0 + rows) of panel p: the reduction, the zero-point terms and
+/// the scale, written into the panel's `tile`.
+Value panelRows(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
+                Value p, Value m0, int64_t rows, Value tile) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
   Value xq = args[0], w = args[1], colSums = args[2], wScales = args[3],
@@ -245,56 +246,46 @@ Value rowBlock(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
   SmallVector<Value> rowIdx;
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(kb.add(m0, r));
-  auto panels = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(s.panels), kb.index(1), ValueRange{out},
-      [&](OpBuilder &, Location, Value p, ValueRange panelArgs) {
-        auto reduction = scf::ForOp::create(
-            b, loc, kb.index(0), kb.index(s.paddedK / s.ku), kb.index(1),
-            zeroAccumulators(kb, s, rows),
-            [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
-              scf::YieldOp::create(b, loc,
-                                   step(kb, s, xq, w, p, kBlock, rowIdx, accs));
-            });
-        SmallVector<Value> accs =
-            rowAccumulators(kb, s, reduction.getResults(), rows);
-        Value n0 = kb.mul(p, kPanel);
-        Value c = kb.read(i32x16, colSums, ValueRange{n0});
-        Value sw = kb.read(f32x16, wScales, ValueRange{n0});
-        Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{n0}) : Value();
-        Value result = panelArgs[0];
-        auto splat = [&](Value v, VectorType t) {
-          return vector::BroadcastOp::create(b, loc, t, v).getResult();
-        };
-        for (int64_t r = 0; r < rows; ++r) {
-          Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
-          Value t = arith::SubIOp::create(
-              b, loc, accs[r],
-              arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
-          if (zw) {
-            Value rs = tensor::ExtractOp::create(b, loc, xSums, rowIdx[r]);
-            Value kzx = arith::MulIOp::create(
-                b, loc, zx,
-                arith::ConstantOp::create(b, loc,
-                                          b.getI32IntegerAttr(s.paddedK)));
-            t = arith::SubIOp::create(
-                b, loc, t,
-                arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
-            t = arith::AddIOp::create(
-                b, loc, t,
-                arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
-          }
-          Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
-          Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
-          Value y = arith::MulFOp::create(
-              b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
-          result = vector::TransferWriteOp::create(
-                       b, loc, y, result, ValueRange{rowIdx[r], n0},
-                       ArrayRef<bool>{s.n % kPanel == 0})
-                       .getResult();
-        }
-        scf::YieldOp::create(b, loc, result);
+  auto reduction = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(s.paddedK / s.ku), kb.index(1),
+      zeroAccumulators(kb, s, rows),
+      [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
+        scf::YieldOp::create(b, loc,
+                             step(kb, s, xq, w, p, kBlock, rowIdx, accs));
       });
-  return panels.getResult(0);
+  SmallVector<Value> accs =
+      rowAccumulators(kb, s, reduction.getResults(), rows);
+  Value n0 = kb.mul(p, kPanel);
+  Value c = kb.read(i32x16, colSums, ValueRange{n0});
+  Value sw = kb.read(f32x16, wScales, ValueRange{n0});
+  Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{n0}) : Value();
+  auto splat = [&](Value v, VectorType t) {
+    return vector::BroadcastOp::create(b, loc, t, v).getResult();
+  };
+  for (int64_t r = 0; r < rows; ++r) {
+    Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
+    Value t = arith::SubIOp::create(
+        b, loc, accs[r], arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
+    if (zw) {
+      Value rs = tensor::ExtractOp::create(b, loc, xSums, rowIdx[r]);
+      Value kzx = arith::MulIOp::create(
+          b, loc, zx,
+          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(s.paddedK)));
+      t = arith::SubIOp::create(
+          b, loc, t, arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
+      t = arith::AddIOp::create(
+          b, loc, t, arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
+    }
+    Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
+    Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
+    Value y = arith::MulFOp::create(
+        b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
+    tile = vector::TransferWriteOp::create(b, loc, y, tile,
+                                           ValueRange{rowIdx[r], kb.index(0)},
+                                           ArrayRef<bool>{s.n % kPanel == 0})
+               .getResult();
+  }
+  return tile;
 }
 
 /// A rank-1 tensor of `m` copies of `value`.
@@ -336,10 +327,10 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
                                    s.hasZeroPoint ? "_zp" : "")
                          .str();
   std::replace(name.begin(), name.end(), '-', '_');
-  func::FuncOp kernel = getOrCreateRowBlockedKernel(
+  func::FuncOp kernel = getOrCreatePanelKernel(
       op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
-      [&](KernelBuilder &kb, ValueRange args, Value m0, int64_t rows,
-          Value out) { return rowBlock(kb, s, args, m0, rows, out); });
+      [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
+          Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 
   // The caller: quantize x as the reference does, store x' = q - off.
   OpBuilder &b = rewriter;

@@ -70,23 +70,52 @@ func::FuncOp qopt::getOrCreateKernel(
   return func;
 }
 
-func::FuncOp qopt::getOrCreateRowBlockedKernel(
-    ModuleOp module, SymbolTable &symbols, StringRef name,
-    ArrayRef<Type> argTypes, RankedTensorType output,
-    function_ref<Value(KernelBuilder &, ValueRange, Value, int64_t, Value)>
-        rowBlock) {
+func::FuncOp
+qopt::getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols,
+                             StringRef name, ArrayRef<Type> argTypes,
+                             RankedTensorType output,
+                             function_ref<Value(KernelBuilder &, ValueRange,
+                                                Value, Value, int64_t, Value)>
+                                 panelRows) {
   auto type = FunctionType::get(module.getContext(), argTypes, {output});
   return getOrCreateKernel(
       module, symbols, name, type,
       [&](OpBuilder &b, Location loc, ValueRange args) {
         KernelBuilder kb{b, loc};
+        int64_t n = output.getDimSize(1);
+        int64_t panels = llvm::divideCeil(n, kPanel);
         Value m = tensor::DimOp::create(b, loc, args[0], 0);
         Value init = tensor::EmptyOp::create(
             b, loc, output.getShape(), output.getElementType(), ValueRange{m});
-        Value result = forEachRowBlock(
-            kb, m, init, kRowBlock, [&](Value m0, int64_t rows, Value out) {
-              return rowBlock(kb, args, m0, rows, out);
+        // Panels are independent: each writes its own columns. The last one
+        // is narrower when N is not a multiple of the panel.
+        auto forall = scf::ForallOp::create(
+            b, loc, ArrayRef<OpFoldResult>{b.getIndexAttr(panels)},
+            ValueRange{init}, std::nullopt,
+            [&](OpBuilder &, Location, ValueRange regionArgs) {
+              Value p = regionArgs[0], shared = regionArgs[1];
+              Value n0 = kb.mul(p, kPanel);
+              OpFoldResult width = b.getIndexAttr(kPanel);
+              if (n % kPanel)
+                width = arith::MinSIOp::create(
+                            b, loc, kb.index(kPanel),
+                            arith::SubIOp::create(b, loc, kb.index(n), n0))
+                            .getResult();
+              SmallVector<OpFoldResult> offsets{b.getIndexAttr(0), n0},
+                  sizes{m, width}, strides(2, b.getIndexAttr(1));
+              Value tile = tensor::ExtractSliceOp::create(
+                  b, loc, shared, offsets, sizes, strides);
+              Value result = forEachRowBlock(
+                  kb, m, tile, kRowBlock,
+                  [&](Value m0, int64_t rows, Value tile) {
+                    return panelRows(kb, args, p, m0, rows, tile);
+                  });
+              auto inParallel = scf::InParallelOp::create(b, loc);
+              OpBuilder::InsertionGuard guard(b);
+              b.setInsertionPointToStart(inParallel.getBody());
+              tensor::ParallelInsertSliceOp::create(b, loc, result, shared,
+                                                    offsets, sizes, strides);
             });
-        func::ReturnOp::create(b, loc, result);
+        func::ReturnOp::create(b, loc, forall.getResult(0));
       });
 }

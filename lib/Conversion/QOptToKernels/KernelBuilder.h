@@ -71,13 +71,16 @@ getOrCreateKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
                   function_ref<void(OpBuilder &, Location, ValueRange)> body);
 
 /// A kernel `name` from [M, *] operands (the first one's rows are M) to
-/// `output` ([?, N] f32): the output rows in blocks of kRowBlock rows (the
-/// rest one at a time), each written by `rowBlock(kb, args, m0, rows, out)`.
-func::FuncOp getOrCreateRowBlockedKernel(
-    ModuleOp module, SymbolTable &symbols, StringRef name,
-    ArrayRef<Type> argTypes, RankedTensorType output,
-    function_ref<Value(KernelBuilder &, ValueRange, Value, int64_t, Value)>
-        rowBlock);
+/// `output` ([?, N] f32), computed by panels of kPanel columns in parallel
+/// (scf.forall). In a panel the rows go in blocks of kRowBlock rows (the rest
+/// one at a time), each written by `panelRows(kb, args, p, m0, rows, tile)`
+/// into `tile`, panel p's [M, <= kPanel] slice of the output.
+func::FuncOp
+getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
+                       ArrayRef<Type> argTypes, RankedTensorType output,
+                       function_ref<Value(KernelBuilder &, ValueRange, Value,
+                                          Value, int64_t, Value)>
+                           panelRows);
 
 /// Replaces a qmatmul with float activations by a call to the
 /// weight-unpacking float kernel.

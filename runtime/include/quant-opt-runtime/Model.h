@@ -79,6 +79,11 @@ public:
   llvm::Expected<std::vector<Tensor>> run(const EntryPoint &entry,
                                           llvm::ArrayRef<Tensor> inputs) const;
 
+  /// Sets the threads of the model's parallel loops (its OpenMP runtime's
+  /// omp_set_num_threads, which is process-wide). False if the model has
+  /// none: compiled with --parallel=false, or JIT-compiled in process.
+  bool setThreads(int threads) const;
+
   size_t weightBytes() const { return weightsSize; }
   /// The metadata JSON the compiler embedded (qopt_model_meta).
   const std::string &metadata() const { return metadataText; }
@@ -96,6 +101,7 @@ private:
   size_t weightsSize = 0;
   std::vector<EntryPoint> entries;
   std::string metadataText;
+  void (*ompSetNumThreads)(int) = nullptr;
 };
 
 } // namespace quantopt::rt

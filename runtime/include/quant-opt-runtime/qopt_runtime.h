@@ -40,6 +40,9 @@ int qopt_model_run(qopt_model *model, const char *entry,
                    const qopt_tensor *inputs, size_t num_inputs,
                    qopt_tensor *outputs, size_t num_outputs, char **error);
 void qopt_tensor_release(qopt_tensor *tensor);
+/* Threads for the model's parallel loops (process-wide, as OpenMP's are).
+ * Returns 1, or 0 if the model is serial (compiled with --parallel=false). */
+int qopt_model_set_threads(qopt_model *model, int threads);
 
 typedef struct qopt_lm qopt_lm;
 
@@ -54,6 +57,8 @@ int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
 void qopt_lm_reset(qopt_lm *lm);
 /* Makes qopt_lm_forward fail past `tokens` positions (0: no limit). */
 void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens);
+/* As qopt_model_set_threads. */
+int qopt_lm_set_threads(qopt_lm *lm, int threads);
 
 void qopt_string_free(char *string);
 

@@ -46,10 +46,15 @@ func.func @not_constant(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf
   return %0 : tensor<?x2xf32>
 }
 
-// The kernels, with each target's reduction step.
+// The kernels, with each target's reduction step. Column panels are
+// independent (scf.forall); the last one is narrower when N % 16 != 0.
 // GENERIC: func.func private @qopt_kernel_w8a8_generic_k6_n3(
+// GENERIC: scf.forall (%[[P:.*]]) in (1) shared_outs(%[[OUT:.*]] = %{{.*}}) -> (tensor<?x3xf32>)
+// GENERIC:   %[[TILE:.*]] = tensor.extract_slice %[[OUT]][0, %{{.*}}] [%{{.*}}, %{{.*}}] [1, 1] : tensor<?x3xf32> to tensor<?x?xf32>
 // GENERIC: arith.extsi %{{.*}} : vector<16xi8> to vector<16xi32>
 // GENERIC: arith.muli %{{.*}} : vector<16xi32>
+// GENERIC: scf.forall.in_parallel
+// GENERIC:   tensor.parallel_insert_slice %{{.*}} into %[[OUT]][0, %{{.*}}] [%{{.*}}, %{{.*}}] [1, 1]
 // AVX2: func.func private @qopt_kernel_w8a8_x86_64_avx2_k6_n3(
 // AVX2: qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%{{.*}}, %{{.*}}) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
 // VNNI: qopt.pure_intrinsic "llvm.x86.avx512.vpdpbusd.512"(%{{.*}}, %{{.*}}, %{{.*}}) : (vector<16xi32>, vector<64xi8>, vector<64xi8>) -> vector<16xi32>

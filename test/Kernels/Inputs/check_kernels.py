@@ -9,7 +9,9 @@ per kernel target, linked with a small C driver and run on the same inputs:
 natively for the host's targets, under `qemu-aarch64 -cpu max` for the
 AArch64 ones. Integer (W8A8) results must equal the reference bit for bit;
 float-activation results (weights unpacked in registers, sums in another
-order) must agree within 1e-5 of the largest output.
+order) must agree within 1e-5 of the largest output. Host builds run their
+column panels on 2 OpenMP threads (--parallel, linked with LLVM's libomp);
+the AArch64 ones are serial (no AArch64 libomp here).
 """
 import argparse
 import os
@@ -60,6 +62,8 @@ def main():
     targets = args.targets.split(",")
     host_cc = shutil.which("clang-22") or "cc"
     qemu = shutil.which("qemu-aarch64")
+    llvm_libdir = run([shutil.which("llvm-config-22") or "llvm-config", "--libdir"]).stdout.strip()
+    omp = ["-L" + llvm_libdir, "-lomp", "-Wl,-rpath," + llvm_libdir]
     rng = np.random.default_rng(11)
     failures = 0
     for k, n in SHAPES:
@@ -82,9 +86,10 @@ def main():
                 obj = os.path.join(args.tmp, f"{tag}.{target}.o")
                 exe = os.path.join(args.tmp, f"{tag}.{target}.exe")
                 run([args.quant_compile, qmlir, "--standalone", "--emit=obj",
-                     f"--target={target}", "-o", obj])
+                     f"--target={target}", f"--parallel={'false' if aarch64 else 'true'}",
+                     "-o", obj])
                 cc = ["aarch64-linux-gnu-gcc"] if aarch64 else [host_cc]
-                run(cc + ["-O1", args.driver, obj, "-o", exe, "-lm"])
+                run(cc + ["-O1", args.driver, obj, "-o", exe, "-lm"] + ([] if aarch64 else omp))
                 prefix = [qemu, "-cpu", "max", "-L", "/usr/aarch64-linux-gnu"] if aarch64 else []
                 results = []
                 for m in ROWS:
@@ -93,7 +98,8 @@ def main():
                     xin = os.path.join(args.tmp, f"{tag}.m{m}.in")
                     yout = os.path.join(args.tmp, f"{tag}.{target}.m{m}.out")
                     x.tofile(xin)
-                    run(prefix + [exe, str(m), str(k), str(n), xin, yout])
+                    run(prefix + [exe, str(m), str(k), str(n), xin, yout],
+                        env=dict(os.environ, OMP_NUM_THREADS="2"))
                     results.append((x, np.fromfile(yout, np.float32).reshape(m, n)))
                 outputs[target] = results
             for target in targets:

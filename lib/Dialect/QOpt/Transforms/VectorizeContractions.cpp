@@ -344,12 +344,36 @@ linalg::MatmulOp matmulFromGeneric(RewriterBase &rewriter,
   return dyn_cast<linalg::MatmulOp>(named->getOperation());
 }
 
+constexpr StringLiteral kParallelLoop = "qopt.parallel_panels";
+
+/// Whether `op`'s B operand (K x N) is static and at least `minWeights`.
+bool worthThreads(linalg::LinalgOp op, int64_t minWeights) {
+  auto b = cast<ShapedType>(op.getDpsInputs()[1].getType());
+  return minWeights > 0 && b.hasStaticShape() &&
+         b.getNumElements() >= minWeights;
+}
+
+/// Replaces `loop` (on buffers: no results) by an scf.parallel with the same
+/// bounds and body.
+void makeParallel(RewriterBase &rewriter, scf::ForOp loop) {
+  rewriter.setInsertionPoint(loop);
+  auto parallel = scf::ParallelOp::create(
+      rewriter, loop.getLoc(), ValueRange{loop.getLowerBound()},
+      ValueRange{loop.getUpperBound()}, ValueRange{loop.getStep()});
+  rewriter.eraseOp(loop.getBody()->getTerminator());
+  rewriter.inlineBlockBefore(loop.getBody(),
+                             parallel.getBody()->getTerminator(),
+                             parallel.getInductionVars());
+  rewriter.eraseOp(loop);
+}
+
 struct QOptVectorizeContractionsPass
     : qopt::impl::QOptVectorizeContractionsPassBase<
           QOptVectorizeContractionsPass> {
   using Base::Base;
 
-  LogicalResult tileAndVectorize(RewriterBase &rewriter, Part part) {
+  LogicalResult tileAndVectorize(RewriterBase &rewriter, Part part,
+                                 bool threads) {
     SmallVector<OpFoldResult> tileSizes = {rewriter.getIndexAttr(part.tileM),
                                            rewriter.getIndexAttr(part.tileN),
                                            rewriter.getIndexAttr(1)};
@@ -364,6 +388,8 @@ struct QOptVectorizeContractionsPass
       return part.op->emitError("cannot tile this contraction");
     rewriter.eraseOp(part.op);
     tiled->loops.back()->setAttr(kReductionLoop, rewriter.getUnitAttr());
+    if (threads)
+      tiled->loops.front()->setAttr(kParallelLoop, rewriter.getUnitAttr());
     auto tile = cast<linalg::LinalgOp>(tiled->tiledOps.back());
     SmallVector<int64_t> vectorSizes = {part.tileM, part.tileN, 1};
     if (part.full) {
@@ -385,6 +411,7 @@ struct QOptVectorizeContractionsPass
   }
 
   LogicalResult vectorizeMatmul(RewriterBase &rewriter, linalg::LinalgOp op) {
+    bool threads = worthThreads(op, parallelMinWeights);
     SmallVector<Part> parts;
     auto [rowsFull, rowsRest] = splitAtMultiple(rewriter, op, 0, tileM);
     for (auto [rows, tm, tn] :
@@ -399,7 +426,7 @@ struct QOptVectorizeContractionsPass
         parts.push_back({colsRest, tm, tn, /*full=*/false});
     }
     for (Part part : parts)
-      if (failed(tileAndVectorize(rewriter, part)))
+      if (failed(tileAndVectorize(rewriter, part, threads)))
         return failure();
     return success();
   }
@@ -441,8 +468,19 @@ struct QOptVectorizeContractionsPass
       Operation *unmasked = rewriter.clone(*contract);
       rewriter.replaceOp(mask, unmasked->getResults());
     });
+    // Last, so that the loop rewrites below only see scf.for.
+    auto parallelize = [&] {
+      SmallVector<scf::ForOp> panelLoops;
+      func.walk([&](scf::ForOp loop) {
+        if (loop->hasAttr(kParallelLoop))
+          panelLoops.push_back(loop);
+      });
+      for (scf::ForOp loop : panelLoops)
+        makeParallel(rewriter, loop);
+    };
     if (!lowerVectors) {
       func.walk([](scf::ForOp loop) { loop->removeAttr(kReductionLoop); });
+      parallelize();
       return;
     }
     auto apply = [&](function_ref<void(RewritePatternSet &)> populate) {
@@ -491,6 +529,7 @@ struct QOptVectorizeContractionsPass
           vector::populateVectorShapeCastLoweringPatterns(patterns);
         })))
       return signalPassFailure();
+    parallelize();
   }
 };
 

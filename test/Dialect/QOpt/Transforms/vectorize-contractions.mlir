@@ -2,6 +2,8 @@
 // RUN:   --qopt-vectorize-contractions="lower-vectors=false" | FileCheck %s --check-prefix=TILES
 // RUN: quant-opt %s --split-input-file --qopt-vectorize-contractions \
 // RUN:   --canonicalize --cse | FileCheck %s
+// RUN: quant-opt %s --split-input-file \
+// RUN:   --qopt-vectorize-contractions="parallel-min-weights=0" | FileCheck %s --check-prefix=SERIAL
 
 // Static sizes that are multiples of the block: one 6 x 64 vector.contract
 // per k, no masks, no split.
@@ -124,5 +126,23 @@ func.func @reshaped(%x: memref<?x?x64xf32>, %w: memref<64x256xf32>,
     %s = arith.addf %r, %m : f32
     linalg.yield %s : f32
   }
+  return
+}
+
+// -----
+
+// A large static B (K x N >= parallel-min-weights, like GPT-2's linear
+// layers): the column panels of both row parts become scf.parallel. Small
+// (@static_full) and dynamic (@batch, attention's) ones keep scf.for.
+// CHECK-LABEL: func @threads
+//       CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c256) step (%c64)
+//       CHECK:   scf.for %{{.*}} step %c6
+//       CHECK: scf.parallel (%{{.*}}) = (%c0) to (%c256) step (%c128)
+// SERIAL-LABEL: func @threads
+//   SERIAL-NOT: scf.parallel
+func.func @threads(%a: memref<?x256xf32>, %b: memref<256x256xf32>,
+                   %c: memref<?x256xf32>) {
+  linalg.matmul ins(%a, %b : memref<?x256xf32>, memref<256x256xf32>)
+                outs(%c : memref<?x256xf32>)
   return
 }

@@ -76,8 +76,17 @@ def QOptVectorizeContractionsPass
     broadcasts, masks) are for `convert-vector-to-llvm`. Each output element
     is still summed over k in order, as in the reference lowering. Other
     contractions are left alone (see `qopt-interchange-contractions`).
+    The column-panel loop of a matmul whose B operand has a static size
+    `K x N >= parallel-min-weights` (GPT-2's linear layers and LM head)
+    becomes an `scf.parallel`: its panels write disjoint columns. Smaller or
+    dynamic ones (attention's) keep an `scf.for`, since starting threads
+    would cost about as much as they do.
   }];
   let options = [
+    Option<"parallelMinWeights", "parallel-min-weights", "int64_t",
+           /*default=*/"65536",
+           "Smallest static K x N whose column panels become scf.parallel "
+           "(0: never)">,
     Option<"tileM", "tile-m", "int64_t", /*default=*/"6",
            "Rows of the register block for M >= tile-m">,
     Option<"tileN", "tile-n", "int64_t", /*default=*/"64",
