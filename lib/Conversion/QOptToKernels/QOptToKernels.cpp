@@ -33,10 +33,15 @@ struct ConvertQOptToKernelsPass
       FailureOr<QMatmulWeights> weights = readQMatmulWeights(op);
       if (failed(weights))
         continue; // The reference lowering handles it.
+      Operation *storedWeight = op.getWeight().getDefiningOp();
       if (op.getInputType() || op.getDynamicInput())
         lowerToIntegerKernel(op, *weights, *kernelTarget, rewriter, symbols);
       else
         lowerToFloatKernel(op, *weights, rewriter, symbols);
+      // The repacked copy replaces it; left alone, the canonical layout
+      // would be written to the weight archive too.
+      if (storedWeight->use_empty())
+        rewriter.eraseOp(storedWeight);
     }
   }
 };

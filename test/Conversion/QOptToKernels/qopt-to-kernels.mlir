@@ -6,6 +6,11 @@
 // RUN: quant-opt %s --convert-qopt-to-kernels=target=x86-64-avx512-vnni | FileCheck %s --check-prefixes=COMMON,VNNI
 // RUN: quant-opt %s --convert-qopt-to-kernels=target=aarch64-dotprod | FileCheck %s --check-prefixes=COMMON,DOTPROD
 // RUN: quant-opt %s --convert-qopt-to-kernels=target=aarch64-i8mm | FileCheck %s --check-prefixes=COMMON,I8MM
+// The canonical-layout weights are erased once repacked (else they would go
+// to the weight archive too).
+// RUN: quant-opt %s --convert-qopt-to-kernels=target=generic | FileCheck %s --check-prefix=ERASED
+// ERASED-NOT: tensor<6x3xi8>
+// ERASED-NOT: tensor<4x1xi8>
 // RUN: not quant-opt %s --convert-qopt-to-kernels=target=x86-64-sse2 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: convert-qopt-to-kernels: unknown target 'x86-64-sse2' (expected one of: generic, x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, native)
