@@ -97,7 +97,7 @@ def main():
     result = os.path.join(OUT, "results.json")
     print("running quant-opt-kernel-bench ...", flush=True)
     sh([os.path.join(BIN, "quant-opt-kernel-bench"), *layers, f"--batches={args.batches}",
-        f"--benchmark_min_time={args.min_time}s", "--benchmark_repetitions=3",
+        f"--benchmark_min_time={args.min_time}", "--benchmark_repetitions=3",
         "--benchmark_report_aggregates_only=true", "--benchmark_format=json",
         f"--benchmark_out={result}"])
     with open(result) as f:

@@ -104,8 +104,10 @@ void peak(benchmark::State &state, Vec init, Op op, double opsPerInstr) {
   constexpr int kChains = 10, kSteps = 1 << 16;
   for (auto _ : state) {
     Vec acc[kChains];
-    for (Vec &a : acc)
+    for (Vec &a : acc) {
       a = init;
+      benchmark::DoNotOptimize(a); // Not a constant the loop could fold.
+    }
     for (int s = 0; s < kSteps; ++s)
       for (Vec &a : acc)
         a = op(a);
@@ -199,7 +201,7 @@ int main(int argc, char **argv) {
         std::string name =
             layer.name + "/m" + std::to_string(m) + (cold ? "/cold" : "/hot");
         benchmark::RegisterBenchmark(
-            name,
+            name.c_str(), // Google Benchmark 1.7 copies it.
             [&layer, m, cold](benchmark::State &state) {
               runLayer(state, layer, m, cold);
             })

@@ -26,6 +26,8 @@ struct FloatKernelShape {
 };
 
 /// One panel row (16 weights) as vector<16xf32>, unpacked from its bytes.
+/// Nibbles are split in 32-bit lanes (x86: one vpmovzxbd, then and/shift,
+/// and a signed convert, exact for 0..15).
 Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
@@ -34,14 +36,15 @@ Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
     return s.signedBytes
                ? arith::SIToFPOp::create(b, loc, f32x16, bytes).getResult()
                : arith::UIToFPOp::create(b, loc, f32x16, bytes).getResult();
-  auto i8x8 = VectorType::get({kPanel / 2}, b.getI8Type());
+  auto i32x8 = VectorType::get({kPanel / 2}, b.getI32Type());
   auto f32x8 = VectorType::get({kPanel / 2}, b.getF32Type());
-  Value low = arith::AndIOp::create(b, loc, bytes,
-                                    kb.splat(i8x8, b.getI8IntegerAttr(15)));
-  Value high = arith::ShRUIOp::create(b, loc, bytes,
-                                      kb.splat(i8x8, b.getI8IntegerAttr(4)));
-  return kb.concat({arith::UIToFPOp::create(b, loc, f32x8, low),
-                    arith::UIToFPOp::create(b, loc, f32x8, high)});
+  Value wide = arith::ExtUIOp::create(b, loc, i32x8, bytes);
+  Value low = arith::AndIOp::create(b, loc, wide,
+                                    kb.splat(i32x8, b.getI32IntegerAttr(15)));
+  Value high = arith::ShRUIOp::create(b, loc, wide,
+                                      kb.splat(i32x8, b.getI32IntegerAttr(4)));
+  return kb.concat({arith::SIToFPOp::create(b, loc, f32x8, low),
+                    arith::SIToFPOp::create(b, loc, f32x8, high)});
 }
 
 /// Rows [m0, m0 + rows) of panel p, written into the panel's `tile`.
@@ -59,35 +62,47 @@ Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
     rowIndex.push_back(kb.add(m0, r));
   Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
   SmallVector<Value> zeros(rows, zero);
+  // A single row (decode) would chain every FMA of a group on one
+  // accumulator (4-cycle latency each): give it `chains` independent ones
+  // over interleaved k, summed at the end of the group.
+  int64_t chains = rows == 1 && s.group % 4 == 0 ? 4 : 1;
+  SmallVector<Value> chainZeros(rows * chains, zero);
   auto groups = scf::ForOp::create(
       b, loc, kb.index(0), kb.index(s.groups), kb.index(1), zeros,
       [&](OpBuilder &, Location, Value g, ValueRange accs) {
         Value k0 = kb.mul(g, s.group);
         auto ks = scf::ForOp::create(
-            b, loc, kb.index(0), kb.index(s.group), kb.index(1), zeros,
-            [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
-              Value k = arith::AddIOp::create(b, loc, k0, kk);
-              Value bytes =
-                  kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
-              Value row = unpackRow(kb, s, bytes);
+            b, loc, kb.index(0), kb.index(s.group), kb.index(chains),
+            chainZeros, [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
               SmallVector<Value> next;
-              for (int64_t r = 0; r < rows; ++r) {
-                Value xv = tensor::ExtractOp::create(
-                    b, loc, x, ValueRange{rowIndex[r], k});
-                Value xb = vector::BroadcastOp::create(b, loc, f32x16, xv);
-                next.push_back(
-                    vector::FMAOp::create(b, loc, xb, row, gaccs[r]));
+              for (int64_t c = 0; c < chains; ++c) {
+                Value k = kb.add(arith::AddIOp::create(b, loc, k0, kk), c);
+                Value bytes =
+                    kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
+                Value row = unpackRow(kb, s, bytes);
+                for (int64_t r = 0; r < rows; ++r) {
+                  Value xv = tensor::ExtractOp::create(
+                      b, loc, x, ValueRange{rowIndex[r], k});
+                  Value xb = vector::BroadcastOp::create(b, loc, f32x16, xv);
+                  next.push_back(vector::FMAOp::create(b, loc, xb, row,
+                                                       gaccs[c * rows + r]));
+                }
               }
               scf::YieldOp::create(b, loc, next);
             });
+        // Pairwise: chain c += chain c + half, until one is left.
+        SmallVector<Value> sums(ks.getResults());
+        for (int64_t half = chains / 2; half >= 1; half /= 2)
+          for (int64_t i = 0; i < half * rows; ++i)
+            sums[i] =
+                arith::AddFOp::create(b, loc, sums[i], sums[i + half * rows]);
         Value scale = kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
         Value bias =
             s.hasBias ? kb.read(f32x16, biases, ValueRange{p, g, kb.index(0)})
                       : Value();
         SmallVector<Value> next;
         for (int64_t r = 0; r < rows; ++r) {
-          Value acc =
-              vector::FMAOp::create(b, loc, ks.getResult(r), scale, accs[r]);
+          Value acc = vector::FMAOp::create(b, loc, sums[r], scale, accs[r]);
           if (bias) {
             Value xs = tensor::ExtractOp::create(b, loc, xsums,
                                                  ValueRange{rowIndex[r], g});

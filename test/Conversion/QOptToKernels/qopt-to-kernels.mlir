@@ -66,6 +66,7 @@ func.func @not_constant(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf
 // DOTPROD: arm_neon.intr.sdot %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8>, vector<16xi8> to vector<4xi32>
 // I8MM: arm_neon.intr.usmmla %{{.*}}, %{{.*}}, %{{.*}} : vector<16xi8> to vector<4xi32>
 // COMMON: func.func private @qopt_kernel_w4u_f32_k4_n2_g2_zp(
-// COMMON: arith.andi %{{.*}} : vector<8xi8>
-// COMMON: arith.shrui %{{.*}} : vector<8xi8>
+// COMMON: arith.extui %{{.*}} : vector<8xi8> to vector<8xi32>
+// COMMON: arith.andi %{{.*}} : vector<8xi32>
+// COMMON: arith.shrui %{{.*}} : vector<8xi32>
 // COMMON: vector.fma
