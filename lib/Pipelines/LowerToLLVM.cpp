@@ -1,5 +1,6 @@
 //===- LowerToLLVM.cpp - The reference lowering to the LLVM dialect -------===//
 
+#include "quant-opt/Conversion/KernelTarget.h"
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Pipelines/Pipelines.h"
@@ -57,8 +58,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   }
   // Vector kernels for f32 matmuls; the other contractions get loops with a
   // unit-stride inner loop.
-  if (options.vectorizeContractions)
-    pm.addNestedPass<func::FuncOp>(createQOptVectorizeContractionsPass());
+  if (options.vectorizeContractions) {
+    std::optional<KernelTarget> target = parseKernelTarget(options.kernels);
+    MatmulTile tile = f32MatmulTileFor(target.value_or(hostKernelTarget()));
+    QOptVectorizeContractionsPassOptions vectorize;
+    vectorize.tileM = tile.rows;
+    vectorize.tileN = tile.columns;
+    vectorize.gemvTileN = tile.gemvColumns;
+    pm.addNestedPass<func::FuncOp>(
+        createQOptVectorizeContractionsPass(vectorize));
+  }
   pm.addNestedPass<func::FuncOp>(createQOptInterchangeContractionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
   bufferization::BufferDeallocationPipelineOptions dealloc;

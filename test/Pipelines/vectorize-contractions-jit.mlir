@@ -16,11 +16,16 @@
 // RUN:   | sed -e 's/base@ = 0x[0-9a-f]*//' > %t.ref
 // RUN: diff %t.ref %t.vec
 // RUN: FileCheck %s < %t.vec
-// RUN: quant-opt %s --qopt-lower-to-llvm | FileCheck %s --check-prefix=IR
+// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=x86-64-avx2 | FileCheck %s --check-prefix=IR
+// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=x86-64-avx512-vnni | FileCheck %s --check-prefix=IR512
 
-// The kernels are vector FMAs: 6 x 64 blocks, and 1 x 128 for the rows left.
-// IR-COUNT-6: llvm.intr.fmuladd{{.*}} -> vector<64xf32>
-// IR: llvm.intr.fmuladd{{.*}} -> vector<128xf32>
+// The kernels are vector FMAs in register blocks sized for the target:
+// AVX2 6 x 16 (12 of 16 ymm) and 1 x 64 for the rows left; AVX-512 6 x 64
+// (24 of 32 zmm) and 1 x 128.
+// IR-COUNT-6: llvm.intr.fmuladd{{.*}} -> vector<16xf32>
+// IR: llvm.intr.fmuladd{{.*}} -> vector<64xf32>
+// IR512-COUNT-6: llvm.intr.fmuladd{{.*}} -> vector<64xf32>
+// IR512: llvm.intr.fmuladd{{.*}} -> vector<128xf32>
 
 // Shapes in call order; one exact value: C[0][0] of the first product is
 // 1 + sum_k A[0][k] * B[k][0].

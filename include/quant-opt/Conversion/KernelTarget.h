@@ -47,6 +47,16 @@ struct CodegenTarget {
 };
 CodegenTarget codegenTargetFor(KernelTarget target);
 
+/// Register blocks of the f32 matmul (qopt-vectorize-contractions) that
+/// fit the target's vector registers: rows x columns, and the columns of
+/// the one-row (decode) block. 6 x 2 AVX2 vectors use 12 of 16 ymm; 6 x 4
+/// AVX-512 or NEON vectors 24 of 32; one row of 8 vectors leaves room for
+/// the loads.
+struct MatmulTile {
+  int64_t rows, columns, gemvColumns;
+};
+MatmulTile f32MatmulTileFor(KernelTarget target);
+
 /// The names accepted by parseKernelTarget, for help texts and diagnostics.
 inline constexpr const char *kKernelTargetNames =
     "generic, x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, "

@@ -22,6 +22,24 @@ std::optional<KernelTarget> qopt::parseKernelTarget(llvm::StringRef name) {
       .Default(std::nullopt);
 }
 
+MatmulTile qopt::f32MatmulTileFor(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::X86AVX512VNNI:
+    return {6, 64, 128};
+  case KernelTarget::X86AVX2:
+    return {6, 16, 64};
+  case KernelTarget::AArch64DotProd:
+  case KernelTarget::AArch64I8MM:
+    return {6, 16, 32};
+  case KernelTarget::Generic:
+    break;
+  }
+  // Portable code: the host's registers.
+  KernelTarget host = hostKernelTarget();
+  return host == KernelTarget::Generic ? MatmulTile{6, 16, 64}
+                                       : f32MatmulTileFor(host);
+}
+
 KernelTarget qopt::hostKernelTarget() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   auto has = [&](llvm::StringRef f) { return features.lookup(f); };
