@@ -29,6 +29,9 @@ static std::optional<Recipe> lookupRecipe(StringRef name) {
       .Case("w4-g32", Recipe{"int", 4, "group", 32, "none"})
       .Case("w4-g64", Recipe{"int", 4, "group", 64, "none"})
       .Case("w4-g128", Recipe{"int", 4, "group", 128, "none"})
+      .Case("w4a8", Recipe{"int", 4, "channel", 128, "dynamic"})
+      .Case("w4a8-g32", Recipe{"int", 4, "group", 32, "dynamic"})
+      .Case("w4a8-g128", Recipe{"int", 4, "group", 128, "dynamic"})
       .Cases({"fp16", "bf16", "fp8-e4m3", "fp8-e5m2"},
              Recipe{name, 8, "channel", 128, "none"})
       .Default(std::nullopt);
@@ -98,13 +101,13 @@ void mlir::qopt::registerPTQPipelines() {
         if (!lookupRecipe(options.recipe))
           return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "
-                              "w4-g32, w4-g64, w4-g128, fp16, bf16, fp8-e4m3, "
-                              "fp8-e5m2)");
+                              "w4-g32, w4-g64, w4-g128, w4a8, w4a8-g32, "
+                              "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2)");
         if (options.outlierThreshold > 0 &&
             lookupRecipe(options.recipe)->activations == "none")
           return errorHandler("qopt-ptq: outlier-threshold needs a recipe "
-                              "with quantized activations (w8a8-static, "
-                              "w8a8-dynamic)");
+                              "with quantized activations and 8-bit weights "
+                              "(w8a8-static, w8a8-dynamic)");
         bool calibrates = options.outlierThreshold > 0 ||
                           lookupRecipe(options.recipe)->activations == "static";
         if (calibrates && options.data.empty() == options.tokens.empty())

@@ -58,7 +58,9 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       *this, "recipe",
       llvm::cl::desc("w8 (INT8 per-channel weight-only), w8a8-static, "
                      "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
-                     "w4-g128, fp16, bf16, fp8-e4m3, fp8-e5m2 (float "
+                     "w4-g128, w4a8, w4a8-g32, w4a8-g128 (INT4 weights, "
+                     "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
+                     "fp8-e5m2 (float "
                      "weights, the 8-bit ones scaled per output channel)"),
       llvm::cl::init("w8")};
   Option<bool> fake{*this, "fake",

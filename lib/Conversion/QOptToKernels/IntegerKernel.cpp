@@ -1,21 +1,24 @@
-//===- IntegerKernel.cpp - W8A8: int8 x int8 -> int32 kernels -------------===//
+//===- IntegerKernel.cpp - W8A8 / W4A8: int8 x int8 -> int32 kernels -----===//
 //
 // x is quantized per tensor (static) or per row (dynamic) exactly as the
 // reference lowering does, and stored as x' = q - off in bytes the target's
 // dot product reads (unsigned for vpmaddwd/vpdpbusd/usmmla, signed for
-// sdot). Weights w' are signed bytes (see packForIntegerKernel). With
-// zx' = zx - off, C = column sums of w', R' = row sums of x':
+// sdot and vpmaddubsw). Weights w' are bytes (see packForIntegerKernel;
+// 4-bit ones are unpacked from nibbles in registers). With zx' = zx - off,
+// and per group g of K: C = column sums of w', R' = row sums of x':
 //
-//   sum_k (q - zx)(w - zw) = sum_k x' w' - zx' C - zw' R' + K zx' zw'
+//   I_g = sum_k (q - zx)(w - zw) = sum_k x' w' - zx' C - zw' R' + G zx' zw'
 //
-// in int32, which equals the reference's int32 sum, so the results are
-// bit-identical; the scale is applied as the reference does,
-// float(acc) * (sx * sw).
+// in int32, which equals the reference's int32 sum. The scale is applied
+// as the reference does, y = sum_g float(I_g) * (sx * sw_g) with g upwards
+// (float(I) * (sx * sw) for one group), so the results are bit-identical.
 //
 // Per target, one step of the reduction over a block of ku values of k,
 // for a panel of 16 columns and a block of rows:
 //   generic          ku = 1  sign-extend, multiply, add (any CPU)
-//   x86-64-avx2      ku = 2  vpmaddwd on 16-bit pairs (exact, no VNNI)
+//   x86-64-avx2      ku = 2  vpmaddwd on 16-bit pairs (exact, no VNNI);
+//                    4-bit weights: ku = 4, vpmaddubsw (u4 x s8, exact:
+//                    |pair| <= 2 * 15 * 128) then vpmaddwd by ones
 //   x86-64-avx512-vnni ku = 4  vpdpbusd (u8 x s8, sums of four)
 //   aarch64-dotprod  ku = 4  sdot (s8 x s8, sums of four)
 //   aarch64-i8mm     ku = 8  usmmla (2x8 u8 by 8x2 s8 per instruction)
@@ -38,14 +41,18 @@ struct IntegerShape {
   KernelTarget target;
   int64_t k, paddedK, n, panels, ku;
   bool xSigned, hasZeroPoint;
+  unsigned bits;
+  int64_t groups; // Groups of K (1: per tensor or per channel).
+  /// k-blocks per group.
+  int64_t blocksPerGroup() const { return paddedK / ku / groups; }
 };
 
-int64_t kBlockOf(KernelTarget target) {
+int64_t kBlockOf(KernelTarget target, unsigned bits) {
   switch (target) {
   case KernelTarget::Generic:
     return 1;
   case KernelTarget::X86AVX2:
-    return 2;
+    return bits == 4 ? 4 : 2;
   case KernelTarget::X86AVX512VNNI:
   case KernelTarget::AArch64DotProd:
     return 4;
@@ -112,9 +119,43 @@ SmallVector<Value> step(KernelBuilder &kb, const IntegerShape &s, Value xq,
   Location loc = kb.loc;
   Type i8 = b.getI8Type(), i16 = b.getI16Type(), i32 = b.getI32Type();
   int64_t rows = rowsIdx.size();
-  Value weights = kb.read(VectorType::get({kPanel * s.ku}, i8), w,
-                          ValueRange{p, kBlock, kb.index(0)});
+  Value weights;
+  if (s.bits == 8) {
+    weights = kb.read(VectorType::get({kPanel * s.ku}, i8), w,
+                      ValueRange{p, kBlock, kb.index(0)});
+  } else {
+    // Low nibbles are the block's first half, high nibbles its second.
+    auto half = VectorType::get({kPanel * s.ku / 2}, i8);
+    Value bytes = kb.read(half, w, ValueRange{p, kBlock, kb.index(0)});
+    weights =
+        kb.concat({arith::AndIOp::create(
+                       b, loc, bytes, kb.splat(half, b.getI8IntegerAttr(15))),
+                   arith::ShRUIOp::create(
+                       b, loc, bytes, kb.splat(half, b.getI8IntegerAttr(4)))});
+  }
   SmallVector<Value> next;
+  if (s.target == KernelTarget::X86AVX2 && s.bits == 4) {
+    // 32 bytes = 8 columns x 4 k: vpmaddubsw sums pairs into i16, vpmaddwd
+    // by ones sums those into the column's i32.
+    auto i8x32 = VectorType::get({32}, i8), i16x16 = VectorType::get({16}, i16);
+    auto i32x8 = VectorType::get({8}, i32);
+    SmallVector<Value> halves = kb.split(weights, 2);
+    Value ones = kb.splat(i16x16, b.getI16IntegerAttr(1));
+    auto maddubs = b.getStringAttr("llvm.x86.avx2.pmadd.ub.sw");
+    auto madd = b.getStringAttr("llvm.x86.avx2.pmadd.wd");
+    for (int64_t r = 0; r < rows; ++r) {
+      Value xb =
+          broadcastAs(kb, xBits(kb, xq, rowsIdx[r], kBlock, 4, 4), 8, i8x32);
+      for (int64_t h = 0; h < 2; ++h) {
+        Value pairs = PureIntrinsicOp::create(b, loc, i16x16, maddubs,
+                                              ValueRange{halves[h], xb});
+        Value quads = PureIntrinsicOp::create(b, loc, i32x8, madd,
+                                              ValueRange{pairs, ones});
+        next.push_back(arith::AddIOp::create(b, loc, accs[2 * r + h], quads));
+      }
+    }
+    return next;
+  }
   switch (s.target) {
   case KernelTarget::Generic: {
     auto i32x16 = VectorType::get({kPanel}, i32);
@@ -246,45 +287,67 @@ Value panelRows(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
   SmallVector<Value> rowIdx;
   for (int64_t r = 0; r < rows; ++r)
     rowIdx.push_back(kb.add(m0, r));
-  auto reduction = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(s.paddedK / s.ku), kb.index(1),
-      zeroAccumulators(kb, s, rows),
-      [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
-        scf::YieldOp::create(b, loc,
-                             step(kb, s, xq, w, p, kBlock, rowIdx, accs));
-      });
-  SmallVector<Value> accs =
-      rowAccumulators(kb, s, reduction.getResults(), rows);
-  Value n0 = kb.mul(p, kPanel);
-  Value c = kb.read(i32x16, colSums, ValueRange{n0});
-  Value sw = kb.read(f32x16, wScales, ValueRange{n0});
-  Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{n0}) : Value();
   auto splat = [&](Value v, VectorType t) {
     return vector::BroadcastOp::create(b, loc, t, v).getResult();
   };
-  for (int64_t r = 0; r < rows; ++r) {
-    Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
-    Value t = arith::SubIOp::create(
-        b, loc, accs[r], arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
-    if (zw) {
-      Value rs = tensor::ExtractOp::create(b, loc, xSums, rowIdx[r]);
-      Value kzx = arith::MulIOp::create(
-          b, loc, zx,
-          arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(s.paddedK)));
-      t = arith::SubIOp::create(
-          b, loc, t, arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
-      t = arith::AddIOp::create(
-          b, loc, t, arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
-    }
-    Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
-    Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
-    Value y = arith::MulFOp::create(
-        b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
-    tile = vector::TransferWriteOp::create(b, loc, y, tile,
+  Value n0 = kb.mul(p, kPanel);
+  int64_t blocks = s.blocksPerGroup(), groupK = blocks * s.ku;
+  Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
+  auto groups = scf::ForOp::create(
+      b, loc, kb.index(0), kb.index(s.groups), kb.index(1),
+      SmallVector<Value>(rows, zero),
+      [&](OpBuilder &, Location, Value g, ValueRange ys) {
+        Value first = kb.mul(g, blocks);
+        auto reduction = scf::ForOp::create(
+            b, loc, first,
+            arith::AddIOp::create(b, loc, first, kb.index(blocks)), kb.index(1),
+            zeroAccumulators(kb, s, rows),
+            [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
+              scf::YieldOp::create(b, loc,
+                                   step(kb, s, xq, w, p, kBlock, rowIdx, accs));
+            });
+        SmallVector<Value> accs =
+            rowAccumulators(kb, s, reduction.getResults(), rows);
+        Value c = kb.read(i32x16, colSums, ValueRange{g, n0});
+        Value sw = kb.read(f32x16, wScales, ValueRange{g, n0});
+        Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{g, n0}) : Value();
+        SmallVector<Value> next;
+        for (int64_t r = 0; r < rows; ++r) {
+          Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
+          Value t = arith::SubIOp::create(
+              b, loc, accs[r],
+              arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
+          if (zw) {
+            Value rs = tensor::ExtractOp::create(b, loc, xSums,
+                                                 ValueRange{rowIdx[r], g});
+            Value kzx = arith::MulIOp::create(
+                b, loc, zx,
+                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(groupK)));
+            t = arith::SubIOp::create(
+                b, loc, t,
+                arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
+            t = arith::AddIOp::create(
+                b, loc, t,
+                arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
+          }
+          Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
+          Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
+          Value y = arith::MulFOp::create(
+              b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
+          // As the reference: the groups' terms added in order (one group:
+          // the term itself).
+          next.push_back(
+              s.groups == 1
+                  ? y
+                  : arith::AddFOp::create(b, loc, ys[r], y).getResult());
+        }
+        scf::YieldOp::create(b, loc, next);
+      });
+  for (int64_t r = 0; r < rows; ++r)
+    tile = vector::TransferWriteOp::create(b, loc, groups.getResult(r), tile,
                                            ValueRange{rowIdx[r], kb.index(0)},
                                            ArrayRef<bool>{s.n % kPanel == 0})
                .getResult();
-  }
   return tile;
 }
 
@@ -298,33 +361,41 @@ Value filledRows(OpBuilder &b, Location loc, Value m, Value value) {
 
 } // namespace
 
+bool qopt::integerKernelTakes(const QMatmulWeights &w, KernelTarget target) {
+  return w.groups == 1 || w.group % kBlockOf(target, w.bits) == 0;
+}
+
 void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
                                 KernelTarget target, RewriterBase &rewriter,
                                 SymbolTable &symbols) {
   Location loc = op.getLoc();
   MLIRContext *ctx = rewriter.getContext();
-  int64_t ku = kBlockOf(target);
+  int64_t ku = kBlockOf(target, w.bits);
   IntegerKernelWeights packed = packForIntegerKernel(w, ku);
-  bool xSigned = target == KernelTarget::AArch64DotProd;
-  IntegerShape s{target,     w.k, packed.paddedK, w.n,
-                 w.panels(), ku,  xSigned,        packed.hasZeroPoint};
+  bool xSigned = target == KernelTarget::AArch64DotProd ||
+                 (target == KernelTarget::X86AVX2 && w.bits == 4);
+  IntegerShape s{target, w.k,     packed.paddedK,      w.n,    w.panels(),
+                 ku,     xSigned, packed.hasZeroPoint, w.bits, w.groups};
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type(),
        f32 = rewriter.getF32Type();
   int64_t dyn = ShapedType::kDynamic, columns = s.panels * kPanel;
   auto xqType = RankedTensorType::get({dyn, s.paddedK}, i8);
-  auto wType =
-      RankedTensorType::get({s.panels, s.paddedK / ku, kPanel * ku}, i8);
-  auto colI32 = RankedTensorType::get({columns}, i32);
-  auto colF32 = RankedTensorType::get({columns}, f32);
+  auto wType = RankedTensorType::get(
+      {s.panels, s.paddedK / ku, kPanel * ku * s.bits / 8}, i8);
+  auto colI32 = RankedTensorType::get({s.groups, columns}, i32);
+  auto colF32 = RankedTensorType::get({s.groups, columns}, f32);
   auto rowI32 = RankedTensorType::get({dyn}, i32);
   auto rowF32 = RankedTensorType::get({dyn}, f32);
   auto outDyn = RankedTensorType::get({dyn, s.n}, f32);
   SmallVector<Type> argTypes{xqType, wType, colI32, colF32, rowI32, rowF32};
+  auto rowGroupsI32 = RankedTensorType::get({dyn, s.groups}, i32);
   if (s.hasZeroPoint)
-    argTypes.append({colI32, rowI32});
-  std::string name = llvm::formatv("qopt_kernel_w8a8_{0}_k{1}_n{2}{3}",
-                                   kernelTargetName(target), s.k, s.n,
-                                   s.hasZeroPoint ? "_zp" : "")
+    argTypes.append({colI32, rowGroupsI32});
+  std::string groupTag =
+      s.groups == 1 ? "" : llvm::formatv("_g{0}", s.k / s.groups).str();
+  std::string name = llvm::formatv("qopt_kernel_w{0}a8_{1}_k{2}_n{3}{4}{5}",
+                                   s.bits, kernelTargetName(target), s.k, s.n,
+                                   groupTag, s.hasZeroPoint ? "_zp" : "")
                          .str();
   std::replace(name.begin(), name.end(), '-', '_');
   func::FuncOp kernel = getOrCreatePanelKernel(
@@ -438,15 +509,20 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
       xScale};
   if (s.hasZeroPoint) {
     operands.push_back(i32Constant(packed.zeroPoints, "kernel_zero_points"));
-    // R' = row sums of x' (as the kernel reads the bytes).
-    Value empty =
-        tensor::EmptyOp::create(b, loc, rowI32.getShape(), i32, ValueRange{m});
+    // R'[m, g] = sums of x' over each group (as the kernel reads the bytes).
+    Value empty = tensor::EmptyOp::create(b, loc, rowGroupsI32.getShape(), i32,
+                                          ValueRange{m});
     Value zeroI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
     Value init = linalg::FillOp::create(b, loc, zeroI32, empty).getResult(0);
+    AffineMap rowGroup = AffineMap::get(
+        2, 0,
+        {getAffineDimExpr(0, ctx),
+         getAffineDimExpr(1, ctx).floorDiv(s.paddedK / s.groups)},
+        ctx);
     Value sums =
         linalg::GenericOp::create(
-            b, loc, TypeRange{rowI32}, ValueRange{xq}, ValueRange{init},
-            ArrayRef<AffineMap>{id, row},
+            b, loc, TypeRange{rowGroupsI32}, ValueRange{xq}, ValueRange{init},
+            ArrayRef<AffineMap>{id, rowGroup},
             SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
                                              utils::IteratorType::reduction},
             [&](OpBuilder &nb, Location nl, ValueRange a) {

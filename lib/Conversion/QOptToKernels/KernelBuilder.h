@@ -87,9 +87,13 @@ getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
 void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                         RewriterBase &rewriter, SymbolTable &symbols);
 
-/// Replaces a W8A8 qmatmul (static or dynamic activations, 8-bit
-/// per-tensor or per-channel weights) by the activation quantization and a
-/// call to the integer kernel of `target`.
+/// Whether the integer kernel of `target` takes these weights: one group,
+/// or groups that are whole k-blocks of its dot product.
+bool integerKernelTakes(const QMatmulWeights &w, KernelTarget target);
+
+/// Replaces a qmatmul with quantized activations (static or dynamic; 8- or
+/// 4-bit weights, per tensor, channel or group) by the activation
+/// quantization and a call to the integer kernel of `target`.
 void lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
                           KernelTarget target, RewriterBase &rewriter,
                           SymbolTable &symbols);

@@ -34,7 +34,10 @@ struct ConvertQOptToKernelsPass
       if (failed(weights))
         continue; // The reference lowering handles it.
       Operation *storedWeight = op.getWeight().getDefiningOp();
-      if (op.getInputType() || op.getDynamicInput())
+      bool integer = op.getInputType() || op.getDynamicInput();
+      if (integer && !integerKernelTakes(*weights, *kernelTarget))
+        continue;
+      if (integer)
         lowerToIntegerKernel(op, *weights, *kernelTarget, rewriter, symbols);
       else
         lowerToFloatKernel(op, *weights, rewriter, symbols);

@@ -102,29 +102,37 @@ FloatKernelWeights qopt::packForFloatKernel(const QMatmulWeights &w) {
 IntegerKernelWeights qopt::packForIntegerKernel(const QMatmulWeights &w,
                                                 int64_t ku) {
   IntegerKernelWeights out;
-  int64_t panels = w.panels();
+  int64_t panels = w.panels(), columns = panels * kPanel;
   out.paddedK = (w.k + ku - 1) / ku * ku;
-  int64_t blocks = out.paddedK / ku;
-  out.bytes.assign(panels * out.paddedK * kPanel, 0);
-  out.columnSums.assign(panels * kPanel, 0);
-  out.zeroPoints.assign(panels * kPanel, 0);
-  out.scales.assign(panels * kPanel, 0.0f);
-  int32_t shift = w.isSigned ? 0 : 128; // Unsigned weights become signed.
+  int64_t blocks = out.paddedK / ku, blockValues = kPanel * ku;
+  int64_t blockBytes = w.bits == 4 ? blockValues / 2 : blockValues;
+  out.bytes.assign(panels * blocks * blockBytes, 0);
+  out.columnSums.assign(w.groups * columns, 0);
+  out.zeroPoints.assign(w.groups * columns, 0);
+  out.scales.assign(w.groups * columns, 0.0f);
+  // 8 bits: unsigned weights become signed; 4 bits: signed ones unsigned.
+  int32_t shift = w.bits == 4 ? (w.isSigned ? -8 : 0) : (w.isSigned ? 0 : 128);
   for (int64_t c = 0; c < w.n; ++c) {
     int64_t p = c / kPanel, j = c % kPanel;
-    int32_t sum = 0;
     for (int64_t k = 0; k < w.k; ++k) {
       int32_t v = w.values[k * w.n + c] - shift;
-      sum += v;
-      int64_t block = k / ku, within = k % ku;
-      out.bytes[((p * blocks + block) * kPanel + j) * ku + within] =
-          static_cast<char>(v);
+      int64_t g = k / w.group;
+      out.columnSums[g * columns + c] += v;
+      int64_t e = j * ku + k % ku;
+      char *block = &out.bytes[(p * blocks + k / ku) * blockBytes];
+      if (w.bits == 8)
+        block[e] = static_cast<char>(v);
+      else
+        block[e % blockBytes] =
+            static_cast<char>(static_cast<uint8_t>(block[e % blockBytes]) |
+                              (v << (e < blockBytes ? 0 : 4)));
     }
-    out.columnSums[c] = sum;
-    // Per-tensor and per-channel weights only: one group.
-    out.zeroPoints[c] = w.zeroPoints[c] - shift;
-    out.scales[c] = w.scales[c];
-    out.hasZeroPoint |= out.zeroPoints[c] != 0;
+    for (int64_t g = 0; g < w.groups; ++g) {
+      int32_t zp = w.zeroPoints[g * w.n + c] - shift;
+      out.zeroPoints[g * columns + c] = zp;
+      out.scales[g * columns + c] = w.scales[g * w.n + c];
+      out.hasZeroPoint |= zp != 0;
+    }
   }
   return out;
 }

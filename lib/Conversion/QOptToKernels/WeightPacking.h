@@ -51,12 +51,17 @@ struct FloatKernelWeights {
 };
 FloatKernelWeights packForFloatKernel(const QMatmulWeights &w);
 
-/// Weights for the integer (W8A8) kernels: `bytes` is [P, Kp / ku,
-/// kPanel * ku] signed bytes (unsigned weights are shifted by -128, their
-/// zero points with them), k-blocks of `ku` consecutive k per column, K
-/// padded with zeros to Kp = a multiple of ku. Per column (padded to
-/// P * kPanel): `columnSums` (sum over k of the shifted values),
-/// `zeroPoints` (shifted) and `scales`.
+/// Weights for the integer kernels (W8A8, W4A8): k-blocks of `ku`
+/// consecutive k per column, K padded with zeros to Kp = a multiple of ku
+/// (one group only; groups are multiples of ku). 8 bits: `bytes` is
+/// [P, Kp / ku, kPanel * ku] signed bytes w' (unsigned weights shifted by
+/// -128, their zero points with them). 4 bits: w' = the unsigned nibble
+/// (signed weights offset by +8, their zero points with them), two per
+/// byte: [P, Kp / ku, kPanel * ku / 2], element e of a block in the low
+/// nibble of byte e when e < kPanel * ku / 2, else in the high nibble of
+/// byte e - kPanel * ku / 2. Per group and column (padded to P * kPanel),
+/// [groups, P * kPanel]: `columnSums` (of w' over the group), `zeroPoints`
+/// (of w') and `scales`.
 struct IntegerKernelWeights {
   std::vector<char> bytes;
   std::vector<int32_t> columnSums, zeroPoints;

@@ -187,6 +187,84 @@ Value unpackWeight(OpBuilder &b, Location loc, QMatmulOp op, bool dequantize) {
   return generic.getResult(0);
 }
 
+/// The integer path with weight groups: int32 sums I[m, g, n] over each
+/// group of K, then `sum_g float(I) * (sx * sw[g, n])` with g in order from
+/// 0 (a linalg reduction, lowered to a loop that runs g upwards). `rowScale`
+/// is sx per row ([M]) or null, then `scalarScale` is sx.
+Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
+                           ValueRange outDyn, Value rowScale,
+                           Value scalarScale) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto outType = op.getOutput().getType();
+  int64_t k = op.getInput().getType().getDimSize(1), n = outType.getDimSize(1);
+  int64_t group = op.getGroupSize(), groups = k / group;
+  int64_t m = outType.getDimSize(0);
+  auto xType = cast<RankedTensorType>(xc.getType());
+  Value xg = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({m, groups, group}, b.getI32Type()), xc,
+      ArrayRef<ReassociationIndices>{{0}, {1, 2}},
+      ArrayRef<OpFoldResult>{
+          xType.isDynamicDim(0)
+              ? OpFoldResult(tensor::DimOp::create(b, loc, xc, 0).getResult())
+              : b.getIndexAttr(m),
+          b.getIndexAttr(groups), b.getIndexAttr(group)});
+  Value wg = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get({groups, group, n}, b.getI32Type()), w,
+      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
+  Value sumsInit =
+      filled(b, loc,
+             tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, groups, n},
+                                     b.getI32Type(), outDyn),
+             b.getI32IntegerAttr(0));
+  AffineExpr md = getAffineDimExpr(0, ctx), nd = getAffineDimExpr(1, ctx),
+             gd = getAffineDimExpr(2, ctx), kd = getAffineDimExpr(3, ctx);
+  using IT = utils::IteratorType;
+  Value sums =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{sumsInit.getType()}, ValueRange{xg, wg},
+          ValueRange{sumsInit},
+          ArrayRef<AffineMap>{AffineMap::get(4, 0, {md, gd, kd}, ctx),
+                              AffineMap::get(4, 0, {gd, kd, nd}, ctx),
+                              AffineMap::get(4, 0, {md, gd, nd}, ctx)},
+          SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel,
+                          IT::reduction},
+          [](OpBuilder &nb, Location nl, ValueRange a) {
+            Value p = arith::MulIOp::create(nb, nl, a[0], a[1]);
+            linalg::YieldOp::create(
+                nb, nl, arith::AddIOp::create(nb, nl, a[2], p).getResult());
+          })
+          .getResult(0);
+  auto qtype = cast<quant::QuantizedType>(op.getWeightType());
+  Value weightScales =
+      weightParamConstants(b, loc, qtype, k, n, group).first; // [G, N]
+  SmallVector<Value> ins{sums, weightScales};
+  SmallVector<AffineMap> maps{AffineMap::get(3, 0, {md, gd, nd}, ctx),
+                              AffineMap::get(3, 0, {gd, nd}, ctx)};
+  if (rowScale) {
+    ins.push_back(rowScale);
+    maps.push_back(AffineMap::get(3, 0, {md}, ctx));
+  }
+  maps.push_back(AffineMap::get(3, 0, {md, nd}, ctx));
+  Value outInit = filled(b, loc,
+                         tensor::EmptyOp::create(b, loc, outType.getShape(),
+                                                 b.getF32Type(), outDyn),
+                         b.getF32FloatAttr(0));
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{outType}, ins, ValueRange{outInit}, maps,
+             SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction},
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value sx = rowScale ? a[2] : scalarScale;
+               Value s = arith::MulFOp::create(nb, nl, sx, a[1]);
+               Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
+               Value t = arith::MulFOp::create(nb, nl, f, s);
+               linalg::YieldOp::create(
+                   nb, nl,
+                   arith::AddFOp::create(nb, nl, a.back(), t).getResult());
+             })
+      .getResult(0);
+}
+
 LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
   Location loc = op.getLoc();
   Value x = op.getInput();
@@ -237,6 +315,12 @@ LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
   SmallVector<Value> outDyn;
   if (outType.isDynamicDim(0))
     outDyn.push_back(tensor::DimOp::create(b, loc, x, 0));
+  int64_t k = op.getInput().getType().getDimSize(1), group = op.getGroupSize();
+  if (group < k) {
+    b.replaceOp(op, groupedIntegerMatmul(b, op, xc.getResult(0), w, outDyn,
+                                         perRow ? scale : Value(), scale));
+    return success();
+  }
   Value accInit = filled(b, loc,
                          tensor::EmptyOp::create(b, loc, outType.getShape(),
                                                  b.getI32Type(), outDyn),

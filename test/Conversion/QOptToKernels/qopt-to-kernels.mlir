@@ -11,6 +11,7 @@
 // RUN: quant-opt %s --convert-qopt-to-kernels=target=generic | FileCheck %s --check-prefix=ERASED
 // ERASED-NOT: tensor<6x3xi8>
 // ERASED-NOT: tensor<4x1xi8>
+// ERASED-NOT: tensor<8x1xi8>
 // RUN: not quant-opt %s --convert-qopt-to-kernels=target=x86-64-sse2 2>&1 | FileCheck %s --check-prefix=BAD
 
 // BAD: convert-qopt-to-kernels: unknown target 'x86-64-sse2' (expected one of: generic, x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, native)
@@ -43,6 +44,22 @@ func.func @w4_groups(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   return %0 : tensor<?x2xf32>
 }
 
+// W4A8: nibbles in k-blocks (generic 1 x 16 values in 8 bytes, AVX2 4 x 16
+// in 32), per-group column sums and scales [G, 16 * P], row sums of x' per
+// group. i8mm's blocks of 8 k do not fit groups of 4: left for the
+// reference lowering.
+// COMMON-LABEL: func.func @w4a8_groups
+// GENERIC: arith.constant dense_resource<kernel_weight{{[_0-9]*}}> : tensor<1x8x8xi8>
+// GENERIC: call @qopt_kernel_w4a8_generic_k8_n2_g4_zp({{.*}}) : (tensor<?x8xi8>, tensor<1x8x8xi8>, tensor<2x16xi32>, tensor<2x16xf32>, tensor<?xi32>, tensor<?xf32>, tensor<2x16xi32>, tensor<?x2xi32>) -> tensor<?x2xf32>
+// AVX2: arith.constant dense_resource<kernel_weight{{[_0-9]*}}> : tensor<1x2x32xi8>
+// AVX2: call @qopt_kernel_w4a8_x86_64_avx2_k8_n2_g4_zp(
+// I8MM: qopt.qmatmul
+func.func @w4a8_groups(%x: tensor<?x8xf32>) -> tensor<?x2xf32> {
+  %w4 = arith.constant dense<[[33], [-111], [0], [127], [5], [6], [7], [8]]> : tensor<8x1xi8>
+  %0 = qopt.qmatmul %x, %w4 dynamic_input weight !quant.uniform<u4:f32:{0:4, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x8xf32>, tensor<8x1xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
 // A weight that is not a constant is left for the reference lowering.
 // COMMON-LABEL: func.func @not_constant
 // COMMON: qopt.qmatmul
@@ -70,3 +87,6 @@ func.func @not_constant(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf
 // COMMON: arith.andi %{{.*}} : vector<8xi32>
 // COMMON: arith.shrui %{{.*}} : vector<8xi32>
 // COMMON: vector.fma
+// AVX2: func.func private @qopt_kernel_w4a8_x86_64_avx2_k8_n2_g4_zp(
+// AVX2: qopt.pure_intrinsic "llvm.x86.avx2.pmadd.ub.sw"(%{{.*}}, %{{.*}}) : (vector<32xi8>, vector<32xi8>) -> vector<16xi16>
+// AVX2: qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"

@@ -36,9 +36,16 @@ SCHEMES = [
     ("w4_g32_asym", "weight-bits=4 weight-granularity=group group-size=32 "
      "weight-symmetric=false", False, False),
     ("w4_channel", "weight-bits=4 weight-granularity=channel", False, False),
+    # W4A8: nibbles unpacked in registers, int8 activations, per-group int32 sums.
+    ("w4a8_g32_dynamic", "activations=dynamic weight-bits=4 weight-granularity=group "
+     "group-size=32", True, False),
+    ("w4a8_g32_asym_static", "activations=static weight-bits=4 weight-granularity=group "
+     "group-size=32 weight-symmetric=false", True, True),
+    ("w4a8_channel_dynamic", "activations=dynamic weight-bits=4 weight-granularity=channel",
+     True, False),
 ]
-# (K, N): K = 130 is not a multiple of 4 or 8 (integer schemes only: groups
-# of 32 need K % 32 == 0).
+# (K, N): K = 130 is not a multiple of 4 or 8 (schemes without groups only:
+# groups of 32 need K % 32 == 0).
 SHAPES = [(96, 41), (64, 70), (130, 33)]
 ROWS = [1, 6, 9]
 
@@ -71,7 +78,7 @@ def main():
         w[:, 3] = 0.0  # A dead output channel.
         w[5, 7] = 4.0  # An outlier.
         for name, options, integer, static in SCHEMES:
-            if not integer and k % 32:
+            if "group-size=32" in options and k % 32:
                 continue
             tag = f"{name}_k{k}_n{n}"
             src = os.path.join(args.tmp, tag + ".mlir")

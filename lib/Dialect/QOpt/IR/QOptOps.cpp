@@ -121,11 +121,6 @@ LogicalResult QMatmulOp::verify() {
     return emitOpError() << "output must be [M, " << n << "]";
   if (getInputType() && getDynamicInput())
     return emitOpError("input_type and dynamic_input exclude each other");
-  if (getInputType() || getDynamicInput()) {
-    if (bits != 8 || isa<quant::UniformQuantizedSubChannelType>(qtype))
-      return emitOpError("quantized activations need 8-bit per-tensor or "
-                         "per-channel weights");
-  }
   if (auto inputType = getInputTypeAttr()) {
     auto q = dyn_cast<quant::UniformQuantizedType>(inputType.getValue());
     if (!q || q.getStorageTypeIntegralWidth() != 8 ||

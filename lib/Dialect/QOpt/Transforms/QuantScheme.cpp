@@ -72,9 +72,9 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
       (s.floatFormat || s.activations == ActivationMode::None))
     return fail("outlier-threshold applies to integer weights with "
                 "quantized activations (static or dynamic)");
-  if (s.activations != ActivationMode::None &&
+  if (s.outlierThreshold > 0 &&
       (weightBits != 8 || s.weights.granularity == WeightGranularity::Group))
-    return fail("quantized activations need 8-bit per-tensor or per-channel "
+    return fail("outlier-threshold needs 8-bit per-tensor or per-channel "
                 "weights");
   return s;
 }

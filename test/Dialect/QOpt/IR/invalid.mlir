@@ -80,14 +80,6 @@ func.func @qmatmul_both_inputs(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tenso
 
 // -----
 
-func.func @qmatmul_a8_groups(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
-  // expected-error @below {{quantized activations need 8-bit per-tensor or per-channel weights}}
-  %0 = qopt.qmatmul %x, %w dynamic_input weight !quant.uniform<i8:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
-  return %0 : tensor<?x2xf32>
-}
-
-// -----
-
 func.func @qmatmul_input_type(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>) -> tensor<?x2xf32> {
   // expected-error @below {{input_type must be a per-tensor 8-bit}}
   %0 = qopt.qmatmul %x, %w input !quant.uniform<u8:f32:0, {0.1, 0.2}> weight !quant.uniform<i8:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>

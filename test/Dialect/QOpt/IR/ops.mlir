@@ -37,12 +37,14 @@ func.func @fake_quant(%x: tensor<?x4xf32>, %w: tensor<4x2xf32>) -> (tensor<?x4xf
 // CHECK: qopt.qmatmul %{{.*}}, %{{.*}} input !quant.uniform<u8:f32, 5.000000e-02:10> weight
 // CHECK: qopt.qmatmul %{{.*}}, %{{.*}} dynamic_input weight
 // CHECK: qopt.qmatmul %{{.*}}, %{{.*}} weight !quant.uniform<u4:f32:{0:2, 1:1}, {{.*}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
-func.func @qmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xi8>, %w4: tensor<4x1xi8>) -> (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>) {
+// CHECK: qopt.qmatmul %{{.*}}, %{{.*}} dynamic_input weight !quant.uniform<u4:f32:{0:2, 1:1}, {{.*}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
+func.func @qmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xi8>, %w4: tensor<4x1xi8>) -> (tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>) {
   %0 = qopt.qmatmul %x, %w8 weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
   %1 = qopt.qmatmul %x, %w8 input !quant.uniform<u8:f32, 0.05:10> weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
   %2 = qopt.qmatmul %x, %w8 dynamic_input weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
   %3 = qopt.qmatmul %x, %w4 weight !quant.uniform<u4:f32:{0:2, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
-  return %0, %1, %2, %3 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
+  %4 = qopt.qmatmul %x, %w4 dynamic_input weight !quant.uniform<u4:f32:{0:2, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
+  return %0, %1, %2, %3, %4 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
 
 // CHECK-LABEL: func.func @fmatmul

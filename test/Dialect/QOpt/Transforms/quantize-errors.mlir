@@ -3,7 +3,7 @@
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=3 2>&1 | FileCheck %s --check-prefix=ODDGROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=8 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=row 2>&1 | FileCheck %s --check-prefix=GRAN
-// RUN: not quant-opt %s -split-input-file -qopt-quantize=activations=static\ weight-bits=4 2>&1 | FileCheck %s --check-prefix=A8W4
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=activations=static\ weight-bits=4\ outlier-threshold=6 2>&1 | FileCheck %s --check-prefix=A8W4
 
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp4 2>&1 | FileCheck %s --check-prefix=FORMAT
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-format=fp8-e4m3\ weight-granularity=group 2>&1 | FileCheck %s --check-prefix=FPGROUP
@@ -20,7 +20,7 @@
 // ODDGROUP: error: qopt-quantize: group-size must be an even number >= 2, got 3
 // GROUP: error: weight point 'fc:weight': group size 8 does not divide the input channels (K = 4)
 // GRAN: error: qopt-quantize: weight-granularity must be tensor, channel or group, got 'row'
-// A8W4: error: qopt-quantize: quantized activations need 8-bit per-tensor or per-channel weights
+// A8W4: error: qopt-quantize: outlier-threshold needs 8-bit per-tensor or per-channel weights
 
 func.func @uncalibrated(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {
   %w = arith.constant dense<1.0> : tensor<4x2xf32>

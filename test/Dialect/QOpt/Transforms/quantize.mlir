@@ -2,6 +2,7 @@
 // RUN: quant-opt %s -split-input-file -qopt-quantize=weight-bits=4\ weight-granularity=group\ group-size=2 | FileCheck %s --check-prefix=W4G2
 // RUN: quant-opt %s -split-input-file -qopt-quantize=weight-symmetric=false\ weight-granularity=tensor | FileCheck %s --check-prefix=ASYM
 // RUN: quant-opt %s -split-input-file -qopt-quantize=activations=dynamic | FileCheck %s --check-prefix=DYN
+// RUN: quant-opt %s -split-input-file -qopt-quantize=activations=dynamic\ weight-bits=4\ weight-granularity=group\ group-size=2 | FileCheck %s --check-prefix=W4A8
 // RUN: quant-opt %s -split-input-file -qopt-quantize=weight-format=fp8-e4m3 | FileCheck %s --check-prefix=FP8
 
 // The values below were computed independently with numpy (float32
@@ -30,6 +31,10 @@
 // ASYM-LABEL: func.func @linear
 // ASYM: qopt.qmatmul %arg0, %{{.*}} weight !quant.uniform<u8:f32, 0.031372550874948502> : tensor<?x4xf32>, tensor<4x2xi8>
 // ASYM: qweight: "0x080000002040607F9FBFDFFF"
+
+// W4A8 prefix: int4 groups with the activation quantized per token.
+// W4A8-LABEL: func.func @linear
+// W4A8: qopt.qmatmul %arg0, %{{.*}} dynamic_input weight !quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{.*}}> : tensor<?x4xf32>, tensor<4x1xi8> -> tensor<?x2xf32>
 
 // DYN prefix: the activation is quantized per token at run time.
 // DYN-LABEL: func.func @linear

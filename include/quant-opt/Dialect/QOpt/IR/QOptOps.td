@@ -115,10 +115,12 @@ def QOpt_QMatmulOp : QOpt_Op<"qmatmul", [Pure]> {
     it at compile time.
 
     The activation is used in float (weight-only, W8A16/W4A16) unless it
-    is quantized too (W8A8, 8-bit per-tensor or per-channel weights only):
-    statically with the per-tensor `input_type`, or per token at run time
-    with `dynamic_input` (asymmetric u8, range including 0); the products
-    are then summed in int32 and scaled once.
+    is quantized too (W8A8, W4A8): statically with the per-tensor
+    `input_type`, or per token at run time with `dynamic_input`
+    (asymmetric u8, range including 0). The products are then summed in
+    int32 over each group of K (all of K without groups), and
+    `output[m, n] = sum_g float(I_g[m, n]) * (sx[m] * sw[g, n])`, the groups
+    added in order from 0 in f32 (one term: `float(I) * (sx * sw)`).
 
     ```mlir
     %y = qopt.qmatmul %x, %w weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}>
