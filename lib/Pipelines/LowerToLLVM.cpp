@@ -40,6 +40,9 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     kernels.target = options.kernels;
     pm.addPass(createConvertQOptToKernelsPass(kernels));
   }
+  // f32 linear layers: weights packed into the kernels' panels.
+  if (options.vectorizeContractions)
+    pm.addPass(createConvertF32MatmulsToKernelsPass());
   pm.addNestedPass<func::FuncOp>(createConvertQOptToLinalgPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

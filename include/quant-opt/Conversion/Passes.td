@@ -43,10 +43,12 @@ def ConvertQOptToKernelsPass
       shift, convert) and multiplied into f32 accumulators for a block of
       4 rows, group by group; group scales (and zero points, as a bias on
       group sums of x) are applied once per group;
-    - quantized activations (W8A8 static or dynamic per row): x is
+    - quantized activations (W8A8, W4A8; static or dynamic per row): x is
       quantized exactly as the reference lowering does and the int32
-      products are summed with the target's dot-product instructions:
-      `generic` (portable vector ops), `x86-64-avx2` (vpmaddwd),
+      products are summed, per group of K, with the target's dot-product
+      instructions (4-bit weights unpacked from nibbles in registers):
+      `generic` (portable vector ops), `x86-64-avx2` (vpmaddwd; vpmaddubsw
+      for 4-bit weights),
       `x86-64-avx512-vnni` (vpdpbusd), `aarch64-dotprod` (sdot),
       `aarch64-i8mm` (usmmla); zero points are folded into column and row
       sums, so the result equals the reference bit for bit.
@@ -63,6 +65,28 @@ def ConvertQOptToKernelsPass
     "linalg::LinalgDialect", "arith::ArithDialect", "tensor::TensorDialect",
     "scf::SCFDialect", "vector::VectorDialect", "func::FuncDialect",
     "LLVM::LLVMDialect", "arm_neon::ArmNeonDialect"];
+}
+
+def ConvertF32MatmulsToKernelsPass
+    : Pass<"convert-f32-matmuls-to-kernels", "ModuleOp"> {
+  let summary = "Lower f32 matmuls with constant weights to the panel "
+                "kernels, their weights packed at compile time";
+  let description = [{
+    A contraction `C[..., n] = sum_k A[..., k] * B[k, n]` on tensors (a
+    `linalg.matmul` or the generic that elementwise fusion makes of a linear
+    layer whose result is reshaped) whose `B` is an f32 constant and whose
+    `C` starts as zeros becomes a call to a private kernel function shared
+    by every layer of that shape: `B` is repacked into panels of 16 columns
+    `[ceil(N / 16), K, 16]` (zeros past N), so a panel is one contiguous
+    stream; the kernel is the float-activation kernel of
+    `convert-qopt-to-kernels` without unpacking, with the same row blocks,
+    independent accumulators for one row (decode) and `scf.forall` over
+    panels. Contractions with non-constant operands (attention) are left for
+    `qopt-vectorize-contractions`.
+  }];
+  let dependentDialects = [
+    "linalg::LinalgDialect", "arith::ArithDialect", "tensor::TensorDialect",
+    "scf::SCFDialect", "vector::VectorDialect", "func::FuncDialect"];
 }
 
 def ConvertQOptIntrinsicsToLLVMPass

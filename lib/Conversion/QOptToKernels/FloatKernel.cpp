@@ -32,6 +32,8 @@ Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
   auto f32x16 = VectorType::get({kPanel}, b.getF32Type());
+  if (s.bits == 32)
+    return bytes; // f32 weights, read as they are.
   if (s.bits == 8)
     return s.signedBytes
                ? arith::SIToFPOp::create(b, loc, f32x16, bytes).getResult()
@@ -52,11 +54,12 @@ Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
                 Value p, Value m0, int64_t rows, Value tile) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
-  Value x = args[0], w = args[1], scales = args[2];
+  Value x = args[0], w = args[1], scales = s.bits == 32 ? Value() : args[2];
   Value biases = s.hasBias ? args[3] : Value(),
         xsums = s.hasBias ? args[4] : Value();
   auto f32x16 = VectorType::get({kPanel}, b.getF32Type());
-  auto bytesType = VectorType::get({s.bytesPerRow}, b.getI8Type());
+  auto bytesType =
+      s.bits == 32 ? f32x16 : VectorType::get({s.bytesPerRow}, b.getI8Type());
   SmallVector<Value> rowIndex;
   for (int64_t r = 0; r < rows; ++r)
     rowIndex.push_back(kb.add(m0, r));
@@ -96,6 +99,10 @@ Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
           for (int64_t i = 0; i < half * rows; ++i)
             sums[i] =
                 arith::AddFOp::create(b, loc, sums[i], sums[i + half * rows]);
+        if (s.bits == 32) { // One group, no scale.
+          scf::YieldOp::create(b, loc, ArrayRef<Value>(sums).take_front(rows));
+          return;
+        }
         Value scale = kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
         Value bias =
             s.hasBias ? kb.read(f32x16, biases, ValueRange{p, g, kb.index(0)})
@@ -206,4 +213,35 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
   if (outType != outDyn)
     y = tensor::CastOp::create(rewriter, loc, outType, y);
   rewriter.replaceOp(op, y);
+}
+
+Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
+                          SymbolTable &symbols, Value x, int64_t k, int64_t n,
+                          ArrayRef<float> weights) {
+  int64_t panels = llvm::divideCeil(n, kPanel);
+  FloatKernelShape s{k, n, k, 1, panels, 4 * kPanel, 32, false, false};
+  Type f32 = b.getF32Type();
+  auto wType = RankedTensorType::get({panels, k, kPanel}, f32);
+  auto dynRows = RankedTensorType::get({ShapedType::kDynamic, k}, f32);
+  auto outDyn = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
+  std::string name = llvm::formatv("qopt_kernel_f32_k{0}_n{1}", k, n).str();
+  func::FuncOp kernel;
+  {
+    OpBuilder::InsertionGuard guard(b);
+    kernel = getOrCreatePanelKernel(
+        module, symbols, name, {dynRows, wType}, outDyn,
+        [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
+            Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
+  }
+  // [K, N] -> [P, K, 16], zeros past N.
+  std::vector<float> packed(panels * k * kPanel, 0.0f);
+  for (int64_t kk = 0; kk < k; ++kk)
+    for (int64_t c = 0; c < n; ++c)
+      packed[((c / kPanel) * k + kk) * kPanel + c % kPanel] =
+          weights[kk * n + c];
+  Value w = createResourceConstant(b, loc, wType, ArrayRef<float>(packed),
+                                   "kernel_weight");
+  if (x.getType() != dynRows)
+    x = tensor::CastOp::create(b, loc, dynRows, x);
+  return func::CallOp::create(b, loc, kernel, ValueRange{x, w}).getResult(0);
 }

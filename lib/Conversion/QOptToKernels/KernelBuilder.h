@@ -87,6 +87,13 @@ getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
 void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                         RewriterBase &rewriter, SymbolTable &symbols);
 
+/// A call, built at `b`, of the f32 panel kernel for `x` ([?, K] or [M, K]
+/// f32) times the constant `weights` ([K, N] row-major), which it packs
+/// into panels; the result is [?, N].
+Value callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
+                    SymbolTable &symbols, Value x, int64_t k, int64_t n,
+                    ArrayRef<float> weights);
+
 /// Whether the integer kernel of `target` takes these weights: one group,
 /// or groups that are whole k-blocks of its dot product.
 bool integerKernelTakes(const QMatmulWeights &w, KernelTarget target);
