@@ -10,6 +10,7 @@
 
 #include "KernelBuilder.h"
 #include "quant-opt/Conversion/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
@@ -28,30 +29,12 @@ namespace {
 std::optional<std::vector<float>> constantWeights(Value v) {
   auto constant = v.getDefiningOp<arith::ConstantOp>();
   auto type = dyn_cast<RankedTensorType>(v.getType());
-  if (!constant || !type || !type.hasStaticShape() || type.getRank() != 2 ||
-      !type.getElementType().isF32())
+  if (!constant || !type || type.getRank() != 2)
     return std::nullopt;
-  std::vector<float> values(type.getNumElements());
-  if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
-      dense && dense.isSplat()) {
-    std::fill(values.begin(), values.end(), dense.getSplatValue<float>());
-    return values;
-  }
-  ArrayRef<char> raw = denseConstantBytes(constant.getValue(), type);
-  if (raw.size() != values.size() * sizeof(float))
+  std::vector<float> values = readF32Constant(constant);
+  if (values.empty())
     return std::nullopt;
-  std::memcpy(values.data(), raw.data(), raw.size());
   return values;
-}
-
-/// Whether `v` is a tensor filled with +0.0.
-bool isZeroFilled(Value v) {
-  auto fill = v.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  auto c = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
-  auto f = c ? dyn_cast<FloatAttr>(c.getValue()) : nullptr;
-  return f && f.getValue().isPosZero();
 }
 
 /// Whether the body is `out + a * b` in f32 (either operand order).

@@ -19,17 +19,6 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Whether `init` is a tensor filled with +0.0 (the accumulator every
-/// imported MatMul starts from), so that the layer is just the product.
-bool isZeroFilled(Value init) {
-  auto fill = init.getDefiningOp<linalg::FillOp>();
-  if (!fill)
-    return false;
-  auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
-  auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
-  return value && value.getValue().isPosZero();
-}
-
 /// The layer on float-format weights: `qopt.fmatmul`.
 Value buildFloatLinear(OpBuilder &b, ObservedLinear layer, FloatFormat format) {
   FailureOr<FloatQuantizedWeight> q =

@@ -59,6 +59,15 @@ SmallVector<ObservedLinear> mlir::qopt::findObservedLinears(Operation *root) {
   return found;
 }
 
+bool mlir::qopt::isZeroFilled(Value init) {
+  auto fill = init.getDefiningOp<linalg::FillOp>();
+  if (!fill)
+    return false;
+  auto zero = fill.getInputs()[0].getDefiningOp<arith::ConstantOp>();
+  auto value = zero ? dyn_cast<FloatAttr>(zero.getValue()) : nullptr;
+  return value && value.getValue().isPosZero();
+}
+
 std::vector<float> mlir::qopt::readF32Constant(arith::ConstantOp constant) {
   auto type = dyn_cast<RankedTensorType>(constant.getType());
   if (!type || !type.getElementType().isF32() || !type.hasStaticShape())

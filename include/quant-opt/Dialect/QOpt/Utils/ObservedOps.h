@@ -37,6 +37,10 @@ SmallVector<ObservedLinear> findObservedLinears(Operation *root);
 /// element types).
 std::vector<float> readF32Constant(arith::ConstantOp constant);
 
+/// Whether `init` is a tensor filled with +0.0 (the accumulator every
+/// imported MatMul starts from), so that the layer is just the product.
+bool isZeroFilled(Value init);
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_DIALECT_QOPT_UTILS_OBSERVEDOPS_H
