@@ -46,6 +46,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createConvertQOptToLinalgPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());
+  if (options.approximateMath)
+    pm.addNestedPass<func::FuncOp>(createQOptApproximateMathPass());
 
   // Buffers.
   bufferization::OneShotBufferizePassOptions bufferize;

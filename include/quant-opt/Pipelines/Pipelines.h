@@ -32,6 +32,12 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, "
                      "native) or reference (the scalar reference lowering)"),
       llvm::cl::init("native")};
+  Option<bool> approximateMath{
+      *this, "approximate-math",
+      llvm::cl::desc("Inline polynomial approximations of tanh, exp, ... "
+                     "and algebraic forms of powf (qopt-approximate-math), "
+                     "so elementwise loops vectorize; false: libm calls"),
+      llvm::cl::init(true)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the loops marked parallel (the kernels' column "

@@ -33,6 +33,24 @@ def QOptLowerContiguousReshapesPass
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
 }
 
+def QOptApproximateMathPass
+    : Pass<"qopt-approximate-math", "func::FuncOp"> {
+  let summary = "Replace libm calls of the float remainder by inline "
+                "arithmetic the loop vectorizer can vectorize";
+  let description = [{
+    GPT-2's GELU and softmax call `tanhf`, `expf` and `powf` once per
+    element; as library calls they keep those loops scalar. This pass
+    applies upstream MLIR's algebraic simplifications (`powf(x, 3)` becomes
+    `x * x * x`, `powf(x, 0.5)` a square root, ...) and its default set of
+    polynomial approximations (`tanh`, `exp`, `expm1`, `log`, `log1p`,
+    `log2`, `erf`, `erfc`, `atan`, `atan2`, `sin`, `cos`, `cbrt`: those of
+    Eigen and Cephes, accurate to a few ulp in f32), which are plain
+    arithmetic on scalars or vectors.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "vector::VectorDialect"];
+}
+
 def QOptInterchangeContractionsPass
     : Pass<"qopt-interchange-contractions", "func::FuncOp"> {
   let summary = "Put the reduction loop of matmul-like ops outside the "
