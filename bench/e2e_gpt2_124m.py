@@ -1,7 +1,7 @@
 """End-to-end speed on the GPT-2 124M geometry (12 layers, d=768, vocab 50257, random
 weights): quant-opt's compiled models side by side with ONNX Runtime on the same weights.
 
-  /usr/bin/python3 bench/e2e_gpt2_124m.py [--recipes fp32,w8a8-static,w4-g128]
+  /usr/bin/python3 bench/e2e_gpt2_124m.py [--recipes fp32,w8a8-static,w4-g128,w4a8-g128]
       [--threads 1,2] [--prefill 512] [--context 128] [--decode-tokens 16] [--repeats 3]
 
 Exports the KV-cache model once (build-bench/gpt2_124m_op17_kv.onnx). For each recipe:
@@ -10,6 +10,9 @@ Exports the KV-cache model once (build-bench/gpt2_124m_op17_kv.onnx). For each r
                 export of the same quantized weights and activation scales.
   w4-g128       qopt-ptq; ONNX Runtime on our MatMulNBits export (accuracy_level 4:
                 ORT's int8-activation INT4 kernels, its fastest CPU path).
+  w4a8-g128     the same INT4 weights with INT8 per-token activations (our integer
+                kernels); ONNX Runtime on the same MatMulNBits export as w4-g128, which
+                with accuracy_level 4 also multiplies int8 activations.
 Then `quant-run bench --threads N` (prefill of --prefill tokens; decode of
 --decode-tokens tokens after a --context-token prompt) and ONNX Runtime 1.30 CPU (npm
 onnxruntime-node, bench/ort_gpt2.js) with N intra-op threads, one after the other.
@@ -45,9 +48,14 @@ BYTES_PER_WEIGHT = {
     "fp32": 4.0,
     "w8a8-static": 1.0 + 4.0 / 768,  # per-channel f32 scales over K = 768 (about)
     "w4-g128": 0.5 + 4.0 / 128,      # nibbles + one f32 scale per group of 128
+    "w4a8-g128": 0.5 + 4.0 / 128,
 }
 ORT_FORMAT = {"w8a8-static": ["--format=qdq"],
-              "w4-g128": ["--format=matmulnbits", "--accuracy-level=4"]}
+              "w4-g128": ["--format=matmulnbits", "--accuracy-level=4"],
+              "w4a8-g128": ["--format=matmulnbits", "--accuracy-level=4"]}
+# ONNX Runtime's model is exported from this recipe's module (same weights;
+# MatMulNBits is weight-only, so the W4A8 module itself has no export).
+ORT_SOURCE = {"w4a8-g128": "w4-g128"}
 
 
 def sh(cmd, **kw):
@@ -108,11 +116,15 @@ def prepare(recipe, onnx):
             sh([os.path.join(BIN, "quant-opt"), onnx,
                 f"--pass-pipeline=builtin.module(qopt-ptq{{{options}}})", "--emit-bytecode",
                 "-o", source])
-        ort_model = os.path.join(OUT, f"gpt2_124m_{recipe}.onnx")
-        if stale(ort_model, source, os.path.join(BIN, "quant-export")):
-            print(f"exporting for ONNX Runtime: {recipe} {' '.join(ORT_FORMAT[recipe])}",
+        ort_recipe = ORT_SOURCE.get(recipe, recipe)
+        ort_source = os.path.join(OUT, f"gpt2_124m_{ort_recipe}.mlirbc")
+        if ort_recipe != recipe:
+            prepare(ort_recipe, onnx)
+        ort_model = os.path.join(OUT, f"gpt2_124m_{ort_recipe}.onnx")
+        if stale(ort_model, ort_source, os.path.join(BIN, "quant-export")):
+            print(f"exporting for ONNX Runtime: {ort_recipe} {' '.join(ORT_FORMAT[recipe])}",
                   flush=True)
-            sh([os.path.join(BIN, "quant-export"), onnx, source, "-o", ort_model]
+            sh([os.path.join(BIN, "quant-export"), onnx, ort_source, "-o", ort_model]
                + ORT_FORMAT[recipe])
     library = os.path.join(OUT, f"gpt2_124m_{recipe}.so")
     if stale(library, source, compiler):
@@ -126,7 +138,7 @@ def prepare(recipe, onnx):
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
-    p.add_argument("--recipes", default="fp32,w8a8-static,w4-g128")
+    p.add_argument("--recipes", default="fp32,w8a8-static,w4-g128,w4a8-g128")
     p.add_argument("--threads", default="1,2")
     p.add_argument("--prefill", type=int, default=512)
     p.add_argument("--context", type=int, default=128)
@@ -175,7 +187,7 @@ def main():
               f"{floor * 1e3:>8.2f} {dec / floor:>6.2f}x")
     print("x ORT: ONNX Runtime's time / ours (above 1: we are faster). ONNX Runtime runs: "
           + "; ".join(f"{r}: {'the same ONNX file' if r == 'fp32' else ' '.join(ORT_FORMAT[r])}"
-                      for r in recipes))
+                      f"{' of ' + ORT_SOURCE[r] if r in ORT_SOURCE else ''}" for r in recipes))
     print(f"read bandwidth (numpy sum, 1 GiB): {bandwidth / 1e9:.1f} GB/s. floor: matmul weight "
           f"bytes per token ({(LINEAR_PARAMS + LM_HEAD_PARAMS) / 1e6:.1f} M weights at the "
           f"recipe's bytes) / bandwidth")

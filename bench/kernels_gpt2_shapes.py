@@ -1,6 +1,6 @@
 """Kernel-level benchmark (Google Benchmark) of GPT-2's linear layers, one thread.
 
-  /usr/bin/python3 bench/kernels_gpt2_shapes.py [--recipes fp32,w8a8-dynamic,w4-g128]
+  /usr/bin/python3 bench/kernels_gpt2_shapes.py [--recipes fp32,w8a8-dynamic,w4-g128,w4a8-g128]
       [--shapes 768x2304,768x768,768x3072,3072x768,768x50257] [--batches 1,128,512]
       [--min-time 0.3]
 
@@ -10,13 +10,13 @@ and compiled with `quant-compile` (native kernels; fp32: the vectorized f32
 matmul). `quant-opt-kernel-bench` (bench/kernels/kernel_bench.cpp) then times each
 layer through the runtime at batch M = 1, 128, 512, with warm caches ("hot") and, for
 M = 1, with the caches flushed before every call ("cold": weights from DRAM). In the
-same process it measures the read bandwidth (1 GiB) and one core's AVX2 peaks (FMA f32
-and vpmaddwd, the instruction the AVX2 W8A8 kernel uses).
+same process it measures the read bandwidth (1 GiB) and one core's AVX2 peaks (FMA f32;
+vpmaddwd, which the AVX2 W8A8 kernel uses; vpmaddubsw, which the W4A8 one uses).
 
 Batch 1 is reported as GB/s of weights read and as a fraction of the read bandwidth;
 larger batches as Gop/s (2*M*K*N) and as a fraction of the peak of the instruction the
 kernel runs on (FMA for fp32 and W4, whose weights are unpacked to f32 in registers;
-vpmaddwd for W8A8). This CPU has no AVX-512 VNNI or AMX, so their peaks cannot be
+vpmaddwd for W8A8; vpmaddubsw for W4A8). This CPU has no AVX-512 VNNI or AMX, so their peaks cannot be
 measured here.
 """
 import argparse
@@ -79,7 +79,7 @@ def build(recipe, k, n):
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--recipes", default="fp32,w8a8-dynamic,w4-g128")
+    ap.add_argument("--recipes", default="fp32,w8a8-dynamic,w4-g128,w4a8-g128")
     ap.add_argument("--shapes", default="768x2304,768x768,768x3072,3072x768,768x50257")
     ap.add_argument("--batches", default="1,128,512")
     ap.add_argument("--min-time", default="0.3", help="seconds per benchmark")
@@ -105,15 +105,16 @@ def main():
     by_name = {b["run_name"]: b for b in runs}
     bandwidth = by_name["read_bandwidth"]["GBps"]
     fma, madd = by_name["peak/fma_f32"]["Gops"], by_name["peak/vpmaddwd_i16"]["Gops"]
+    maddubs = by_name["peak/vpmaddubsw_u8s8"]["Gops"]
     print(f"\nmeasured in the same process (1 core): read bandwidth {bandwidth:.1f} GB/s; "
-          f"peak FMA f32 {fma:.0f} Gop/s; peak vpmaddwd {madd:.0f} Gop/s "
-          f"(no AVX-512 VNNI / AMX on this CPU)")
+          f"peak FMA f32 {fma:.0f} Gop/s; vpmaddwd {madd:.0f} Gop/s; vpmaddubsw {maddubs:.0f} "
+          f"Gop/s (no AVX-512 VNNI / AMX on this CPU)")
     print(f"{'layer':<22} {'M':>4} {'cache':>5} {'time us':>10} {'weight GB/s':>12} "
           f"{'% bandwidth':>12} {'Gop/s':>8} {'% peak':>7}")
     for k, n in shapes:
         for recipe in recipes:
             name = f"{recipe}_{k}x{n}"
-            peak = madd if recipe.startswith("w8a8") else fma
+            peak = {"w8a8": madd, "w4a8": maddubs}.get(recipe[:4], fma)
             for m in [int(b) for b in args.batches.split(",")]:
                 for cache in ("hot", "cold") if m == 1 else ("hot",):
                     b = by_name.get(f"{name}/m{m}/{cache}")

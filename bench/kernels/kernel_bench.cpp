@@ -3,7 +3,7 @@
 // Times one-layer models compiled by quant-compile (entry `main`,
 // x [M, K] f32 -> y [M, N] f32) through the runtime's C API, next to the
 // machine's own limits measured in the same process: read bandwidth and the
-// AVX2 FMA / vpmaddwd peaks of one core.
+// AVX2 FMA / vpmaddwd / vpmaddubsw peaks of one core (2 ops per multiply-add).
 //
 //   quant-opt-kernel-bench NAME=LIB.so:K:N:WEIGHT_BYTES...
 //   [--batches=1,128,512]
