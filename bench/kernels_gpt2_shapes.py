@@ -68,11 +68,16 @@ def build(recipe, k, n):
     source = onnx_path
     if recipe != "fp32":
         source = f"{stem}_{recipe}.mlirbc"
-        sh([os.path.join(BIN, "quant-opt"), onnx_path,
-            f"--pass-pipeline=builtin.module(qopt-ptq{{recipe={recipe}}})",
-            "--emit-bytecode", "-o", source])
+        if not os.path.exists(source) or os.path.getmtime(source) < os.path.getmtime(
+                os.path.join(BIN, "quant-opt")):
+            sh([os.path.join(BIN, "quant-opt"), onnx_path,
+                f"--pass-pipeline=builtin.module(qopt-ptq{{recipe={recipe}}})",
+                "--emit-bytecode", "-o", source])
     library = f"{stem}_{recipe}.so"
-    sh([os.path.join(BIN, "quant-compile"), source, "-o", library])
+    compiler = os.path.join(BIN, "quant-compile")
+    if not os.path.exists(library) or os.path.getmtime(library) < max(
+            os.path.getmtime(compiler), os.path.getmtime(source)):
+        sh([compiler, source, "-o", library])
     return library
 
 
@@ -83,26 +88,37 @@ def main():
     ap.add_argument("--shapes", default="768x2304,768x768,768x3072,3072x768,768x50257")
     ap.add_argument("--batches", default="1,128,512")
     ap.add_argument("--min-time", default="0.3", help="seconds per benchmark")
+    ap.add_argument("--report-only", action="store_true",
+                    help="print the table of the last run's results.json")
     args = ap.parse_args()
     os.makedirs(OUT, exist_ok=True)
-    sh(["ninja", "-C", os.path.join(REPO, "build"), "quant-opt-kernel-bench"])
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     recipes = args.recipes.split(",")
+    result = os.path.join(OUT, "results.json")
+    if not args.report_only:
+        run_benchmarks(args, shapes, recipes, result)
+    report(args, shapes, recipes, result)
+
+
+def run_benchmarks(args, shapes, recipes, result):
+    sh(["ninja", "-C", os.path.join(REPO, "build"), "quant-opt-kernel-bench"])
     layers = []
     for k, n in shapes:
         for recipe in recipes:
             print(f"building {recipe} {k}x{n} ...", flush=True)
             lib = build(recipe, k, n)
             layers.append(f"{recipe}_{k}x{n}={lib}:{k}:{n}:{weight_bytes(recipe, k, n)}")
-    result = os.path.join(OUT, "results.json")
     print("running quant-opt-kernel-bench ...", flush=True)
     sh([os.path.join(BIN, "quant-opt-kernel-bench"), *layers, f"--batches={args.batches}",
         f"--benchmark_min_time={args.min_time}", "--benchmark_repetitions=3",
         "--benchmark_report_aggregates_only=true", "--benchmark_format=json",
         f"--benchmark_out={result}"])
+
+
+def report(args, shapes, recipes, result):
     with open(result) as f:
         runs = [b for b in json.load(f)["benchmarks"] if b.get("aggregate_name") == "median"]
-    by_name = {b["run_name"]: b for b in runs}
+    by_name = {b["run_name"].replace("/manual_time", ""): b for b in runs}
     bandwidth = by_name["read_bandwidth"]["GBps"]
     fma, madd = by_name["peak/fma_f32"]["Gops"], by_name["peak/vpmaddwd_i16"]["Gops"]
     maddubs = by_name["peak/vpmaddubsw_u8s8"]["Gops"]

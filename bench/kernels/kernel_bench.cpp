@@ -191,7 +191,17 @@ int main(int argc, char **argv) {
             [b](__m256i a) {
               return _mm256_add_epi32(_mm256_madd_epi16(a, b), a);
             },
-            32); // 16 products + 16 additions
+            32); // 16 products + 16 additions: 16 multiply-adds
+      });
+  benchmark::RegisterBenchmark(
+      "peak/vpmaddubsw_u8s8", [](benchmark::State &state) {
+        const __m256i b = _mm256_set1_epi8(3);
+        peak(
+            state, _mm256_set1_epi16(1),
+            [b](__m256i a) {
+              return _mm256_add_epi16(_mm256_maddubs_epi16(a, b), a);
+            },
+            64); // 32 products, 16 + 16 additions: 32 multiply-adds
       });
   for (const Layer &layer : layers)
     for (int64_t m : batches)
