@@ -1,11 +1,13 @@
-//===- FloatKernel.cpp - INT4/INT8 weights with f32 activations -----------===//
+//===- FloatKernel.cpp - INT4/INT8/f32 weights with f32 activations -------===//
 //
 // y[m, n] = sum_g s[g, n] * sum_{k in g} x[m, k] * u[k, n] + b[g, n] * X[m, g]
 // with u the stored (unsigned for 4 bits) weight, b = -zp * s and X the
 // group sums of x. Weights are unpacked in registers (mask/shift, convert)
 // one panel row of 16 columns at a time and never materialized as floats;
 // each unpacked row serves a block of up to kRowBlock rows of x. For one
-// row (decode) the kernel streams each weight panel once.
+// row (decode) the kernel streams each weight panel once, with four
+// independent accumulator chains. f32 weights (callF32Kernel) take the same
+// path with nothing to unpack: one group, no scale.
 //
 //===----------------------------------------------------------------------===//
 
@@ -225,14 +227,11 @@ Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
   auto dynRows = RankedTensorType::get({ShapedType::kDynamic, k}, f32);
   auto outDyn = RankedTensorType::get({ShapedType::kDynamic, n}, f32);
   std::string name = llvm::formatv("qopt_kernel_f32_k{0}_n{1}", k, n).str();
-  func::FuncOp kernel;
-  {
-    OpBuilder::InsertionGuard guard(b);
-    kernel = getOrCreatePanelKernel(
-        module, symbols, name, {dynRows, wType}, outDyn,
-        [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
-            Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
-  }
+  // Built at the end of the module with its own builder.
+  func::FuncOp kernel = getOrCreatePanelKernel(
+      module, symbols, name, {dynRows, wType}, outDyn,
+      [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
+          Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
   // [K, N] -> [P, K, 16], zeros past N.
   std::vector<float> packed(panels * k * kPanel, 0.0f);
   for (int64_t kk = 0; kk < k; ++kk)
