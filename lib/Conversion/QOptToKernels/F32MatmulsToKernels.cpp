@@ -37,31 +37,12 @@ std::optional<std::vector<float>> constantWeights(Value v) {
   return values;
 }
 
-/// Whether the body is `out + a * b` in f32 (either operand order).
-bool isMulAdd(linalg::GenericOp op) {
-  Block &body = op.getRegion().front();
-  if (body.getOperations().size() != 3)
-    return false;
-  auto mul = dyn_cast<arith::MulFOp>(&body.front());
-  auto add = dyn_cast<arith::AddFOp>(mul ? mul->getNextNode() : nullptr);
-  auto yield = cast<linalg::YieldOp>(body.getTerminator());
-  if (!mul || !add || yield.getValues().size() != 1 ||
-      yield.getValues()[0] != add.getResult())
-    return false;
-  Value a = body.getArgument(0), b = body.getArgument(1),
-        out = body.getArgument(2);
-  bool mulOk = (mul.getLhs() == a && mul.getRhs() == b) ||
-               (mul.getLhs() == b && mul.getRhs() == a);
-  bool addOk = (add.getLhs() == out && add.getRhs() == mul.getResult()) ||
-               (add.getRhs() == out && add.getLhs() == mul.getResult());
-  return mulOk && addOk;
-}
-
-/// `C[d0.., n] += A[d0.., k] * B[k, n]` with loops (d0.., n, k): the shape
-/// of linalg.matmul and of a linear layer whose result is reshaped.
-bool isRowMajorContraction(linalg::GenericOp op) {
+/// `C[d0.., n] += A[d0.., k] * B[k, n]` with loops (d0.., n, k) on tensors:
+/// linalg.matmul, and the generic a linear layer whose result is reshaped
+/// becomes after elementwise fusion.
+bool isRowMajorContraction(linalg::LinalgOp op) {
   if (op.getNumDpsInputs() != 2 || op.getNumDpsInits() != 1 ||
-      !op.hasPureTensorSemantics() || !isMulAdd(op))
+      !op.hasPureTensorSemantics() || !linalg::isaContractionOpInterface(op))
     return false;
   unsigned loops = op.getNumLoops();
   if (loops < 3)
@@ -94,14 +75,7 @@ struct ConvertF32MatmulsToKernelsPass
     ModuleOp module = getOperation();
     SmallVector<linalg::LinalgOp> candidates;
     module.walk([&](linalg::LinalgOp op) {
-      if (isa<linalg::MatmulOp>(op.getOperation()) &&
-          op.hasPureTensorSemantics() &&
-          op.getIndexingMapsArray() ==
-              cast<linalg::MatmulOp>(op.getOperation())
-                  .getDefaultIndexingMaps(op.getContext()))
-        candidates.push_back(op);
-      else if (auto generic = dyn_cast<linalg::GenericOp>(op.getOperation());
-               generic && isRowMajorContraction(generic))
+      if (isRowMajorContraction(op))
         candidates.push_back(op);
     });
     SymbolTable symbols(module);
