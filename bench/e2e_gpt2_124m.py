@@ -31,7 +31,8 @@ import subprocess
 import sys
 import time
 
-from child_usage import run_measured  # noqa: E402  (bench/ is the script dir)
+import quant_run_bench  # noqa: E402  (bench/ is the script dir)
+from child_usage import run_measured  # noqa: E402
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 PYTHON = "/usr/bin/python3"
@@ -87,10 +88,7 @@ def quant_run_bench(library, prompt, decode, repeats, threads):
            "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024",
            "--threads", str(threads)]
     _, rss, out = run_measured(cmd, cwd=REPO)
-    lines = out.splitlines()
-    prefill_ms = float(lines[0].split("median ")[1].split(" ms")[0])
-    decode_ms = float(lines[1].split(": ")[1].split(" ms")[0])
-    return prefill_ms / 1e3, decode_ms / 1e3, rss
+    return (*quant_run_bench.parse(out), rss)
 
 
 def ort_bench(model, threads, args):

@@ -19,6 +19,8 @@ import statistics
 import subprocess
 import sys
 
+import quant_run_bench  # noqa: E402  (bench/ is the script dir)
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BIN = os.path.join(REPO, "build", "bin")
 PYTHON = "/usr/bin/python3"
@@ -34,9 +36,8 @@ def run(cmd):
 def bench(lib, prompt, repeats):
     out = run([f"{BIN}/quant-run", lib, "bench", "--threads=1", f"--prompt-tokens={prompt}",
                "--repeats=1"])
-    prefill = float(re.search(r"([0-9.]+) tokens/s", out).group(1))
-    decode = float(re.search(r"([0-9.]+) ms/token", out).group(1))
-    return prefill, decode
+    prefill_s, decode_s = quant_run_bench.parse(out)
+    return prompt / prefill_s, decode_s * 1e3
 
 
 def main():
@@ -44,7 +45,7 @@ def main():
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--model", default="models/gpt2-brown.onnx")
     ap.add_argument("--recipes", default="w8,w8a8-dynamic,w4-g128")
-    ap.add_argument("--threads", "1", "--prompt-tokens", type=int, default=96)
+    ap.add_argument("--prompt-tokens", type=int, default=96)
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--tokens", type=int, default=8192)
     ap.add_argument("--out", default="build-bench/kernels")
