@@ -189,26 +189,22 @@ Value unpackWeight(OpBuilder &b, Location loc, QMatmulOp op, bool dequantize) {
 
 /// The integer path with weight groups: int32 sums I[m, g, n] over each
 /// group of K, then `sum_g float(I) * (sx * sw[g, n])` with g in order from
-/// 0 (a linalg reduction, lowered to a loop that runs g upwards). `rowScale`
-/// is sx per row ([M]) or null, then `scalarScale` is sx.
+/// 0 (a linalg reduction, lowered to a loop that runs g upwards). `sx` is
+/// the input scale, per row ([M]) or a scalar.
 Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
-                           ValueRange outDyn, Value rowScale,
-                           Value scalarScale) {
+                           ValueRange outDyn, Value sx) {
   Location loc = op.getLoc();
   MLIRContext *ctx = b.getContext();
   auto outType = op.getOutput().getType();
   int64_t k = op.getInput().getType().getDimSize(1), n = outType.getDimSize(1);
   int64_t group = op.getGroupSize(), groups = k / group;
   int64_t m = outType.getDimSize(0);
-  auto xType = cast<RankedTensorType>(xc.getType());
+  bool perRow = isa<RankedTensorType>(sx.getType());
   Value xg = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get({m, groups, group}, b.getI32Type()), xc,
       ArrayRef<ReassociationIndices>{{0}, {1, 2}},
-      ArrayRef<OpFoldResult>{
-          xType.isDynamicDim(0)
-              ? OpFoldResult(tensor::DimOp::create(b, loc, xc, 0).getResult())
-              : b.getIndexAttr(m),
-          b.getIndexAttr(groups), b.getIndexAttr(group)});
+      ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, xc, 0),
+                             b.getIndexAttr(groups), b.getIndexAttr(group)});
   Value wg = tensor::ExpandShapeOp::create(
       b, loc, RankedTensorType::get({groups, group, n}, b.getI32Type()), w,
       ArrayRef<ReassociationIndices>{{0, 1}, {2}});
@@ -241,8 +237,8 @@ Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
   SmallVector<Value> ins{sums, weightScales};
   SmallVector<AffineMap> maps{AffineMap::get(3, 0, {md, gd, nd}, ctx),
                               AffineMap::get(3, 0, {gd, nd}, ctx)};
-  if (rowScale) {
-    ins.push_back(rowScale);
+  if (perRow) {
+    ins.push_back(sx);
     maps.push_back(AffineMap::get(3, 0, {md}, ctx));
   }
   maps.push_back(AffineMap::get(3, 0, {md, nd}, ctx));
@@ -254,8 +250,8 @@ Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
              b, loc, TypeRange{outType}, ins, ValueRange{outInit}, maps,
              SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction},
              [&](OpBuilder &nb, Location nl, ValueRange a) {
-               Value sx = rowScale ? a[2] : scalarScale;
-               Value s = arith::MulFOp::create(nb, nl, sx, a[1]);
+               Value s =
+                   arith::MulFOp::create(nb, nl, perRow ? a[2] : sx, a[1]);
                Value f = arith::SIToFPOp::create(nb, nl, nb.getF32Type(), a[0]);
                Value t = arith::MulFOp::create(nb, nl, f, s);
                linalg::YieldOp::create(
@@ -317,8 +313,8 @@ LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
     outDyn.push_back(tensor::DimOp::create(b, loc, x, 0));
   int64_t k = op.getInput().getType().getDimSize(1), group = op.getGroupSize();
   if (group < k) {
-    b.replaceOp(op, groupedIntegerMatmul(b, op, xc.getResult(0), w, outDyn,
-                                         perRow ? scale : Value(), scale));
+    b.replaceOp(op,
+                groupedIntegerMatmul(b, op, xc.getResult(0), w, outDyn, scale));
     return success();
   }
   Value accInit = filled(b, loc,
