@@ -205,6 +205,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   lowering.minWeightBytes = options.minWeightBytes;
   lowering.vectorizeContractions = options.vectorizeContractions;
   lowering.parallel = options.parallel;
+  lowering.kvCacheInPlace = options.kvCacheInPlace;
   buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");

@@ -22,6 +22,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
                                           const LowerToLLVMOptions &options) {
   bool forRuntime = !options.weights.empty();
   // Tensor level.
+  if (forRuntime && options.kvCacheInPlace)
+    pm.addPass(createQOptKVCacheInPlacePass());
   if (forRuntime)
     pm.addPass(createQOptPrepareEntryPointsPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
@@ -54,7 +56,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   bufferize.bufferizeFunctionBoundaries = true;
   bufferize.functionBoundaryTypeConversion =
       bufferization::LayoutMapOption::IdentityLayoutMap;
+  // Ops that fill a tensor.empty later inserted into a buffer (the new
+  // keys/values into the KV cache) write into that buffer directly.
+  pm.addPass(bufferization::createEmptyTensorEliminationPass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
+  if (forRuntime && options.kvCacheInPlace)
+    pm.addNestedPass<func::FuncOp>(createQOptVerifyKVCacheInPlacePass());
   if (forRuntime) {
     QOptExternalizeWeightsPassOptions externalize;
     externalize.archivePath = options.weights;

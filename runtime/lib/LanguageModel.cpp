@@ -2,6 +2,8 @@
 
 #include "quant-opt-runtime/LanguageModel.h"
 
+#include <algorithm>
+
 using namespace quantopt::rt;
 
 static llvm::Error fail(const llvm::Twine &message) {
@@ -35,6 +37,11 @@ LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
                 "': first output must be f32 logits "
                 "[batch, sequence, vocab] with a static vocab");
   lm->vocab = e.outputs[0].shape[2];
+  if (e.kvCacheInPlace) {
+    if (llvm::Error error = lm->initInPlaceCache(library))
+      return std::move(error);
+    return lm;
+  }
   // The remaining inputs are the past keys/values, matched by the outputs
   // after the logits (present keys/values) in the same order.
   if (e.inputs.size() != e.outputs.size())
@@ -43,13 +50,57 @@ LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
                 "outputs");
   for (size_t i = 1; i < e.inputs.size(); ++i) {
     const TensorSpec &past = e.inputs[i];
-    if (past.dtype != "f32" || past.shape.size() != 4 || past.shape[1] < 0 ||
-        past.shape[3] < 0)
+    if (!isCacheSpec(past))
       return fail("'" + library + "': input '" + past.name +
                   "' is not a past key/value [batch, heads, past, head_dim]");
     lm->pastShapes.push_back({1, past.shape[1], 0, past.shape[3]});
   }
   return lm;
+}
+
+bool LanguageModel::isCacheSpec(const TensorSpec &spec) {
+  return spec.dtype == "f32" && spec.shape.size() == 4 && spec.shape[1] >= 0 &&
+         spec.shape[3] >= 0;
+}
+
+llvm::Error LanguageModel::initInPlaceCache(llvm::StringRef library) {
+  // [input_ids, cache..., past_sequence_length] -> [logits].
+  const EntryPoint &e = *entry;
+  const TensorSpec &length = e.inputs.back();
+  if (e.inputs.size() < 3 || e.outputs.size() != 1 || length.dtype != "i64" ||
+      !length.shape.empty())
+    return fail("'" + library +
+                "': an in-place KV cache entry takes token ids, cache "
+                "buffers and a scalar past_sequence_length, and returns "
+                "only logits");
+  for (size_t i = 1; i + 1 < e.inputs.size(); ++i) {
+    if (!isCacheSpec(e.inputs[i]))
+      return fail("'" + library + "': input '" + e.inputs[i].name +
+                  "' is not a KV cache buffer [batch, heads, capacity, "
+                  "head_dim]");
+    pastShapes.push_back({1, e.inputs[i].shape[1], 0, e.inputs[i].shape[3]});
+  }
+  inPlace.resize(pastShapes.size());
+  return llvm::Error::success();
+}
+
+void LanguageModel::reserve(size_t positions) {
+  if (positions <= capacity)
+    return;
+  // Doubling (amortized copies), up to the context limit.
+  size_t grown = std::max(positions, 2 * capacity);
+  if (contextLimit)
+    grown = std::max(positions, std::min(grown, contextLimit));
+  size_t used = context.size();
+  for (size_t i = 0; i < inPlace.size(); ++i) {
+    int64_t heads = pastShapes[i][1], headDim = pastShapes[i][3];
+    std::unique_ptr<float[]> buffer(new float[heads * grown * headDim]);
+    for (int64_t h = 0; h < heads; ++h)
+      std::copy_n(inPlace[i].get() + h * capacity * headDim, used * headDim,
+                  buffer.get() + h * grown * headDim);
+    inPlace[i] = std::move(buffer);
+  }
+  capacity = grown;
 }
 
 void LanguageModel::reset() {
@@ -68,6 +119,8 @@ LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   for (int32_t t : tokens)
     if (t < 0 || t >= vocab)
       return fail("token id " + llvm::Twine(t) + " is outside the vocabulary");
+  if (entry->kvCacheInPlace)
+    return forwardInPlace(tokens);
   bool kv = !pastShapes.empty();
   // Without a KV cache the whole context is recomputed.
   std::vector<int64_t> ids;
@@ -89,6 +142,27 @@ LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   std::vector<float> result(last, last + n * vocab);
   if (kv)
     cache.assign(outputs->begin() + 1, outputs->end());
+  context.insert(context.end(), tokens.begin(), tokens.end());
+  return result;
+}
+
+llvm::Expected<std::vector<float>>
+LanguageModel::forwardInPlace(llvm::ArrayRef<int32_t> tokens) {
+  reserve(context.size() + tokens.size());
+  std::vector<int64_t> ids(tokens.begin(), tokens.end());
+  int64_t past = context.size();
+  std::vector<Tensor> inputs;
+  inputs.push_back(Tensor::view({1, (int64_t)ids.size()}, ids.data()));
+  for (size_t i = 0; i < inPlace.size(); ++i)
+    inputs.push_back(
+        Tensor::view({1, pastShapes[i][1], (int64_t)capacity, pastShapes[i][3]},
+                     inPlace[i].get()));
+  inputs.push_back(Tensor::view({}, &past));
+  auto outputs = compiled->run(*entry, inputs);
+  if (!outputs)
+    return outputs.takeError();
+  const float *logits = (*outputs)[0].as<float>();
+  std::vector<float> result(logits, logits + tokens.size() * vocab);
   context.insert(context.end(), tokens.begin(), tokens.end());
   return result;
 }

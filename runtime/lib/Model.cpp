@@ -20,7 +20,7 @@
 using namespace quantopt::rt;
 
 /// The calling convention and metadata version this runtime speaks.
-static constexpr int64_t kABIVersion = 1;
+static constexpr int64_t kABIVersion = 2;
 
 static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -138,6 +138,12 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     EntryPoint entry;
     entry.name = name->str();
     entry.weightsArgument = o->getBoolean("weights_argument").value_or(false);
+    if (auto kvCache = o->getString("kv_cache")) {
+      if (*kvCache != "in-place")
+        return fail("'" + library + "': unknown KV cache kind '" + *kvCache +
+                    "'");
+      entry.kvCacheInPlace = true;
+    }
     auto inputs = parseSpecs(o->getArray("inputs"), "inputs");
     if (!inputs)
       return inputs.takeError();

@@ -91,6 +91,13 @@ static cl::opt<bool> parallel(
              "no OpenMP dependency"),
     cl::init(true));
 
+static cl::opt<bool> kvCacheInPlace(
+    "kv-cache-in-place",
+    cl::desc("KV-cache models update the runtime's cache buffers in place "
+             "(=false: they return concatenated copies of the cache, as the "
+             "ONNX graph does)"),
+    cl::init(true));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
@@ -140,6 +147,7 @@ int main(int argc, char **argv) {
   options.minWeightBytes = minWeightBytes;
   options.vectorizeContractions = vectorizeContractions;
   options.parallel = parallel;
+  options.kvCacheInPlace = kvCacheInPlace;
   if (llvm::Error error = qopt::compileModel(*module, options)) {
     llvm::errs() << "error: " << inputPath << ": "
                  << llvm::toString(std::move(error)) << "\n";

@@ -54,6 +54,8 @@ struct ModelCompileOptions {
   /// threads. A model library links LLVM's libomp; an object needs `-lomp`
   /// where it is linked.
   bool parallel = true;
+  /// Update the KV cache in the runtime's buffers (qopt-kv-cache-in-place).
+  bool kvCacheInPlace = true;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the

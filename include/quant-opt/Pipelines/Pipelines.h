@@ -38,6 +38,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "and algebraic forms of powf (qopt-approximate-math), "
                      "so elementwise loops vectorize; false: libm calls"),
       llvm::cl::init(true)};
+  Option<bool> kvCacheInPlace{
+      *this, "kv-cache-in-place",
+      llvm::cl::desc("With weights=: KV-cache entry points update the "
+                     "caller's cache buffers in place "
+                     "(qopt-kv-cache-in-place) instead of returning "
+                     "concatenated copies"),
+      llvm::cl::init(true)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the loops marked parallel (the kernels' column "

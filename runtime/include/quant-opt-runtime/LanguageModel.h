@@ -5,7 +5,10 @@
 // `past_key_values.N.key/value` [batch, heads, past, head_dim], and returns
 // `logits` [batch, seq, vocab] (and `present.N.key/value`). The runtime owns
 // the cache: `forward` feeds new tokens after the cached context. Models
-// without a KV cache are run on the whole context at every step.
+// compiled with qopt-kv-cache-in-place instead take cache buffers with room
+// for the whole context plus `past_sequence_length`, and write the new
+// positions into them: no copy of the cache per step. Models without a KV
+// cache are run on the whole context at every step.
 //
 //===----------------------------------------------------------------------===//
 
@@ -41,12 +44,23 @@ public:
   const Model &model() const { return *compiled; }
 
 private:
+  static bool isCacheSpec(const TensorSpec &spec);
+  /// Checks an in-place KV cache entry and sets up its (empty) buffers.
+  llvm::Error initInPlaceCache(llvm::StringRef library);
+  /// Grows the in-place buffers to hold `positions` positions.
+  void reserve(size_t positions);
+  llvm::Expected<std::vector<float>>
+  forwardInPlace(llvm::ArrayRef<int32_t> tokens);
+
   std::unique_ptr<Model> compiled;
   const EntryPoint *entry = nullptr;
   int64_t vocab = 0;
   std::vector<std::vector<int64_t>> pastShapes; // Per past input.
   std::vector<Tensor> cache;                    // present.* of the last step.
-  std::vector<int32_t> context;                 // Tokens seen so far.
+  // In-place entries: one [1, heads, capacity, head_dim] buffer per input.
+  std::vector<std::unique_ptr<float[]>> inPlace;
+  size_t capacity = 0;
+  std::vector<int32_t> context; // Tokens seen so far.
   size_t contextLimit = 0;
 };
 

@@ -33,6 +33,10 @@ struct EntryPoint {
   std::string name;
   std::vector<TensorSpec> inputs, outputs;
   bool weightsArgument = false;
+  /// The entry updates its KV cache inputs in place (qopt-kv-cache-in-place):
+  /// inputs are the token ids, the cache buffers [batch, heads, capacity,
+  /// head_dim] and `past_sequence_length`; the only output is the logits.
+  bool kvCacheInPlace = false;
   void (*function)(void **) = nullptr;
 };
 

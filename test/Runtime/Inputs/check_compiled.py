@@ -28,12 +28,19 @@ def main():
         subprocess.run(["quant-compile", base + ".onnx", "-o", base + ".so"], check=True)
         with open(base + ".ids", "w") as f:
             f.write(" ".join(str(int(t)) for t in ids.reshape(-1)))
-        paths = [("prefill", [])]
+        paths = [("prefill", base + ".so", [])]
         if "_kv" in name:
-            paths.append(("decode", ["--decode-from", str(ids.shape[1] // 2)]))
-        for path, extra in paths:
-            out = f"{base}.{path}.f32"
-            subprocess.run(["quant-run", base + ".so", "logits", base + ".ids", "--out", out] + extra,
+            # One token at a time: the runtime's cache buffers grow (and are
+            # copied) as the context does.
+            paths.append(("decode", base + ".so", ["--decode-from", str(ids.shape[1] // 2)]))
+            # The ONNX graph's own form: the model returns the grown cache.
+            subprocess.run(["quant-compile", base + ".onnx", "-o", base + ".copy.so",
+                            "--kv-cache-in-place=false"], check=True)
+            paths.append(("decode (returned cache)", base + ".copy.so",
+                          ["--decode-from", str(ids.shape[1] // 2)]))
+        for path, library, extra in paths:
+            out = f"{base}.{path.split()[0]}.f32"
+            subprocess.run(["quant-run", library, "logits", base + ".ids", "--out", out] + extra,
                            check=True)
             got = np.fromfile(out, dtype=np.float32).reshape(ref.shape)
             err = float(np.abs(got - ref).max() / np.abs(ref).max())

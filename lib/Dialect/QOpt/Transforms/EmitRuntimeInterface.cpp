@@ -15,7 +15,8 @@ using namespace mlir;
 
 /// The version of the calling convention and metadata layout; the runtime
 /// refuses models built for another one.
-static constexpr int64_t kRuntimeABIVersion = 1;
+/// Version 2: entries may update their KV cache in place ("kv_cache").
+static constexpr int64_t kRuntimeABIVersion = 2;
 
 namespace {
 llvm::json::Array describeValues(ArrayAttr values) {
@@ -53,12 +54,15 @@ struct QOptEmitRuntimeInterfacePass
       std::string symbol = ("qopt_entry_" + name).str();
       if (failed(emitPackedEntry(module, name, symbol)))
         return signalPassFailure();
-      entryMeta.push_back(llvm::json::Object{
+      llvm::json::Object entryJson{
           {"name", name},
           {"symbol", symbol},
           {"inputs", describeValues(entry.getAs<ArrayAttr>("inputs"))},
           {"outputs", describeValues(entry.getAs<ArrayAttr>("outputs"))},
-          {"weights_argument", static_cast<bool>(weights)}});
+          {"weights_argument", static_cast<bool>(weights)}};
+      if (auto kvCache = entry.getAs<StringAttr>("kv_cache"))
+        entryJson["kv_cache"] = kvCache.getValue();
+      entryMeta.push_back(std::move(entryJson));
     }
     llvm::json::Object meta{{"abi", kRuntimeABIVersion},
                             {"entries", std::move(entryMeta)}};

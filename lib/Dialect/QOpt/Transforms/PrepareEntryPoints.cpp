@@ -52,14 +52,19 @@ struct QOptPrepareEntryPointsPass
       }
       func->setAttr(LLVM::LLVMDialect::getEmitCWrapperAttrName(),
                     b.getUnitAttr());
-      entries.push_back(b.getDictionaryAttr(
-          {b.getNamedAttr("name", func.getSymNameAttr()),
-           b.getNamedAttr("inputs",
-                          describeValues(b, func.getArgumentTypes(),
-                                         func.getAllArgAttrs(), "arg")),
-           b.getNamedAttr("outputs", describeValues(b, func.getResultTypes(),
-                                                    func.getAllResultAttrs(),
-                                                    "result"))}));
+      SmallVector<NamedAttribute> entry = {
+          b.getNamedAttr("name", func.getSymNameAttr()),
+          b.getNamedAttr("inputs",
+                         describeValues(b, func.getArgumentTypes(),
+                                        func.getAllArgAttrs(), "arg")),
+          b.getNamedAttr("outputs",
+                         describeValues(b, func.getResultTypes(),
+                                        func.getAllResultAttrs(), "result"))};
+      // From qopt-kv-cache-in-place: the caller's cache buffers are updated.
+      if (func->hasAttr("qopt.kv_cache_in_place"))
+        entry.push_back(
+            b.getNamedAttr("kv_cache", b.getStringAttr("in-place")));
+      entries.push_back(b.getDictionaryAttr(entry));
     }
     if (entries.empty()) {
       module.emitError("no public function with a body: nothing to compile");

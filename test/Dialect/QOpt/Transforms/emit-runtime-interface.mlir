@@ -13,7 +13,7 @@
 // CHECK: %[[A2:.*]] = llvm.load %[[P2]]
 // CHECK: llvm.call @_mlir_ciface_main(%[[A0]], %[[A1]], %[[A2]]) : (!llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
 // CHECK: llvm.return
-// CHECK: llvm.mlir.global external constant @qopt_model_meta("{\22abi\22:1,\22entries\22:[{\22inputs\22:[{\22dtype\22:\22i64\22,\22name\22:\22input_ids\22,\22shape\22:[-1,-1]}],\22name\22:\22main\22,\22outputs\22:[{\22dtype\22:\22f32\22,\22name\22:\22logits\22,\22shape\22:[-1,-1,8]}],\22symbol\22:\22qopt_entry_main\22,\22weights_argument\22:true}],\22weights\22:{\22bytes\22:128,\22fingerprint\22:\22abc\22,\22tensors\22:2}}\00")
+// CHECK: llvm.mlir.global external constant @qopt_model_meta("{\22abi\22:2,\22entries\22:[{\22inputs\22:[{\22dtype\22:\22i64\22,\22name\22:\22input_ids\22,\22shape\22:[-1,-1]}],\22name\22:\22main\22,\22outputs\22:[{\22dtype\22:\22f32\22,\22name\22:\22logits\22,\22shape\22:[-1,-1,8]}],\22symbol\22:\22qopt_entry_main\22,\22weights_argument\22:true}],\22weights\22:{\22bytes\22:128,\22fingerprint\22:\22abc\22,\22tensors\22:2}}\00")
 module attributes {
   qopt.entry_points = [{inputs = [{name = "input_ids", type = tensor<?x?xi64>}], name = "main",
                         outputs = [{name = "logits", type = tensor<?x?x8xf32>}]}],
@@ -31,6 +31,17 @@ module attributes {
 // CHECK: \22weights_argument\22:false}]}\00"
 module attributes {qopt.entry_points = [{inputs = [{name = "x", type = tensor<4xf32>}], name = "f", outputs = []}]} {
   llvm.func @_mlir_ciface_f(%x: !llvm.ptr) {
+    llvm.return
+  }
+}
+
+// -----
+
+// An entry that updates its KV cache in place says so.
+// CHECK-LABEL: llvm.func @qopt_entry_step(%arg0: !llvm.ptr)
+// CHECK: \22kv_cache\22:\22in-place\22,\22name\22:\22step\22
+module attributes {qopt.entry_points = [{inputs = [{name = "x", type = tensor<4xf32>}], kv_cache = "in-place", name = "step", outputs = []}]} {
+  llvm.func @_mlir_ciface_step(%x: !llvm.ptr) {
     llvm.return
   }
 }

@@ -33,6 +33,15 @@ func.func @decode() {
 
 // -----
 
+// Entries rewritten by qopt-kv-cache-in-place are recorded as such.
+// CHECK: module attributes {qopt.entry_points = [{inputs = [{name = "arg0", type = tensor<?x2x?x4xf32>}, {name = "past_sequence_length", type = tensor<i64>}], kv_cache = "in-place", name = "step", outputs = []}]}
+func.func @step(%cache: tensor<?x2x?x4xf32>, %len: tensor<i64> {onnx.name = "past_sequence_length"})
+    attributes {qopt.kv_cache_in_place} {
+  return
+}
+
+// -----
+
 // expected-error @below {{entry point 'scalar' takes or returns a non-tensor value of type 'f32'}}
 func.func @scalar(%x: f32) -> f32 {
   return %x : f32

@@ -134,6 +134,47 @@ def QOptFoldConstantTransposesPass
   let dependentDialects = ["arith::ArithDialect"];
 }
 
+def QOptKVCacheInPlacePass
+    : Pass<"qopt-kv-cache-in-place", "ModuleOp"> {
+  let summary = "Update the KV cache in the caller's buffers instead of "
+                "returning concatenated copies";
+  let description = [{
+    A KV-cache export returns `present = Concat(past, new, axis=2)` for every
+    layer, so each decode step would copy the whole cache. For a public
+    function whose inputs after the first are all such `past` tensors
+    (rank 4, `[batch, heads, ?, head_dim]`) and whose results after the first
+    are exactly their concatenations along dim 2, this pass:
+
+    - appends an input `past_sequence_length` (`tensor<i64>`, rank 0);
+    - reads each cache input as a buffer of some capacity whose first
+      `past_sequence_length` positions are the past: every former use of the
+      input sees `extract_slice [0, past_sequence_length)`;
+    - writes the new keys/values into it at `past_sequence_length`
+      (`tensor.insert_slice`, in place after bufferization) and lets
+      attention read `[0, past_sequence_length + new)` of the updated buffer;
+    - drops the `present` results, marks the inputs `qopt.kv_cache` and the
+      function `qopt.kv_cache_in_place`.
+
+    The caller (the runtime) owns buffers with room for the whole context;
+    `qopt-prepare-entry-points` records the new signature. Functions that do
+    not have this exact form are left unchanged.
+  }];
+  let dependentDialects = ["tensor::TensorDialect", "arith::ArithDialect"];
+}
+
+def QOptVerifyKVCacheInPlacePass
+    : Pass<"qopt-verify-kv-cache-in-place", "func::FuncOp"> {
+  let summary = "Check that the KV cache inputs bufferized in place";
+  let description = [{
+    Runs after bufferization. A `qopt.kv_cache` input that one-shot
+    bufferization copied (because some op still read the old contents after
+    the update) would leave the caller's cache stale: the compiled model
+    would silently compute with a cache that never grows. This pass turns
+    that into a compile-time error naming the input, and drops the
+    `qopt.kv_cache` markers once checked.
+  }];
+}
+
 def QOptPrepareEntryPointsPass
     : Pass<"qopt-prepare-entry-points", "ModuleOp"> {
   let summary = "Mark public functions as compiled-model entry points and "
