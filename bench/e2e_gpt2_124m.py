@@ -82,7 +82,7 @@ def read_bandwidth():
     return a.nbytes / statistics.median(times)
 
 
-def quant_run_bench(library, prompt, decode, repeats, threads):
+def ours_bench(library, prompt, decode, repeats, threads):
     """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench."""
     cmd = [os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens", str(prompt),
            "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024",
@@ -163,8 +163,8 @@ def main():
         archive = os.path.getsize(library[:-3] + ".weights")
         for t in threads:
             print(f"running: {recipe}, {t} thread(s) ...", flush=True)
-            prefill, _, rss1 = quant_run_bench(library, args.prefill, 1, args.repeats, t)
-            _, decode, rss2 = quant_run_bench(library, args.context, args.decode_tokens,
+            prefill, _, rss1 = ours_bench(library, args.prefill, 1, args.repeats, t)
+            _, decode, rss2 = ours_bench(library, args.context, args.decode_tokens,
                                               args.repeats, t)
             ort_prefill, ort_decode = ort_bench(ort_model, t, args)
             rows.append((recipe, t, prefill, decode, ort_prefill, ort_decode))

@@ -82,8 +82,15 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   }
   pm.addNestedPass<func::FuncOp>(createQOptInterchangeContractionsPass());
   pm.addNestedPass<func::FuncOp>(createConvertLinalgToLoopsPass());
-  bufferization::BufferDeallocationPipelineOptions dealloc;
-  bufferization::buildBufferDeallocationPipeline(pm, dealloc);
+  // Upstream's buffer-deallocation-pipeline, with each buffer freed after
+  // its last use instead of at the end of its block.
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createOwnershipBasedBufferDeallocationPass());
+  pm.addPass(createCanonicalizerPass());
+  pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
+  pm.addNestedPass<func::FuncOp>(createQOptFreeBuffersEarlyPass());
+  pm.addPass(bufferization::createLowerDeallocationsPass());
+  pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // scf.forall (kernels) -> scf.parallel; with `parallel`, every scf.parallel
   // becomes an OpenMP worksharing loop, otherwise scf-to-cf makes it serial.

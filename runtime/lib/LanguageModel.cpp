@@ -108,8 +108,7 @@ void LanguageModel::reset() {
   context.clear();
 }
 
-llvm::Expected<std::vector<float>>
-LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
+llvm::Expected<Logits> LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   if (tokens.empty())
     return fail("forward needs at least one token");
   if (contextLimit && context.size() + tokens.size() > contextLimit)
@@ -139,14 +138,14 @@ LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   const Tensor &logits = (*outputs)[0];
   size_t n = tokens.size();
   const float *last = logits.as<float>() + (ids.size() - n) * vocab;
-  std::vector<float> result(last, last + n * vocab);
+  Logits result(logits, last, n * vocab);
   if (kv)
     cache.assign(outputs->begin() + 1, outputs->end());
   context.insert(context.end(), tokens.begin(), tokens.end());
   return result;
 }
 
-llvm::Expected<std::vector<float>>
+llvm::Expected<Logits>
 LanguageModel::forwardInPlace(llvm::ArrayRef<int32_t> tokens) {
   reserve(context.size() + tokens.size());
   std::vector<int64_t> ids(tokens.begin(), tokens.end());
@@ -161,8 +160,7 @@ LanguageModel::forwardInPlace(llvm::ArrayRef<int32_t> tokens) {
   auto outputs = compiled->run(*entry, inputs);
   if (!outputs)
     return outputs.takeError();
-  const float *logits = (*outputs)[0].as<float>();
-  std::vector<float> result(logits, logits + tokens.size() * vocab);
+  const Tensor &logits = (*outputs)[0];
   context.insert(context.end(), tokens.begin(), tokens.end());
-  return result;
+  return Logits(logits, logits.as<float>(), tokens.size() * vocab);
 }

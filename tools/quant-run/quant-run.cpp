@@ -191,7 +191,7 @@ static llvm::Expected<WindowStats> forEachWindow(
 
 /// The logits of a window's inputs (all its tokens but the last), from an
 /// empty context.
-static llvm::Expected<std::vector<float>>
+static llvm::Expected<quantopt::rt::Logits>
 windowLogits(LanguageModel &lm, llvm::ArrayRef<int32_t> tokens) {
   lm.reset();
   return lm.forward(tokens.drop_back());

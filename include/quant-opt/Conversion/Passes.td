@@ -83,6 +83,13 @@ def ConvertF32MatmulsToKernelsPass
     independent accumulators for one row (decode) and `scf.forall` over
     panels. Contractions with non-constant operands (attention) are left for
     `qopt-vectorize-contractions`.
+
+    A tied LM head stores its weight twice: the embedding table `E [N, K]`
+    (read by the lookup's `tensor.extract E[t, k]`) and its transpose, the
+    LM head's `B`. When a constant only read by `tensor.extract` holds
+    exactly (bitwise) the transpose of a packed `B`, the lookups read the
+    packed weight instead, at `[t / 16, k, t % 16]`, and the table is
+    erased: the weight archive then holds it once.
   }];
   let dependentDialects = [
     "linalg::LinalgDialect", "arith::ArithDialect", "tensor::TensorDialect",

@@ -13,6 +13,7 @@
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Utils/StructuredOpsUtils.h"
 
 namespace mlir::qopt {
@@ -68,6 +69,76 @@ bool isRowMajorContraction(linalg::LinalgOp op) {
          maps[2] == AffineMap::get(loops, 0, cExprs, ctx);
 }
 
+/// A weight packed for a kernel, with the [K, N] values it was packed from.
+struct PackedWeight {
+  Value packed; // [ceil(N / 16), K, 16]
+  std::vector<float> weights;
+  int64_t k, n;
+};
+
+/// Whether every use of `table` is a `tensor.extract` (an embedding lookup).
+bool onlyExtracted(Value table) {
+  return !table.use_empty() &&
+         llvm::all_of(table.getUsers(), [](Operation *user) {
+           return isa<tensor::ExtractOp>(user);
+         });
+}
+
+/// Whether `table` [N, K] is the transpose of `weight`'s [K, N] values.
+bool isTransposeOf(arith::ConstantOp table, const PackedWeight &weight) {
+  auto type = cast<RankedTensorType>(table.getType());
+  if (type.getDimSize(0) != weight.n || type.getDimSize(1) != weight.k)
+    return false;
+  std::vector<float> values = readF32Constant(table);
+  if (values.size() != weight.weights.size())
+    return false;
+  for (int64_t r = 0; r < weight.n; ++r)
+    for (int64_t c = 0; c < weight.k; ++c)
+      // Bitwise: -0.0 and NaN payloads must survive as they are.
+      if (llvm::bit_cast<uint32_t>(values[r * weight.k + c]) !=
+          llvm::bit_cast<uint32_t>(weight.weights[c * weight.n + r]))
+        return false;
+  return true;
+}
+
+/// A tied LM head: the embedding table E [N, K] is looked up by
+/// `tensor.extract E[t, k]` and its transpose is the LM head's weight, now
+/// packed as P[t / 16, k, t % 16]. The lookups read P instead, so that the
+/// weight archive holds the table once.
+void shareWithLookups(RewriterBase &rewriter, ModuleOp module,
+                      ArrayRef<PackedWeight> packedWeights) {
+  SmallVector<arith::ConstantOp> tables;
+  module.walk([&](arith::ConstantOp constant) {
+    auto type = dyn_cast<RankedTensorType>(constant.getType());
+    if (type && type.getRank() == 2 && type.getElementType().isF32() &&
+        onlyExtracted(constant))
+      tables.push_back(constant);
+  });
+  for (arith::ConstantOp table : tables) {
+    for (const PackedWeight &weight : packedWeights) {
+      auto packedOp = weight.packed.getDefiningOp();
+      if (packedOp->getParentRegion() != table->getParentRegion() ||
+          !isTransposeOf(table, weight))
+        continue;
+      // Constants are free to move: above every lookup.
+      packedOp->moveBefore(table);
+      for (Operation *user : llvm::to_vector(table->getUsers())) {
+        auto extract = cast<tensor::ExtractOp>(user);
+        rewriter.setInsertionPoint(extract);
+        Location loc = extract.getLoc();
+        Value row = extract.getIndices()[0], col = extract.getIndices()[1];
+        Value panel = arith::ConstantIndexOp::create(rewriter, loc, kPanel);
+        Value p = arith::DivUIOp::create(rewriter, loc, row, panel);
+        Value lane = arith::RemUIOp::create(rewriter, loc, row, panel);
+        rewriter.replaceOpWithNewOp<tensor::ExtractOp>(
+            extract, weight.packed, ValueRange{p, col, lane});
+      }
+      rewriter.eraseOp(table);
+      break;
+    }
+  }
+}
+
 struct ConvertF32MatmulsToKernelsPass
     : qopt::impl::ConvertF32MatmulsToKernelsPassBase<
           ConvertF32MatmulsToKernelsPass> {
@@ -80,6 +151,7 @@ struct ConvertF32MatmulsToKernelsPass
     });
     SymbolTable symbols(module);
     IRRewriter rewriter(&getContext());
+    SmallVector<PackedWeight> packedWeights;
     for (linalg::LinalgOp op : candidates) {
       Value a = op.getDpsInputs()[0], b = op.getDpsInputs()[1];
       Value init = op.getDpsInits()[0];
@@ -105,6 +177,8 @@ struct ConvertF32MatmulsToKernelsPass
       }
       Value y =
           callF32Kernel(rewriter, loc, module, symbols, rows, k, n, *weights);
+      packedWeights.push_back(
+          {y.getDefiningOp()->getOperand(1), std::move(*weights), k, n});
       if (rank > 2) {
         SmallVector<OpFoldResult> shape;
         for (int64_t i = 0; i + 1 < rank; ++i)
@@ -124,6 +198,7 @@ struct ConvertF32MatmulsToKernelsPass
       if (weight->use_empty())
         rewriter.eraseOp(weight);
     }
+    shareWithLookups(rewriter, module, packedWeights);
   }
 };
 

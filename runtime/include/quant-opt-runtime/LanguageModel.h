@@ -19,6 +19,24 @@
 
 namespace quantopt::rt {
 
+/// The logits of the positions one `forward` call ran, [positions x vocab]
+/// row-major, read in place from the buffer the model returned (a prefill's
+/// logits are as large as a layer's weights: no copy).
+class Logits {
+public:
+  Logits(Tensor output, const float *first, size_t count)
+      : output(std::move(output)), first(first), count(count) {}
+  const float *data() const { return first; }
+  size_t size() const { return count; }
+  const float *begin() const { return first; }
+  const float *end() const { return first + count; }
+
+private:
+  Tensor output; // Owns the buffer.
+  const float *first;
+  size_t count;
+};
+
 class LanguageModel {
 public:
   static llvm::Expected<std::unique_ptr<LanguageModel>>
@@ -30,7 +48,7 @@ public:
   /// Runs `tokens` after the cached context (prefill when the cache is
   /// empty, decode for one token) and returns the logits of every new
   /// position, [tokens.size() x vocabSize()] row-major.
-  llvm::Expected<std::vector<float>> forward(llvm::ArrayRef<int32_t> tokens);
+  llvm::Expected<Logits> forward(llvm::ArrayRef<int32_t> tokens);
   /// Forgets the context.
   void reset();
   /// Refuse to run past `tokens` positions (0: no limit). ONNX exports do
@@ -49,8 +67,7 @@ private:
   llvm::Error initInPlaceCache(llvm::StringRef library);
   /// Grows the in-place buffers to hold `positions` positions.
   void reserve(size_t positions);
-  llvm::Expected<std::vector<float>>
-  forwardInPlace(llvm::ArrayRef<int32_t> tokens);
+  llvm::Expected<Logits> forwardInPlace(llvm::ArrayRef<int32_t> tokens);
 
   std::unique_ptr<Model> compiled;
   const EntryPoint *entry = nullptr;

@@ -80,3 +80,60 @@ func.func @left_alone(%x: tensor<3x4xf32>, %b: tensor<4x5xf32>, %c: tensor<3x5xf
   %1 = linalg.matmul ins(%x, %w : tensor<3x4xf32>, tensor<4x5xf32>) outs(%c : tensor<3x5xf32>) -> tensor<3x5xf32>
   return %0, %1 : tensor<3x5xf32>, tensor<3x5xf32>
 }
+
+// -----
+
+// A tied LM head: the embedding table E [3, 2] is looked up with
+// tensor.extract, and the LM head's weight is its transpose. The lookup reads
+// the packed weight at [t / 16, k, t % 16] and the table is gone.
+// CHECK-LABEL: func.func @tied
+// CHECK-NOT:     tensor<3x2xf32>
+// CHECK:         %[[W:.*]] = arith.constant dense_resource<kernel_weight{{[_0-9]*}}> : tensor<1x2x16xf32>
+// CHECK:         linalg.generic
+// CHECK:           %[[P:.*]] = arith.divui %[[T:.*]], %c16 : index
+// CHECK:           %[[L:.*]] = arith.remui %[[T]], %c16 : index
+// CHECK:           tensor.extract %[[W]][%[[P]], %{{.*}}, %[[L]]] : tensor<1x2x16xf32>
+// CHECK:         call @qopt_kernel_f32_k2_n3(%{{.*}}, %[[W]])
+// CHECK-NOT:     tensor<3x2xf32>
+#id = affine_map<(t, k) -> (t)>
+#out = affine_map<(t, k) -> (t, k)>
+func.func @tied(%ids: tensor<4xindex>) -> tensor<4x3xf32> {
+  %table = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %head = arith.constant dense<[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]> : tensor<2x3xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %x = linalg.generic {indexing_maps = [#id, #out], iterator_types = ["parallel", "parallel"]}
+      ins(%ids : tensor<4xindex>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%t: index, %o: f32):
+    %k = linalg.index 1 : index
+    %v = tensor.extract %table[%t, %k] : tensor<3x2xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<4x3xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x3xf32>) -> tensor<4x3xf32>
+  %y = linalg.matmul ins(%x, %head : tensor<4x2xf32>, tensor<2x3xf32>) outs(%acc : tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}
+
+// -----
+
+// A table that is not the weight's transpose (one value differs) stays.
+// CHECK-LABEL: func.func @untied
+// CHECK:         tensor.extract %{{.*}} : tensor<3x2xf32>
+func.func @untied(%ids: tensor<4xindex>) -> tensor<4x3xf32> {
+  %table = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 7.0]]> : tensor<3x2xf32>
+  %head = arith.constant dense<[[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]> : tensor<2x3xf32>
+  %e = tensor.empty() : tensor<4x2xf32>
+  %x = linalg.generic {indexing_maps = [affine_map<(t, k) -> (t)>, affine_map<(t, k) -> (t, k)>], iterator_types = ["parallel", "parallel"]}
+      ins(%ids : tensor<4xindex>) outs(%e : tensor<4x2xf32>) {
+  ^bb0(%t: index, %o: f32):
+    %k = linalg.index 1 : index
+    %v = tensor.extract %table[%t, %k] : tensor<3x2xf32>
+    linalg.yield %v : f32
+  } -> tensor<4x2xf32>
+  %zero = arith.constant 0.0 : f32
+  %e2 = tensor.empty() : tensor<4x3xf32>
+  %acc = linalg.fill ins(%zero : f32) outs(%e2 : tensor<4x3xf32>) -> tensor<4x3xf32>
+  %y = linalg.matmul ins(%x, %head : tensor<4x2xf32>, tensor<2x3xf32>) outs(%acc : tensor<4x3xf32>) -> tensor<4x3xf32>
+  return %y : tensor<4x3xf32>
+}

@@ -22,6 +22,7 @@
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Linalg/Transforms/Transforms.h"
@@ -65,35 +66,47 @@ bool isCandidate(linalg::LinalgOp op) {
   return false;
 }
 
-/// Rewrites `batch_matmul` as a loop over the batch of `matmul`s on
-/// rank-reduced views.
-linalg::MatmulOp unbatch(RewriterBase &rewriter, linalg::BatchMatmulOp op) {
+/// Marks loops to run on threads (see runOnOperation).
+constexpr StringLiteral kParallelLoop = "qopt.parallel_panels";
+
+/// Rewrites `op`, a matmul with `batchDims` leading batch dims on every
+/// operand, as loops over them around a `linalg.matmul` on rank-reduced
+/// views. The loop over the last batch dim is marked parallel when
+/// `parallelLast`: its iterations write disjoint outputs.
+linalg::MatmulOp unbatch(RewriterBase &rewriter, linalg::LinalgOp op,
+                         int64_t batchDims, bool parallelLast) {
   Location loc = op.getLoc();
   rewriter.setInsertionPoint(op);
   Value zero = arith::ConstantIndexOp::create(rewriter, loc, 0);
   Value one = arith::ConstantIndexOp::create(rewriter, loc, 1);
-  Value batch = memref::DimOp::create(rewriter, loc, op.getDpsInits()[0], 0);
-  auto loop = scf::ForOp::create(rewriter, loc, zero, batch, one);
-  rewriter.setInsertionPointToStart(loop.getBody());
-  Value b = loop.getInductionVar();
+  Value init = op.getDpsInits()[0];
+  SmallVector<OpFoldResult> offsets;
+  for (int64_t d = 0; d < batchDims; ++d) {
+    Value size = getValueOrCreateConstantIndexOp(
+        rewriter, loc, memref::getMixedSize(rewriter, loc, init, d));
+    auto loop = scf::ForOp::create(rewriter, loc, zero, size, one);
+    if (d == batchDims - 1 && parallelLast)
+      loop->setAttr(kParallelLoop, rewriter.getUnitAttr());
+    rewriter.setInsertionPointToStart(loop.getBody());
+    offsets.push_back(loop.getInductionVar());
+  }
+  offsets.append(2, rewriter.getIndexAttr(0));
   auto slice = [&](Value source) -> Value {
     auto type = cast<MemRefType>(source.getType());
-    SmallVector<OpFoldResult> offsets = {b, rewriter.getIndexAttr(0),
-                                         rewriter.getIndexAttr(0)};
-    SmallVector<OpFoldResult> sizes = {rewriter.getIndexAttr(1)};
-    for (int64_t d = 1; d < 3; ++d)
+    int64_t rank = type.getRank();
+    SmallVector<OpFoldResult> sizes(batchDims, rewriter.getIndexAttr(1));
+    for (int64_t d = batchDims; d < rank; ++d)
       sizes.push_back(memref::getMixedSize(rewriter, loc, source, d));
-    SmallVector<OpFoldResult> strides(3, rewriter.getIndexAttr(1));
+    SmallVector<OpFoldResult> strides(rank, rewriter.getIndexAttr(1));
     auto resultType = memref::SubViewOp::inferRankReducedResultType(
-        {type.getDimSize(1), type.getDimSize(2)}, type, offsets, sizes,
-        strides);
+        type.getShape().take_back(2), type, offsets, sizes, strides);
     return memref::SubViewOp::create(rewriter, loc,
                                      cast<MemRefType>(resultType), source,
                                      offsets, sizes, strides);
   };
   Value lhs = slice(op.getDpsInputs()[0]);
   Value rhs = slice(op.getDpsInputs()[1]);
-  Value acc = slice(op.getDpsInits()[0]);
+  Value acc = slice(init);
   auto matmul = linalg::MatmulOp::create(rewriter, loc, ValueRange{lhs, rhs},
                                          ValueRange{acc});
   rewriter.eraseOp(op);
@@ -308,6 +321,27 @@ void splitVectorIterArgs(RewriterBase &rewriter, scf::ForOp loop) {
   rewriter.replaceOp(loop, results);
 }
 
+/// Whether `generic` is `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` on
+/// f32 buffers (attention's two products: scores = Q K^T and context = P V).
+bool isTwoBatchMatmul(linalg::GenericOp generic) {
+  if (!generic.hasPureBufferSemantics() || generic.getNumLoops() != 5 ||
+      generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
+      !linalg::isaContractionOpInterface(generic))
+    return false;
+  for (Value operand : generic->getOperands())
+    if (!cast<MemRefType>(operand.getType()).getElementType().isF32())
+      return false;
+  MLIRContext *ctx = generic.getContext();
+  AffineExpr b, h, m, n, k;
+  bindDims(ctx, b, h, m, n, k);
+  auto map = [&](ArrayRef<AffineExpr> results) {
+    return AffineMap::get(5, 0, results, ctx);
+  };
+  SmallVector<AffineMap> expected = {map({b, h, m, k}), map({b, h, k, n}),
+                                     map({b, h, m, n})};
+  return generic.getIndexingMapsArray() == expected;
+}
+
 /// A contraction generic on f32 buffers of the form
 /// `C[m0, m1, n] += A[m0, m1, k] * B[k, n]` (what elementwise fusion makes of
 /// a matmul whose result is reshaped, e.g. GPT-2's linear layers and LM
@@ -343,8 +377,6 @@ linalg::MatmulOp matmulFromGeneric(RewriterBase &rewriter,
     return nullptr;
   return dyn_cast<linalg::MatmulOp>(named->getOperation());
 }
-
-constexpr StringLiteral kParallelLoop = "qopt.parallel_panels";
 
 /// Whether `op`'s B operand (K x N) is static and at least `minWeights`.
 bool worthThreads(linalg::LinalgOp op, int64_t minWeights) {
@@ -411,7 +443,9 @@ struct QOptVectorizeContractionsPass
   }
 
   LogicalResult vectorizeMatmul(RewriterBase &rewriter, linalg::LinalgOp op) {
-    bool threads = worthThreads(op, parallelMinWeights);
+    // Not nested inside a parallel heads loop.
+    bool threads = worthThreads(op, parallelMinWeights) &&
+                   !op->getParentOp()->hasAttr(kParallelLoop);
     SmallVector<Part> parts;
     auto [rowsFull, rowsRest] = splitAtMultiple(rewriter, op, 0, tileM);
     for (auto [rows, tm, tn] :
@@ -437,8 +471,12 @@ struct QOptVectorizeContractionsPass
     IRRewriter rewriter(context);
     SmallVector<linalg::GenericOp> generics;
     func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
-    for (linalg::GenericOp generic : generics)
-      (void)matmulFromGeneric(rewriter, generic);
+    for (linalg::GenericOp generic : generics) {
+      if (isTwoBatchMatmul(generic))
+        unbatch(rewriter, generic, /*batchDims=*/2, parallelMinWeights > 0);
+      else
+        (void)matmulFromGeneric(rewriter, generic);
+    }
     SmallVector<linalg::LinalgOp> ops;
     func.walk([&](linalg::LinalgOp op) {
       if (isa<linalg::MatmulOp, linalg::BatchMatmulOp>(op.getOperation()) &&
@@ -449,7 +487,7 @@ struct QOptVectorizeContractionsPass
       return;
     for (linalg::LinalgOp op : ops) {
       if (auto batch = dyn_cast<linalg::BatchMatmulOp>(op.getOperation()))
-        op = unbatch(rewriter, batch);
+        op = unbatch(rewriter, batch, /*batchDims=*/1, /*parallelLast=*/false);
       if (failed(vectorizeMatmul(rewriter, op)))
         return signalPassFailure();
     }

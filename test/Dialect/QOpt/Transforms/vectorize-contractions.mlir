@@ -146,3 +146,53 @@ func.func @threads(%a: memref<?x256xf32>, %b: memref<256x256xf32>,
                 outs(%c : memref<?x256xf32>)
   return
 }
+
+// -----
+
+// Attention's products, C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n], with
+// B a strided view (the KV cache, capacity 64 positions): loops over batch
+// and heads around register-blocked matmuls on 2-D views. The heads loop is
+// parallel (each head writes its own scores), the panels inside it are not.
+// TILES-LABEL: func @attention
+//       TILES: scf.for %[[B:.*]] = %c0 to %{{.*}} step %c1
+//       TILES:   scf.parallel (%[[H:.*]]) = (%c0) to (%c12) step (%c1)
+//       TILES:     memref.subview %arg0[%[[B]], %[[H]], 0, 0] [1, 1, %{{.*}}, 64] [1, 1, 1, 1] : memref<?x12x?x64xf32> to memref<?x64xf32, strided<[64, 1], offset: ?>>
+//       TILES:     memref.subview %arg1[%[[B]], %[[H]], 0, 0] [1, 1, 64, %{{.*}}] [1, 1, 1, 1] : memref<?x12x64x?xf32, strided<[?, ?, ?, 1]>> to memref<64x?xf32, strided<[?, 1], offset: ?>>
+//   TILES-NOT:     scf.parallel
+//       TILES:     vector.contract
+// SERIAL-LABEL: func @attention
+//   SERIAL-NOT: scf.parallel
+#a = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#b = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#c = affine_map<(b, h, m, n, k) -> (b, h, m, n)>
+func.func @attention(%q: memref<?x12x?x64xf32>, %kt: memref<?x12x64x?xf32, strided<[?, ?, ?, 1]>>,
+                     %s: memref<?x12x?x?xf32>) {
+  linalg.generic {indexing_maps = [#a, #b, #c], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %kt : memref<?x12x?x64xf32>, memref<?x12x64x?xf32, strided<[?, ?, ?, 1]>>) outs(%s : memref<?x12x?x?xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %a = arith.addf %acc, %m : f32
+    linalg.yield %a : f32
+  }
+  return
+}
+
+// -----
+
+// Another order of the loops (the heads dim innermost in the output) is not
+// attention's form: left to the loops of qopt-interchange-contractions.
+// TILES-LABEL: func @other_order
+//       TILES: linalg.generic
+#a2 = affine_map<(b, h, m, n, k) -> (b, h, m, k)>
+#b2 = affine_map<(b, h, m, n, k) -> (b, h, k, n)>
+#c2 = affine_map<(b, h, m, n, k) -> (b, m, h, n)>
+func.func @other_order(%q: memref<2x3x4x8xf32>, %k: memref<2x3x8x5xf32>, %s: memref<2x4x3x5xf32>) {
+  linalg.generic {indexing_maps = [#a2, #b2, #c2], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+      ins(%q, %k : memref<2x3x4x8xf32>, memref<2x3x8x5xf32>) outs(%s : memref<2x4x3x5xf32>) {
+  ^bb0(%x: f32, %y: f32, %acc: f32):
+    %m = arith.mulf %x, %y : f32
+    %a = arith.addf %acc, %m : f32
+    linalg.yield %a : f32
+  }
+  return
+}

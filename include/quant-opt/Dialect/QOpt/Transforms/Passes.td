@@ -77,7 +77,11 @@ def QOptVectorizeContractionsPass
     on f32 memrefs with the default indexing maps (dynamic or static sizes),
     and every contraction generic `C[m0, m1, n] += A[m0, m1, k] * B[k, n]`
     (a matmul whose result elementwise fusion reshaped, as in GPT-2's linear
-    layers; collapsed back into a matmul), becomes register-blocked vector
+    layers; collapsed back into a matmul), and every two-batch-dim contraction
+    generic `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` (attention's
+    Q K^T and P V; loops over batch and heads around a matmul on 2-D views,
+    the heads loop parallel unless `parallel-min-weights` is 0), becomes
+    register-blocked vector
     code: the batch becomes a loop of matmuls; the iteration space is
     split (`linalg::splitOp`) into rows `[0, M - M % tile-m)`, tiled
     `tile-m x tile-n`, and the remaining rows (all of them for M = 1,
@@ -173,6 +177,37 @@ def QOptVerifyKVCacheInPlacePass
     that into a compile-time error naming the input, and drops the
     `qopt.kv_cache` markers once checked.
   }];
+}
+
+def QOptFreeBuffersEarlyPass
+    : Pass<"qopt-free-buffers-early", "func::FuncOp"> {
+  let summary = "Free each buffer right after its last use";
+  let description = [{
+    Runs between `ownership-based-buffer-deallocation` (with
+    `buffer-deallocation-simplification`) and
+    `bufferization-lower-deallocations`. Ownership-based deallocation frees a
+    block's allocations at its end, in one `bufferization.dealloc` that
+    retains the returned buffers; its alias analysis cannot see through
+    calls (the model's kernels), so each buffer would get a run-time alias
+    check and all of them would stay allocated until the function returns.
+    A model's entry point is one block: every intermediate buffer of every
+    layer would be live at once.
+
+    1. A listed buffer whose root allocation (through views and
+       `extract_strided_metadata`) is a `memref.alloc` or a call result,
+       different from every retained buffer's root (also fresh allocations)
+       and from every other listed buffer's, gets its own
+       `bufferization.dealloc` without retained values. Call results are
+       fresh: deallocation makes every function return buffers it owns.
+    2. Each single-buffer dealloc of such a fresh allocation made in the
+       same block (the kernels' outputs included) moves to right after the
+       last op of the block that uses the buffer or
+       a view of it (uses nested in regions count as their ancestor). A
+       buffer with an alias the pass cannot follow (any other op producing a
+       buffer from it) stays where it was.
+  }];
+  let dependentDialects = ["bufferization::BufferizationDialect",
+                           "memref::MemRefDialect"];
 }
 
 def QOptPrepareEntryPointsPass
