@@ -10,14 +10,16 @@ and compiled with `quant-compile` (native kernels; fp32: the vectorized f32
 matmul). `quant-opt-kernel-bench` (bench/kernels/kernel_bench.cpp) then times each
 layer through the runtime at batch M = 1, 128, 512, with warm caches ("hot") and, for
 M = 1, with the caches flushed before every call ("cold": weights from DRAM). In the
-same process it measures the read bandwidth (1 GiB) and one core's AVX2 peaks (FMA f32;
-vpmaddwd, which the AVX2 W8A8 kernel uses; vpmaddubsw, which the W4A8 one uses).
+same process it measures the read bandwidth (1 GiB) and one core's peaks: AVX2 (FMA f32;
+vpmaddwd, which the AVX2 W8A8 kernel uses; vpmaddubsw, which the AVX2 W4A8 one uses) and,
+where the CPU has AVX-512, FMA on zmm and VNNI vpdpbusd (which `native` picks there for
+W8A8 and W4A8).
 
 Batch 1 is reported as GB/s of weights read and as a fraction of the read bandwidth;
 larger batches as Gop/s (2*M*K*N) and as a fraction of the peak of the instruction the
-kernel runs on (FMA for fp32 and W4, whose weights are unpacked to f32 in registers;
-vpmaddwd for W8A8; vpmaddubsw for W4A8). This CPU has no AVX-512 VNNI or AMX, so their peaks cannot be
-measured here.
+kernel runs on (FMA for fp32 and W4, whose weights are unpacked to f32 in registers; on
+AVX-512 VNNI hosts vpdpbusd for W8A8 and W4A8, otherwise vpmaddwd for W8A8 and vpmaddubsw
+for W4A8). AMX is not measured: no x86 CPU here has it.
 """
 import argparse
 import json
@@ -120,17 +122,20 @@ def report(args, shapes, recipes, result):
         runs = [b for b in json.load(f)["benchmarks"] if b.get("aggregate_name") == "median"]
     by_name = {b["run_name"].replace("/manual_time", ""): b for b in runs}
     bandwidth = by_name["read_bandwidth"]["GBps"]
-    fma, madd = by_name["peak/fma_f32"]["Gops"], by_name["peak/vpmaddwd_i16"]["Gops"]
-    maddubs = by_name["peak/vpmaddubsw_u8s8"]["Gops"]
-    print(f"\nmeasured in the same process (1 core): read bandwidth {bandwidth:.1f} GB/s; "
-          f"peak FMA f32 {fma:.0f} Gop/s; vpmaddwd {madd:.0f} Gop/s; vpmaddubsw {maddubs:.0f} "
-          f"Gop/s (no AVX-512 VNNI / AMX on this CPU)")
+    gops = {name[len("peak/"):]: b["Gops"] for name, b in by_name.items() if name.startswith("peak/")}
+    vnni = gops.get("vpdpbusd_u8s8_zmm")
+    fma = gops.get("fma_f32_zmm", gops["fma_f32"])
+    integer_peak = ({"w8a8": vnni, "w4a8": vnni} if vnni else
+                    {"w8a8": gops["vpmaddwd_i16"], "w4a8": gops["vpmaddubsw_u8s8"]})
+    print(f"\nmeasured in the same process (1 core): read bandwidth {bandwidth:.1f} GB/s; peaks " +
+          "; ".join(f"{name} {value:.0f} Gop/s" for name, value in gops.items()) +
+          ("" if vnni else " (no AVX-512 VNNI on this CPU)") + "; no AMX on this CPU")
     print(f"{'layer':<22} {'M':>4} {'cache':>5} {'time us':>10} {'weight GB/s':>12} "
           f"{'% bandwidth':>12} {'Gop/s':>8} {'% peak':>7}")
     for k, n in shapes:
         for recipe in recipes:
             name = f"{recipe}_{k}x{n}"
-            peak = {"w8a8": madd, "w4a8": maddubs}.get(recipe[:4], fma)
+            peak = integer_peak.get(recipe[:4], fma)
             for m in [int(b) for b in args.batches.split(",")]:
                 for cache in ("hot", "cold") if m == 1 else ("hot",):
                     b = by_name.get(f"{name}/m{m}/{cache}")

@@ -74,6 +74,8 @@ try:
         _flags = next((l for l in _f if l.startswith("flags")), "").split()
     if "avx2" in _flags and "fma" in _flags:
         config.available_features.add("host-avx2")
+    if {"avx512f", "avx512bw", "avx512_vnni"} <= set(_flags):
+        config.available_features.add("host-avx512-vnni")
 except OSError:
     pass
 if os.path.isdir("/usr/share/libonnx-testdata/data/node"):

@@ -3,7 +3,8 @@
 // Times one-layer models compiled by quant-compile (entry `main`,
 // x [M, K] f32 -> y [M, N] f32) through the runtime's C API, next to the
 // machine's own limits measured in the same process: read bandwidth and the
-// AVX2 FMA / vpmaddwd / vpmaddubsw peaks of one core (2 ops per multiply-add).
+// AVX2 FMA / vpmaddwd / vpmaddubsw peaks of one core (2 ops per multiply-add),
+// and where the CPU has them the AVX-512 FMA and VNNI (vpdpbusd) peaks.
 //
 //   quant-opt-kernel-bench NAME=LIB.so:K:N:WEIGHT_BYTES...
 //   [--batches=1,128,512]
@@ -118,6 +119,48 @@ void peak(benchmark::State &state, Vec init, Op op, double opsPerInstr) {
                          benchmark::Counter::kIsIterationInvariantRate);
 }
 
+// The AVX-512 peaks: one function each, compiled for those instructions and
+// registered only where the CPU has them (the rest of the bench is AVX2).
+constexpr int kPeakChains = 10, kPeakSteps = 1 << 16;
+
+void reportPeak(benchmark::State &state, double opsPerInstr) {
+  state.counters["Gops"] =
+      benchmark::Counter(kPeakChains * kPeakSteps * opsPerInstr / 1e9,
+                         benchmark::Counter::kIsIterationInvariantRate);
+}
+
+__attribute__((target("avx512f"))) void peakFmaZmm(benchmark::State &state) {
+  for (auto _ : state) {
+    __m512 acc[kPeakChains];
+    for (__m512 &a : acc) {
+      a = _mm512_set1_ps(1.0f);
+      benchmark::DoNotOptimize(a);
+    }
+    for (int s = 0; s < kPeakSteps; ++s)
+      for (__m512 &a : acc)
+        a = _mm512_fmadd_ps(a, _mm512_set1_ps(0.999f), _mm512_set1_ps(1e-3f));
+    benchmark::DoNotOptimize(acc);
+  }
+  reportPeak(state, 32); // 16 lanes x (mul + add)
+}
+
+__attribute__((target("avx512f,avx512bw,avx512vnni"))) void
+peakVpdpbusdZmm(benchmark::State &state) {
+  const __m512i a = _mm512_set1_epi8(2), b = _mm512_set1_epi8(3);
+  for (auto _ : state) {
+    __m512i acc[kPeakChains];
+    for (__m512i &c : acc) {
+      c = _mm512_set1_epi32(1);
+      benchmark::DoNotOptimize(c);
+    }
+    for (int s = 0; s < kPeakSteps; ++s)
+      for (__m512i &c : acc)
+        c = _mm512_dpbusd_epi32(c, a, b);
+    benchmark::DoNotOptimize(acc);
+  }
+  reportPeak(state, 128); // 64 u8 x s8 products, each added
+}
+
 bool parseLayer(const char *spec, Layer &layer) {
   std::string s(spec);
   size_t eq = s.find('=');
@@ -203,6 +246,12 @@ int main(int argc, char **argv) {
             },
             64); // 32 products, 16 + 16 additions: 32 multiply-adds
       });
+  __builtin_cpu_init();
+  if (__builtin_cpu_supports("avx512f"))
+    benchmark::RegisterBenchmark("peak/fma_f32_zmm", peakFmaZmm);
+  if (__builtin_cpu_supports("avx512vnni") &&
+      __builtin_cpu_supports("avx512bw"))
+    benchmark::RegisterBenchmark("peak/vpdpbusd_u8s8_zmm", peakVpdpbusdZmm);
   for (const Layer &layer : layers)
     for (int64_t m : batches)
       for (bool cold : {false, true}) {

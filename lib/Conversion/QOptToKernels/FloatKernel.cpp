@@ -192,6 +192,7 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                          .str();
   func::FuncOp kernel = getOrCreatePanelKernel(
       op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
+      {kRowBlock},
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 
@@ -229,7 +230,7 @@ Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
   std::string name = llvm::formatv("qopt_kernel_f32_k{0}_n{1}", k, n).str();
   // Built at the end of the module with its own builder.
   func::FuncOp kernel = getOrCreatePanelKernel(
-      module, symbols, name, {dynRows, wType}, outDyn,
+      module, symbols, name, {dynRows, wType}, outDyn, {kRowBlock},
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
   // [K, N] -> [P, K, 16], zeros past N.

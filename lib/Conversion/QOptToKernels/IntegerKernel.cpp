@@ -400,6 +400,7 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
   std::replace(name.begin(), name.end(), '-', '_');
   func::FuncOp kernel = getOrCreatePanelKernel(
       op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
+      integerRowBlocks(target, s.paddedK * kPanel * s.bits / 8),
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 

@@ -34,24 +34,31 @@ SmallVector<Value> KernelBuilder::split(Value v, int64_t count) {
 }
 
 Value qopt::forEachRowBlock(KernelBuilder &kb, Value m, Value init,
-                            int64_t block,
+                            ArrayRef<int64_t> blocks,
                             function_ref<Value(Value, int64_t, Value)> body) {
   OpBuilder &b = kb.b;
   Location loc = kb.loc;
-  Value c0 = kb.index(0), c1 = kb.index(1);
-  Value full = arith::SubIOp::create(
-      b, loc, m, arith::RemUIOp::create(b, loc, m, kb.index(block)));
-  auto blocks = scf::ForOp::create(
-      b, loc, c0, full, kb.index(block), ValueRange{init},
-      [&](OpBuilder &nb, Location nl, Value m0, ValueRange args) {
-        scf::YieldOp::create(nb, nl, body(m0, block, args[0]));
-      });
-  auto rest = scf::ForOp::create(
-      b, loc, full, m, c1, ValueRange{blocks.getResult(0)},
-      [&](OpBuilder &nb, Location nl, Value m0, ValueRange args) {
-        scf::YieldOp::create(nb, nl, body(m0, 1, args[0]));
-      });
-  return rest.getResult(0);
+  // Each size takes the whole blocks of what the larger ones left.
+  Value start = kb.index(0), out = init;
+  SmallVector<int64_t> sizes(blocks);
+  sizes.push_back(1);
+  for (int64_t block : sizes) {
+    Value left = arith::SubIOp::create(b, loc, m, start);
+    Value end = block == 1
+                    ? m
+                    : arith::SubIOp::create(
+                          b, loc, m,
+                          arith::RemUIOp::create(b, loc, left, kb.index(block)))
+                          .getResult();
+    auto loop = scf::ForOp::create(
+        b, loc, start, end, kb.index(block), ValueRange{out},
+        [&](OpBuilder &nb, Location nl, Value m0, ValueRange args) {
+          scf::YieldOp::create(nb, nl, body(m0, block, args[0]));
+        });
+    start = end;
+    out = loop.getResult(0);
+  }
+  return out;
 }
 
 func::FuncOp qopt::getOrCreateKernel(
@@ -74,6 +81,7 @@ func::FuncOp
 qopt::getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols,
                              StringRef name, ArrayRef<Type> argTypes,
                              RankedTensorType output,
+                             ArrayRef<int64_t> rowBlocks,
                              function_ref<Value(KernelBuilder &, ValueRange,
                                                 Value, Value, int64_t, Value)>
                                  panelRows) {
@@ -106,7 +114,7 @@ qopt::getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols,
               Value tile = tensor::ExtractSliceOp::create(
                   b, loc, shared, offsets, sizes, strides);
               Value result = forEachRowBlock(
-                  kb, m, tile, kRowBlock,
+                  kb, m, tile, rowBlocks,
                   [&](Value m0, int64_t rows, Value tile) {
                     return panelRows(kb, args, p, m0, rows, tile);
                   });

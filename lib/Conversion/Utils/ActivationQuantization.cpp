@@ -23,6 +23,77 @@ Value qopt::quantizeF32(OpBuilder &b, Location loc, Value x, Value scale,
   return arith::MinimumFOp::create(b, loc, q, f32Const(b, loc, qmax));
 }
 
+/// Lanes of the vectorizable min/max: a row of K values is reduced as
+/// [K / kLanes, kLanes] with the inner dimension parallel, so the loop LLVM
+/// vectorizes carries no dependence. Min and max are exact in any order.
+constexpr int64_t kLanes = 16;
+
+/// Per row of `x` (the last dimension reduced): the min and max of `x`, or
+/// of |x| when `symmetric`, both clamped to include 0.
+static std::pair<Value, Value> rowRange(OpBuilder &b, Location loc, Value x,
+                                        bool symmetric) {
+  auto type = cast<RankedTensorType>(x.getType());
+  int64_t rank = type.getRank(), k = type.getShape().back();
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type();
+  SmallVector<Value> rowDyn;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (type.isDynamicDim(i))
+      rowDyn.push_back(tensor::DimOp::create(b, loc, x, i));
+  auto filled = [&](ArrayRef<int64_t> shape) {
+    Value empty = tensor::EmptyOp::create(b, loc, shape, f32, rowDyn);
+    return linalg::FillOp::create(b, loc, qopt::f32Const(b, loc, 0), empty)
+        .getResult(0);
+  };
+  // (l, h) -> (min of l, max of h): over x itself first (l = h = x, or |x|),
+  // then over the lanes' minima and maxima.
+  auto minMax = [&](Value loIn, Value hiIn, ArrayRef<int64_t> outShape,
+                    AffineMap inMap, ArrayRef<utils::IteratorType> iters,
+                    int64_t reduced, bool abs) {
+    Value lo = filled(outShape), hi = filled(outShape);
+    AffineMap outMap = inMap.dropResult(reduced);
+    auto op = linalg::GenericOp::create(
+        b, loc, TypeRange{lo.getType(), hi.getType()}, ValueRange{loIn, hiIn},
+        ValueRange{lo, hi}, ArrayRef<AffineMap>{inMap, inMap, outMap, outMap},
+        iters, [&](OpBuilder &nb, Location nl, ValueRange a) {
+          Value l = a[0], h = a[1];
+          if (abs)
+            l = h = math::AbsFOp::create(nb, nl, l);
+          l = arith::MinimumFOp::create(nb, nl, a[2], l);
+          h = arith::MaximumFOp::create(nb, nl, a[3], h);
+          linalg::YieldOp::create(nb, nl, ValueRange{l, h});
+        });
+    return std::make_pair(op.getResult(0), op.getResult(1));
+  };
+  SmallVector<int64_t> rowShape(type.getShape().drop_back());
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  if (ShapedType::isDynamic(k) || k % kLanes || k < 2 * kLanes)
+    return minMax(x, x, rowShape, id, iters, rank - 1, symmetric);
+
+  // [..., K] -> [..., K / kLanes, kLanes] -> lanes [..., kLanes] -> [...].
+  SmallVector<int64_t> split(rowShape);
+  split.append({k / kLanes, kLanes});
+  SmallVector<ReassociationIndices> reassociation;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    reassociation.push_back({i});
+  reassociation.push_back({rank - 1, rank});
+  Value blocks = tensor::ExpandShapeOp::create(
+      b, loc, RankedTensorType::get(split, f32), x, reassociation);
+  SmallVector<int64_t> laneShape(rowShape);
+  laneShape.push_back(kLanes);
+  SmallVector<utils::IteratorType> blockIters(rank + 1,
+                                              utils::IteratorType::parallel);
+  blockIters[rank - 1] = utils::IteratorType::reduction;
+  auto [laneLo, laneHi] =
+      minMax(blocks, blocks, laneShape,
+             AffineMap::getMultiDimIdentityMap(rank + 1, ctx), blockIters,
+             rank - 1, symmetric);
+  return minMax(laneLo, laneHi, rowShape, id, iters, rank - 1,
+                /*abs=*/false);
+}
+
 std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
                                                Value x, bool symmetric) {
   auto type = cast<RankedTensorType>(x.getType());
@@ -37,30 +108,12 @@ std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
   auto rowEmpty = [&] {
     return tensor::EmptyOp::create(b, loc, rowShape, f32, rowDyn).getResult();
   };
-  Value zero = f32Const(b, loc, 0);
-  Value lo = linalg::FillOp::create(b, loc, zero, rowEmpty()).getResult(0);
-  Value hi = linalg::FillOp::create(b, loc, zero, rowEmpty()).getResult(0);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
-  AffineMap row = id.dropResult(rank - 1);
-  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
-  iters.back() = utils::IteratorType::reduction;
-  auto range = linalg::GenericOp::create(
-      b, loc, TypeRange{lo.getType(), hi.getType()}, ValueRange{x},
-      ValueRange{lo, hi}, ArrayRef<AffineMap>{id, row, row}, iters,
-      [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value v = a[0];
-        if (symmetric)
-          v = math::AbsFOp::create(nb, nl, v);
-        Value l = arith::MinimumFOp::create(nb, nl, a[1], v);
-        Value h = arith::MaximumFOp::create(nb, nl, a[2], v);
-        linalg::YieldOp::create(nb, nl, ValueRange{l, h});
-      });
+  auto [lo, hi] = rowRange(b, loc, x, symmetric);
   SmallVector<utils::IteratorType> rowIters(rank - 1,
                                             utils::IteratorType::parallel);
   AffineMap rowId = AffineMap::getMultiDimIdentityMap(rank - 1, ctx);
   auto params = linalg::GenericOp::create(
-      b, loc, TypeRange{lo.getType(), lo.getType()},
-      ValueRange{range.getResult(0), range.getResult(1)},
+      b, loc, TypeRange{lo.getType(), lo.getType()}, ValueRange{lo, hi},
       ValueRange{rowEmpty(), rowEmpty()},
       ArrayRef<AffineMap>{rowId, rowId, rowId, rowId}, rowIters,
       [&](OpBuilder &nb, Location nl, ValueRange a) {

@@ -57,3 +57,25 @@ func.func @w4a8_groups(%x: tensor<?x8xf32>) -> tensor<?x2xf32> {
   %0 = qopt.qmatmul %x, %w4 dynamic_input weight !quant.uniform<u4:f32:{0:4, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x8xf32>, tensor<8x1xi8> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+// Dynamic activations with K a multiple of 16 (at least 32): each row's
+// min/max is reduced over [K / 16, 16] into 16 lanes first (the inner loop
+// has no dependence, so LLVM vectorizes it; min and max are exact in any
+// order), then over the lanes. Other K reduce the row directly (above).
+// CHECK-DAG: #[[B3:.*]] = affine_map<(d0, d1, d2) -> (d0, d1, d2)>
+// CHECK-DAG: #[[L3:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[ID2:.*]] = affine_map<(d0, d1) -> (d0, d1)>
+// CHECK-DAG: #[[ROW:.*]] = affine_map<(d0, d1) -> (d0)>
+// CHECK-LABEL: func.func @w8a8_dynamic_lanes
+// CHECK: %[[B:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 4, 16] : tensor<?x64xf32> into tensor<?x4x16xf32>
+// CHECK: %[[LANES:.*]]:2 = linalg.generic {indexing_maps = [#[[B3]], #[[B3]], #[[L3]], #[[L3]]], iterator_types = ["parallel", "reduction", "parallel"]} ins(%[[B]], %[[B]] : {{.*}}) outs({{.*}} : tensor<?x16xf32>, tensor<?x16xf32>)
+// CHECK:   arith.minimumf
+// CHECK:   arith.maximumf
+// CHECK: linalg.generic {indexing_maps = [#[[ID2]], #[[ID2]], #[[ROW]], #[[ROW]]], iterator_types = ["parallel", "reduction"]} ins(%[[LANES]]#0, %[[LANES]]#1 : {{.*}}) outs({{.*}} : tensor<?xf32>, tensor<?xf32>)
+func.func @w8a8_dynamic_lanes(%x: tensor<?x64xf32>) -> tensor<?x2xf32> {
+  %w = arith.constant dense<1> : tensor<64x2xi8>
+  %0 = qopt.qmatmul %x, %w dynamic_input weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}> : tensor<?x64xf32>, tensor<64x2xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

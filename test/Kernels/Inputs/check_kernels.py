@@ -9,7 +9,8 @@ per kernel target, linked with a small C driver and run on the same inputs:
 natively for the host's targets, under `qemu-aarch64 -cpu max` for the
 AArch64 ones. Integer (W8A8) results must equal the reference bit for bit;
 float-activation results (weights unpacked in registers, sums in another
-order) must agree within 1e-5 of the largest output. Host builds run their
+order) must agree within 1e-5 of the largest output (scaled by sqrt(K / 130)
+for K above 130: the sums round differently). Host builds run their
 column panels on 2 OpenMP threads (--parallel, linked with LLVM's libomp);
 the AArch64 ones are serial (no AArch64 libomp here).
 """
@@ -46,8 +47,8 @@ SCHEMES = [
 ]
 # (K, N): K = 130 is not a multiple of 4 or 8 (schemes without groups only:
 # groups of 32 need K % 32 == 0).
-SHAPES = [(96, 41), (64, 70), (130, 33)]
-ROWS = [1, 6, 9]
+SHAPES = "96x41,64x70,130x33"
+ROWS = "1,6,9"
 
 
 def run(cmd, **kw):
@@ -65,7 +66,11 @@ def main():
     ap.add_argument("--quant-compile", required=True)
     ap.add_argument("--driver", required=True)
     ap.add_argument("--targets", required=True, help="comma-separated kernel targets")
+    ap.add_argument("--shapes", default=SHAPES, help="comma-separated KxN")
+    ap.add_argument("--rows", default=ROWS, help="comma-separated row counts M")
     args = ap.parse_args()
+    shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
+    rows = [int(m) for m in args.rows.split(",")]
     targets = args.targets.split(",")
     host_cc = shutil.which("clang-22") or "cc"
     qemu = shutil.which("qemu-aarch64")
@@ -73,7 +78,7 @@ def main():
     omp = ["-L" + llvm_libdir, "-lomp", "-Wl,-rpath," + llvm_libdir]
     rng = np.random.default_rng(11)
     failures = 0
-    for k, n in SHAPES:
+    for k, n in shapes:
         w = rng.normal(0, 0.5, (k, n)).astype(np.float32)
         w[:, 3] = 0.0  # A dead output channel.
         w[5, 7] = 4.0  # An outlier.
@@ -99,9 +104,9 @@ def main():
                 run(cc + ["-O1", args.driver, obj, "-o", exe, "-lm"] + ([] if aarch64 else omp))
                 prefix = [qemu, "-cpu", "max", "-L", "/usr/aarch64-linux-gnu"] if aarch64 else []
                 results = []
-                for m in ROWS:
+                for m in rows:
                     x = rng.normal(0, 1.5, (m, k)).astype(np.float32) if target == "reference" \
-                        else outputs["reference"][ROWS.index(m)][0]
+                        else outputs["reference"][rows.index(m)][0]
                     xin = os.path.join(args.tmp, f"{tag}.m{m}.in")
                     yout = os.path.join(args.tmp, f"{tag}.{target}.m{m}.out")
                     x.tofile(xin)
@@ -118,7 +123,8 @@ def main():
                 else:
                     err = max(float(np.max(np.abs(a[1] - b[1])) / max(1e-6, np.max(np.abs(b[1]))))
                               for a, b in zip(outputs[target], outputs["reference"]))
-                    ok = err <= 1e-5
+                    # Rounding differences of the f32 sums grow like sqrt(K).
+                    ok = err <= 1e-5 * max(1.0, (k / 130) ** 0.5)
                     verdict = f"max rel err {err:.1e}"
                 failures += not ok
                 print(f"{target} {tag}: {verdict} {'ok' if ok else 'FAIL'}")
