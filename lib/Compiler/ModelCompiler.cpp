@@ -1,6 +1,7 @@
 //===- ModelCompiler.cpp - Compile a model into a shared library ----------===//
 
 #include "quant-opt/Compiler/ModelCompiler.h"
+#include "quant-opt-runtime/ABI.h"
 #include "quant-opt/Conversion/KernelTarget.h"
 #include "quant-opt/Pipelines/Pipelines.h"
 
@@ -10,7 +11,10 @@
 #include "mlir/Target/LLVMIR/Dialect/LLVMIR/LLVMToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Dialect/OpenMP/OpenMPToLLVMIRTranslation.h"
 #include "mlir/Target/LLVMIR/Export.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Config/llvm-config.h"
+#include "llvm/IR/Constants.h"
+#include "llvm/IR/GlobalVariable.h"
 #include "llvm/IR/LLVMContext.h"
 #include "llvm/IR/LegacyPassManager.h"
 #include "llvm/IR/Module.h"
@@ -18,6 +22,7 @@
 #include "llvm/Passes/PassBuilder.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
+#include "llvm/Support/JSON.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/Program.h"
 #include "llvm/Support/TargetSelect.h"
@@ -180,8 +185,10 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output,
   return llvm::Error::success();
 }
 
-llvm::Error mlir::qopt::compileModel(ModuleOp module,
-                                     const ModelCompileOptions &options) {
+/// Compiles `module` for the one target `options.target`.
+static llvm::Error compileOne(ModuleOp module,
+                              const qopt::ModelCompileOptions &options) {
+  using qopt::CompileOutput;
   if (options.weightsPath.empty() && !options.standalone)
     return makeError("no weight archive path given");
   if (options.standalone && options.output == CompileOutput::SharedLibrary)
@@ -198,7 +205,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
     return makeError("a model library is for this machine; cross-compiled "
                      "targets write objects or assembly (--emit=obj|asm)");
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  LowerToLLVMOptions lowering;
+  qopt::LowerToLLVMOptions lowering;
   lowering.kernels = options.target;
   if (!options.standalone)
     lowering.weights = options.weightsPath;
@@ -206,7 +213,7 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   lowering.vectorizeContractions = options.vectorizeContractions;
   lowering.parallel = options.parallel;
   lowering.kvCacheInPlace = options.kvCacheInPlace;
-  buildLowerToLLVMPipeline(pm, lowering);
+  qopt::buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");
   if (options.output == CompileOutput::LLVMDialect)
@@ -246,4 +253,111 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
   return linkSharedLibrary(object, options.outputPath, options.parallel);
+}
+
+/// `path` without its extension, then `.suffix`.
+static std::string siblingPath(StringRef path, const Twine &suffix) {
+  SmallString<128> result(path);
+  llvm::sys::path::replace_extension(result, "");
+  return (result + "." + suffix).str();
+}
+
+/// A variant bundle: each target compiled into its own library and weight
+/// archive next to `options.outputPath` (`model.<target>.so`,
+/// `model.<target>.weights`), and at `options.outputPath` a library that
+/// holds only the metadata listing them with the CPU features each needs.
+/// The runtime loads the first variant the CPU can run.
+static llvm::Error compileBundle(ModuleOp module,
+                                 const qopt::ModelCompileOptions &options,
+                                 ArrayRef<std::string> targets) {
+  if (options.output != qopt::CompileOutput::SharedLibrary ||
+      options.standalone)
+    return makeError("several targets make a variant bundle, which is a "
+                     "model library (--emit=so, not --standalone)");
+  // Resolve and check every name before the (long) compiles.
+  SmallVector<std::pair<std::string, SmallVector<StringRef>>> resolved;
+  llvm::StringSet<> seen;
+  for (const std::string &name : targets) {
+    std::string target = name;
+    SmallVector<StringRef> features;
+    if (target != "reference") {
+      std::optional<qopt::KernelTarget> kernel =
+          qopt::parseKernelTarget(target);
+      if (!kernel)
+        return makeError("unknown target '" + target +
+                         "' (expected reference or one of: " +
+                         qopt::kKernelTargetNames + ")");
+      // `native` is recorded as what it stands for here.
+      target = qopt::kernelTargetName(*kernel).str();
+      features = qopt::requiredCPUFeatures(*kernel);
+    }
+    if (!seen.insert(target).second)
+      return makeError("target '" + target + "' is listed twice");
+    resolved.push_back({target, features});
+  }
+  llvm::json::Array variants;
+  for (auto &[target, features] : resolved) {
+    qopt::ModelCompileOptions variant = options;
+    variant.target = target;
+    // Each variant is for the CPUs its features name: the named targets'
+    // own CPU models, and for `generic` and `reference`, which require
+    // nothing, the architecture's baseline instead of this host.
+    bool portable = target == "generic" || target == "reference";
+    variant.targetCPU = !portable ? "native"
+                        : llvm::Triple(llvm::sys::getProcessTriple()).isX86()
+                            ? "x86-64"
+                            : "generic";
+    variant.outputPath = siblingPath(options.outputPath, target + ".so");
+    variant.weightsPath = siblingPath(options.outputPath, target + ".weights");
+    OwningOpRef<ModuleOp> copy(module.clone());
+    if (llvm::Error error = compileOne(*copy, variant))
+      return makeError("variant " + target + ": " +
+                       llvm::toString(std::move(error)));
+    llvm::json::Array required;
+    for (StringRef feature : features)
+      required.push_back(feature);
+    variants.push_back(llvm::json::Object{
+        {"target", target},
+        {"requires", std::move(required)},
+        {"library", llvm::sys::path::filename(variant.outputPath).str()},
+        {"weights", llvm::sys::path::filename(variant.weightsPath).str()}});
+  }
+  std::string meta;
+  llvm::raw_string_ostream(meta) << llvm::json::Value(
+      llvm::json::Object{{"abi", quantopt::rt::kRuntimeABIVersion},
+                         {"variants", std::move(variants)}});
+
+  // The bundle's own library: `qopt_model_meta` and nothing else.
+  auto machine = createTargetMachine("generic", "native", options.optLevel);
+  if (!machine)
+    return machine.takeError();
+  llvm::LLVMContext llvmContext;
+  llvm::Module bundle("quant-opt-bundle", llvmContext);
+  bundle.setDataLayout((*machine)->createDataLayout());
+  bundle.setTargetTriple((*machine)->getTargetTriple());
+  llvm::Constant *text =
+      llvm::ConstantDataArray::getString(llvmContext, meta, /*AddNull=*/true);
+  new llvm::GlobalVariable(bundle, text->getType(), /*isConstant=*/true,
+                           llvm::GlobalValue::ExternalLinkage, text,
+                           "qopt_model_meta");
+  SmallString<128> object;
+  if (std::error_code ec =
+          llvm::sys::fs::createTemporaryFile("quant-opt-bundle", "o", object))
+    return makeError("cannot create a temporary object file: " + ec.message());
+  llvm::FileRemover removeObject(object);
+  if (llvm::Error error = emitCode(bundle, **machine, object))
+    return error;
+  return linkSharedLibrary(object, options.outputPath, /*parallel=*/false);
+}
+
+llvm::Error mlir::qopt::compileModel(ModuleOp module,
+                                     const ModelCompileOptions &options) {
+  SmallVector<StringRef> names;
+  StringRef(options.target).split(names, ',', -1, /*KeepEmpty=*/false);
+  if (names.size() <= 1)
+    return compileOne(module, options);
+  SmallVector<std::string> targets;
+  for (StringRef name : names)
+    targets.push_back(name.trim().str());
+  return compileBundle(module, options, targets);
 }

@@ -40,6 +40,8 @@ def _load_library():
         lib.qopt_model_free.argtypes = [ctypes.c_void_p]
         lib.qopt_model_metadata.restype = ctypes.c_char_p
         lib.qopt_model_metadata.argtypes = [ctypes.c_void_p]
+        lib.qopt_model_variant.restype = ctypes.c_char_p
+        lib.qopt_model_variant.argtypes = [ctypes.c_void_p]
         lib.qopt_model_run.argtypes = [ctypes.c_void_p, ctypes.c_char_p, ctypes.POINTER(Tensor),
                                        ctypes.c_size_t, ctypes.POINTER(Tensor), ctypes.c_size_t,
                                        ctypes.c_void_p]
@@ -70,6 +72,8 @@ class Model:
                                            ctypes.byref(error))
         _check(not self._handle, error)
         self.metadata = json.loads(lib.qopt_model_metadata(self._handle))
+        # The target of the variant a bundle loaded; "" for a one-target library.
+        self.variant = lib.qopt_model_variant(self._handle).decode()
         self.entries = {e["name"]: e for e in self.metadata["entries"]}
 
     def run(self, entry, inputs):

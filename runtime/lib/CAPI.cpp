@@ -39,6 +39,10 @@ const char *qopt_model_metadata(const qopt_model *model) {
   return model->model->metadata().c_str();
 }
 
+const char *qopt_model_variant(const qopt_model *model) {
+  return model->model->variant().c_str();
+}
+
 int qopt_model_run(qopt_model *model, const char *entryName,
                    const qopt_tensor *inputs, size_t numInputs,
                    qopt_tensor *outputs, size_t numOutputs, char **error) {

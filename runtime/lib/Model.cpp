@@ -1,11 +1,15 @@
 //===- Model.cpp - A compiled model and its weights, loaded ---------------===//
 
 #include "quant-opt-runtime/Model.h"
+#include "quant-opt-runtime/ABI.h"
 #include "quant-opt-runtime/WeightArchive.h"
 
 #include "llvm/ADT/StringExtras.h"
+#include "llvm/ADT/StringMap.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Path.h"
 #include "llvm/Support/xxhash.h"
+#include "llvm/TargetParser/Host.h"
 
 #include <cstdlib>
 #include <cstring>
@@ -19,8 +23,7 @@
 
 using namespace quantopt::rt;
 
-/// The calling convention and metadata version this runtime speaks.
-static constexpr int64_t kABIVersion = 2;
+static constexpr int64_t kABIVersion = kRuntimeABIVersion;
 
 static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
@@ -68,6 +71,53 @@ parseSpecs(const llvm::json::Array *values, llvm::StringRef what) {
   return specs;
 }
 
+/// The variant of a bundle to load: $QOPT_VARIANT if set, else the first
+/// whose required CPU features this CPU has. Its library and weights are
+/// named relative to the bundle's directory.
+static llvm::Expected<std::pair<std::string, std::string>>
+selectVariant(const llvm::json::Array &variants, llvm::StringRef bundle,
+              std::string &chosen) {
+  llvm::StringMap<bool> host = llvm::sys::getHostCPUFeatures();
+  const char *forced = std::getenv("QOPT_VARIANT");
+  std::string listed;
+  for (const llvm::json::Value &v : variants) {
+    const llvm::json::Object *o = v.getAsObject();
+    auto target = o ? o->getString("target") : std::nullopt;
+    auto library = o ? o->getString("library") : std::nullopt;
+    auto weights = o ? o->getString("weights") : std::nullopt;
+    const llvm::json::Array *
+      requires
+    = o ? o->getArray("requires") : nullptr;
+    if (!target || !library || !weights || !requires)
+      return fail("'" + bundle + "': malformed variant in bundle metadata");
+    listed += (listed.empty() ? "" : ", ") + target->str();
+    std::string missing;
+    for (const llvm::json::Value &f : *requires)
+      if (auto feature = f.getAsString(); !feature || !host.lookup(*feature))
+        missing += " " + feature.value_or("?").str();
+    if (forced && *target != forced)
+      continue;
+    if (!missing.empty()) {
+      if (forced)
+        return fail("'" + bundle + "': QOPT_VARIANT=" + forced +
+                    " needs CPU features this CPU lacks:" + missing);
+      continue;
+    }
+    chosen = target->str();
+    llvm::SmallString<128> dir(bundle);
+    llvm::sys::path::remove_filename(dir);
+    llvm::SmallString<128> libraryPath(dir), weightsPath(dir);
+    llvm::sys::path::append(libraryPath, *library);
+    llvm::sys::path::append(weightsPath, *weights);
+    return std::make_pair(std::string(libraryPath), std::string(weightsPath));
+  }
+  if (forced)
+    return fail("'" + bundle + "' has no variant '" + forced +
+                "' (QOPT_VARIANT); it has: " + listed);
+  return fail("'" + bundle + "': this CPU runs none of its variants (" +
+              listed + ")");
+}
+
 llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
                                                    llvm::StringRef weights) {
   std::unique_ptr<Model> model(new Model());
@@ -82,6 +132,25 @@ llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
   auto lookup = [handle](llvm::StringRef symbol) {
     return dlsym(handle, symbol.str().c_str());
   };
+  // A bundle: load the variant for this CPU instead (with its own weights).
+  if (auto *text = static_cast<const char *>(lookup("qopt_model_meta"))) {
+    llvm::Expected<llvm::json::Value> meta = llvm::json::parse(text);
+    const llvm::json::Object *root = meta ? meta->getAsObject() : nullptr;
+    if (const llvm::json::Array *variants =
+            root ? root->getArray("variants") : nullptr) {
+      std::string chosen;
+      auto paths = selectVariant(*variants, library, chosen);
+      if (!paths)
+        return paths.takeError();
+      auto variant = load(paths->first, paths->second);
+      if (!variant)
+        return variant.takeError();
+      (*variant)->variantTarget = chosen;
+      return variant;
+    }
+    if (!meta)
+      llvm::consumeError(meta.takeError()); // Reported by initialize.
+  }
   if (llvm::Error error = model->initialize(lookup, library, weights))
     return std::move(error);
   return model;

@@ -58,7 +58,10 @@ static cl::opt<std::string> target(
     cl::desc("Quantized kernels and the CPU they are for: generic, "
              "x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm "
              "(AArch64 cross-compiles; --emit=obj|asm), native (the host's "
-             "best, default) or reference (the scalar reference lowering)"),
+             "best, default) or reference (the scalar reference lowering). "
+             "Several, comma-separated, make a bundle: one library per "
+             "target (OUT.<target>.so and .weights) and at OUT a library "
+             "that tells the runtime which to load on the CPU it runs on"),
     cl::init("native"));
 static cl::opt<std::string>
     targetCPU("target-cpu",

@@ -31,6 +31,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cmath>
+#include <cstdlib>
 #include <numeric>
 #include <random>
 
@@ -467,6 +468,11 @@ int main(int argc, char **argv) {
   auto lm = LanguageModel::load(modelPath, weightsFor(modelPath, weightsPath));
   if (!lm)
     return fail(llvm::toString(lm.takeError()));
+  if (const std::string &variant = (*lm)->model().variant(); !variant.empty())
+    llvm::errs() << "quant-run: " << modelPath << ": variant " << variant
+                 << (std::getenv("QOPT_VARIANT") ? " (QOPT_VARIANT)"
+                                                 : " (picked for this CPU)")
+                 << "\n";
   if (contextLimit <= 0)
     return fail("--context must be positive");
   (*lm)->setContextLimit(contextLimit);

@@ -9,6 +9,7 @@
 #ifndef QUANT_OPT_CONVERSION_KERNELTARGET_H
 #define QUANT_OPT_CONVERSION_KERNELTARGET_H
 
+#include "llvm/ADT/SmallVector.h"
 #include "llvm/ADT/StringRef.h"
 
 #include <optional>
@@ -46,6 +47,12 @@ struct CodegenTarget {
   std::string triple, cpu, features;
 };
 CodegenTarget codegenTargetFor(KernelTarget target);
+
+/// The CPU features (LLVM's names, as llvm::sys::getHostCPUFeatures reports
+/// them) a CPU needs to run code compiled for `target`: its kernels'
+/// instructions and the main extensions of the CPU LLVM generates code for.
+/// Empty for `generic`, which runs on the host it was compiled on.
+llvm::SmallVector<llvm::StringRef> requiredCPUFeatures(KernelTarget target);
 
 /// Register blocks of the f32 matmul (qopt-vectorize-contractions) that
 /// fit the target's vector registers: rows x columns, and the columns of

@@ -90,3 +90,21 @@ CodegenTarget qopt::codegenTargetFor(KernelTarget target) {
   }
   llvm_unreachable("unknown kernel target");
 }
+
+llvm::SmallVector<llvm::StringRef>
+qopt::requiredCPUFeatures(KernelTarget target) {
+  switch (target) {
+  case KernelTarget::Generic:
+    return {};
+  case KernelTarget::X86AVX2: // Haswell.
+    return {"avx2", "fma", "bmi2", "f16c"};
+  case KernelTarget::X86AVX512VNNI: // Cascade Lake.
+    return {"avx2",     "fma",      "avx512f",   "avx512bw",
+            "avx512dq", "avx512vl", "avx512vnni"};
+  case KernelTarget::AArch64DotProd:
+    return {"neon", "dotprod"};
+  case KernelTarget::AArch64I8MM:
+    return {"neon", "dotprod", "i8mm"};
+  }
+  llvm_unreachable("unknown kernel target");
+}

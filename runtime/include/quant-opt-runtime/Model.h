@@ -63,6 +63,9 @@ private:
 
 class Model {
 public:
+  /// Loads a model library and its weight archive. A bundle (several
+  /// targets) loads the first variant this CPU runs, or $QOPT_VARIANT, with
+  /// that variant's own archive; `weights` is then not used.
   static llvm::Expected<std::unique_ptr<Model>> load(llvm::StringRef library,
                                                      llvm::StringRef weights);
   /// A model whose code is already in this process (JIT-compiled by
@@ -91,6 +94,9 @@ public:
   size_t weightBytes() const { return weightsSize; }
   /// The metadata JSON the compiler embedded (qopt_model_meta).
   const std::string &metadata() const { return metadataText; }
+  /// The target of the variant loaded from a bundle (quant-compile with
+  /// several targets), empty for a single-target library.
+  const std::string &variant() const { return variantTarget; }
 
 private:
   Model() = default;
@@ -105,6 +111,7 @@ private:
   size_t weightsSize = 0;
   std::vector<EntryPoint> entries;
   std::string metadataText;
+  std::string variantTarget;
   void (*ompSetNumThreads)(int) = nullptr;
 };
 

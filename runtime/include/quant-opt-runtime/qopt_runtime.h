@@ -36,6 +36,8 @@ qopt_model *qopt_model_load(const char *library, const char *weights,
 void qopt_model_free(qopt_model *model);
 /* The model's metadata (JSON: entries with their inputs and outputs). */
 const char *qopt_model_metadata(const qopt_model *model);
+/* The target of the variant a bundle loaded ("" for a one-target library). */
+const char *qopt_model_variant(const qopt_model *model);
 int qopt_model_run(qopt_model *model, const char *entry,
                    const qopt_tensor *inputs, size_t num_inputs,
                    qopt_tensor *outputs, size_t num_outputs, char **error);

@@ -1,5 +1,6 @@
 //===- EmitRuntimeInterface.cpp - Packed entry points and model metadata --===//
 
+#include "quant-opt-runtime/ABI.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -13,10 +14,7 @@ namespace mlir::qopt {
 
 using namespace mlir;
 
-/// The version of the calling convention and metadata layout; the runtime
-/// refuses models built for another one.
-/// Version 2: entries may update their KV cache in place ("kv_cache").
-static constexpr int64_t kRuntimeABIVersion = 2;
+using quantopt::rt::kRuntimeABIVersion;
 
 namespace {
 llvm::json::Array describeValues(ArrayAttr values) {
