@@ -71,6 +71,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Vector kernels for f32 matmuls; the other contractions get loops with a
   // unit-stride inner loop.
   if (options.vectorizeContractions) {
+    // Decode's attention scores without the K^T copy (before the matmuls
+    // are vectorized: the many-row branch keeps the copy and the matmul).
+    QOptTransposedKeyDotProductsPassOptions dots;
+    dots.parallel = options.parallel;
+    pm.addNestedPass<func::FuncOp>(
+        createQOptTransposedKeyDotProductsPass(dots));
     std::optional<KernelTarget> target = parseKernelTarget(options.kernels);
     MatmulTile tile = f32MatmulTileFor(target.value_or(hostKernelTarget()));
     QOptVectorizeContractionsPassOptions vectorize;

@@ -18,6 +18,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/AttentionProducts.h"
 
 #include "mlir/Conversion/VectorToSCF/VectorToSCF.h"
 #include "mlir/Dialect/Affine/IR/AffineOps.h"
@@ -321,27 +322,6 @@ void splitVectorIterArgs(RewriterBase &rewriter, scf::ForOp loop) {
   rewriter.replaceOp(loop, results);
 }
 
-/// Whether `generic` is `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` on
-/// f32 buffers (attention's two products: scores = Q K^T and context = P V).
-bool isTwoBatchMatmul(linalg::GenericOp generic) {
-  if (!generic.hasPureBufferSemantics() || generic.getNumLoops() != 5 ||
-      generic.getNumDpsInputs() != 2 || generic.getNumDpsInits() != 1 ||
-      !linalg::isaContractionOpInterface(generic))
-    return false;
-  for (Value operand : generic->getOperands())
-    if (!cast<MemRefType>(operand.getType()).getElementType().isF32())
-      return false;
-  MLIRContext *ctx = generic.getContext();
-  AffineExpr b, h, m, n, k;
-  bindDims(ctx, b, h, m, n, k);
-  auto map = [&](ArrayRef<AffineExpr> results) {
-    return AffineMap::get(5, 0, results, ctx);
-  };
-  SmallVector<AffineMap> expected = {map({b, h, m, k}), map({b, h, k, n}),
-                                     map({b, h, m, n})};
-  return generic.getIndexingMapsArray() == expected;
-}
-
 /// A contraction generic on f32 buffers of the form
 /// `C[m0, m1, n] += A[m0, m1, k] * B[k, n]` (what elementwise fusion makes of
 /// a matmul whose result is reshaped, e.g. GPT-2's linear layers and LM
@@ -472,7 +452,7 @@ struct QOptVectorizeContractionsPass
     SmallVector<linalg::GenericOp> generics;
     func.walk([&](linalg::GenericOp op) { generics.push_back(op); });
     for (linalg::GenericOp generic : generics) {
-      if (isTwoBatchMatmul(generic))
+      if (qopt::isTwoBatchMatmul(generic))
         unbatch(rewriter, generic, /*batchDims=*/2, parallelMinWeights > 0);
       else
         (void)matmulFromGeneric(rewriter, generic);

@@ -68,6 +68,38 @@ def QOptInterchangeContractionsPass
   let dependentDialects = ["linalg::LinalgDialect"];
 }
 
+def QOptTransposedKeyDotProductsPass
+    : Pass<"qopt-transposed-key-dot-products", "func::FuncOp"> {
+  let summary = "Few-row attention scores as dot products over the "
+                "untransposed keys (no K^T copy when decoding)";
+  let description = [{
+    Runs on buffers, before `qopt-vectorize-contractions`. Attention's
+    scores are `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` where B is a
+    fresh copy `linalg.transpose` (permutation `[0, 1, 3, 2]`) of the keys
+    S `[b, h, n, k]`. Decoding one token copies the whole cached K^T of
+    every head and layer for one row of scores, a copy that grows with the
+    context. Such a pair becomes
+
+        scf.if M <= max-rows:  C[b, h, m, n] += dot(A[b, h, m, :], S[b, h, n, :])
+        else:                  the transpose and the matmul, as before
+
+    The dot products read k contiguously, 16 lanes at a time (`vector.fma`,
+    then one `vector.reduction`), so they need a static K that is a multiple
+    of 16; the loop over batch and heads is an `scf.parallel` when
+    `parallel`. The sums are reassociated (16 partial sums), like any
+    vectorized dot product; the result agrees with the matmul within f32
+    rounding. Other transposes and contractions are left alone.
+  }];
+  let options = [
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"8",
+           "Largest M that takes the dot products">,
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Run the batch and heads of the dot products as an scf.parallel">,
+  ];
+  let dependentDialects = ["vector::VectorDialect", "scf::SCFDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect"];
+}
+
 def QOptVectorizeContractionsPass
     : Pass<"qopt-vectorize-contractions", "func::FuncOp"> {
   let summary = "Register-blocked vector kernels for f32 matmul and "

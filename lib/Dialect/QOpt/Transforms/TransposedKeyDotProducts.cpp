@@ -1,0 +1,172 @@
+//===- TransposedKeyDotProducts.cpp - Decode scores without a K^T copy ----===//
+//
+// Attention's Q K^T multiplies by a transposed copy of the keys. For a few
+// rows of queries (decode) the copy costs more than the product; dot
+// products over the keys' rows read them in place.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/AttentionProducts.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/MemRef/IR/MemRef.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Interfaces/SideEffectInterfaces.h"
+#include "mlir/Interfaces/ViewLikeInterface.h"
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTTRANSPOSEDKEYDOTPRODUCTSPASS
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+
+namespace {
+constexpr int64_t kLanes = 16;
+
+/// Whether `buffer` is a view of a `memref.alloc` (so writing it cannot
+/// change the keys).
+bool isFreshBuffer(Value buffer) {
+  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
+    buffer = view.getViewSource();
+  return buffer.getDefiningOp<memref::AllocOp>() != nullptr;
+}
+
+/// The scores product `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` on f32
+/// buffers whose B is written by `transpose` (permutation [0, 1, 3, 2]) of
+/// keys with a static K that is a multiple of kLanes, with nothing between
+/// the two but allocations, fills of fresh buffers and ops without memory
+/// effects; null if there is none.
+linalg::GenericOp scoresOf(linalg::TransposeOp transpose) {
+  if (transpose.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2})
+    return nullptr;
+  auto keys = dyn_cast<MemRefType>(transpose.getInput().getType());
+  if (!keys || !keys.getElementType().isF32() ||
+      ShapedType::isDynamic(keys.getDimSize(3)) || keys.getDimSize(3) % kLanes)
+    return nullptr;
+  linalg::GenericOp scores;
+  for (Operation *op = transpose->getNextNode(); op && !scores;
+       op = op->getNextNode()) {
+    auto generic = dyn_cast<linalg::GenericOp>(op);
+    if (generic && generic.getNumDpsInputs() == 2 &&
+        generic.getDpsInputs()[1] == transpose.getInit()) {
+      scores = generic;
+      break;
+    }
+    auto fill = dyn_cast<linalg::FillOp>(op);
+    if (!isMemoryEffectFree(op) && !isa<memref::AllocOp>(op) &&
+        !(fill && isFreshBuffer(fill.getDpsInits()[0])))
+      return nullptr;
+  }
+  if (!scores || !qopt::isTwoBatchMatmul(scores))
+    return nullptr;
+  return scores;
+}
+
+/// C[b, h, m, n] += dot(A[b, h, m, :], S[b, h, n, :]), built at `b`.
+void buildDotProducts(OpBuilder &builder, Location loc, Value a, Value keys,
+                      Value c, bool parallel) {
+  auto zero = [&] {
+    return arith::ConstantIndexOp::create(builder, loc, 0).getResult();
+  };
+  auto one = [&] {
+    return arith::ConstantIndexOp::create(builder, loc, 1).getResult();
+  };
+  auto dim = [&](Value v, int64_t d) {
+    return memref::DimOp::create(builder, loc, v, d).getResult();
+  };
+  int64_t k = cast<MemRefType>(keys.getType()).getDimSize(3);
+  auto lanes = VectorType::get({kLanes}, builder.getF32Type());
+  auto body = [&](OpBuilder &b, Location l, Value bi, Value hi) {
+    Value rows = dim(a, 2), columns = dim(keys, 2);
+    Value lo = arith::ConstantIndexOp::create(b, l, 0);
+    Value step = arith::ConstantIndexOp::create(b, l, 1);
+    scf::ForOp::create(
+        b, l, lo, rows, step, ValueRange{},
+        [&](OpBuilder &b, Location l, Value mi, ValueRange) {
+          scf::ForOp::create(
+              b, l, lo, columns, step, ValueRange{},
+              [&](OpBuilder &b, Location l, Value ni, ValueRange) {
+                Value pad =
+                    arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
+                Value acc = arith::ConstantOp::create(
+                    b, l, DenseElementsAttr::get(lanes, 0.0f));
+                for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
+                  Value kk = arith::ConstantIndexOp::create(b, l, k0);
+                  Value x = vector::TransferReadOp::create(
+                      b, l, lanes, a, ValueRange{bi, hi, mi, kk}, pad,
+                      ArrayRef<bool>{true});
+                  Value y = vector::TransferReadOp::create(
+                      b, l, lanes, keys, ValueRange{bi, hi, ni, kk}, pad,
+                      ArrayRef<bool>{true});
+                  acc = vector::FMAOp::create(b, l, x, y, acc);
+                }
+                Value sum = vector::ReductionOp::create(
+                    b, l, vector::CombiningKind::ADD, acc);
+                SmallVector<Value> at{bi, hi, mi, ni};
+                Value old = memref::LoadOp::create(b, l, c, at);
+                memref::StoreOp::create(
+                    b, l, arith::AddFOp::create(b, l, old, sum), c, at);
+                scf::YieldOp::create(b, l);
+              });
+          scf::YieldOp::create(b, l);
+        });
+  };
+  Value batch = dim(c, 0), heads = dim(c, 1);
+  if (parallel) {
+    scf::ParallelOp::create(builder, loc, ValueRange{zero(), zero()},
+                            ValueRange{batch, heads}, ValueRange{one(), one()},
+                            [&](OpBuilder &b, Location l, ValueRange ivs) {
+                              body(b, l, ivs[0], ivs[1]);
+                            });
+    return;
+  }
+  scf::ForOp::create(builder, loc, zero(), batch, one(), ValueRange{},
+                     [&](OpBuilder &b, Location l, Value bi, ValueRange) {
+                       scf::ForOp::create(
+                           b, l, zero(), heads, one(), ValueRange{},
+                           [&](OpBuilder &b, Location l, Value hi, ValueRange) {
+                             body(b, l, bi, hi);
+                             scf::YieldOp::create(b, l);
+                           });
+                       scf::YieldOp::create(b, l);
+                     });
+}
+
+struct QOptTransposedKeyDotProductsPass
+    : qopt::impl::QOptTransposedKeyDotProductsPassBase<
+          QOptTransposedKeyDotProductsPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    SmallVector<linalg::TransposeOp> transposes;
+    getOperation().walk(
+        [&](linalg::TransposeOp op) { transposes.push_back(op); });
+    IRRewriter rewriter(&getContext());
+    for (linalg::TransposeOp transpose : transposes) {
+      linalg::GenericOp scores = scoresOf(transpose);
+      if (!scores)
+        continue;
+      Location loc = scores.getLoc();
+      Value a = scores.getDpsInputs()[0], c = scores.getDpsInits()[0];
+      rewriter.setInsertionPoint(scores);
+      Value rows = memref::DimOp::create(rewriter, loc, a, 2);
+      Value few = arith::CmpIOp::create(
+          rewriter, loc, arith::CmpIPredicate::ule, rows,
+          arith::ConstantIndexOp::create(rewriter, loc, maxRows));
+      auto branch = scf::IfOp::create(rewriter, loc, few, /*withElse=*/true);
+      OpBuilder thenBuilder = branch.getThenBodyBuilder();
+      buildDotProducts(thenBuilder, loc, a, transpose.getInput(), c, parallel);
+      // Many rows: the copy and the matmul, moved into the else branch.
+      Block *otherwise = branch.elseBlock();
+      transpose->moveBefore(otherwise->getTerminator());
+      scores->moveBefore(otherwise->getTerminator());
+    }
+  }
+};
+} // namespace
