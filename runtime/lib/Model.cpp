@@ -85,14 +85,12 @@ selectVariant(const llvm::json::Array &variants, llvm::StringRef bundle,
     auto target = o ? o->getString("target") : std::nullopt;
     auto library = o ? o->getString("library") : std::nullopt;
     auto weights = o ? o->getString("weights") : std::nullopt;
-    const llvm::json::Array *
-      requires
-    = o ? o->getArray("requires") : nullptr;
-    if (!target || !library || !weights || !requires)
+    const llvm::json::Array *required = o ? o->getArray("requires") : nullptr;
+    if (!target || !library || !weights || !required)
       return fail("'" + bundle + "': malformed variant in bundle metadata");
     listed += (listed.empty() ? "" : ", ") + target->str();
     std::string missing;
-    for (const llvm::json::Value &f : *requires)
+    for (const llvm::json::Value &f : *required)
       if (auto feature = f.getAsString(); !feature || !host.lookup(*feature))
         missing += " " + feature.value_or("?").str();
     if (forced && *target != forced)
@@ -120,6 +118,12 @@ selectVariant(const llvm::json::Array &variants, llvm::StringRef bundle,
 
 llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
                                                    llvm::StringRef weights) {
+  return loadLibrary(library, weights, /*bundleAllowed=*/true);
+}
+
+llvm::Expected<std::unique_ptr<Model>>
+Model::loadLibrary(llvm::StringRef library, llvm::StringRef weights,
+                   bool bundleAllowed) {
   std::unique_ptr<Model> model(new Model());
   std::string libraryPath = library.str();
   // A path without a slash would be searched for in the system directories.
@@ -138,11 +142,15 @@ llvm::Expected<std::unique_ptr<Model>> Model::load(llvm::StringRef library,
     const llvm::json::Object *root = meta ? meta->getAsObject() : nullptr;
     if (const llvm::json::Array *variants =
             root ? root->getArray("variants") : nullptr) {
+      if (!bundleAllowed)
+        return fail("'" + library +
+                    "' is a bundle, named as a variant of another bundle");
       std::string chosen;
       auto paths = selectVariant(*variants, library, chosen);
       if (!paths)
         return paths.takeError();
-      auto variant = load(paths->first, paths->second);
+      auto variant =
+          loadLibrary(paths->first, paths->second, /*bundleAllowed=*/false);
       if (!variant)
         return variant.takeError();
       (*variant)->variantTarget = chosen;

@@ -100,6 +100,11 @@ public:
 
 private:
   Model() = default;
+  /// load(), refusing a bundle unless `bundleAllowed` (a bundle's variants
+  /// are model libraries, never bundles again).
+  static llvm::Expected<std::unique_ptr<Model>>
+  loadLibrary(llvm::StringRef library, llvm::StringRef weights,
+              bool bundleAllowed);
   llvm::Error initialize(std::function<void *(llvm::StringRef)> lookup,
                          llvm::StringRef name, llvm::StringRef weights);
 
