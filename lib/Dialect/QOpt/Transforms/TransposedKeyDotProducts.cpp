@@ -37,11 +37,28 @@ bool isFreshBuffer(Value buffer) {
   return buffer.getDefiningOp<memref::AllocOp>() != nullptr;
 }
 
+/// Whether the copy `buffer` is used only by `transpose` (which writes it),
+/// `scores`, deallocations and shape queries, through views: the dot
+/// products leave it unwritten, so nothing else may read it.
+bool onlyScoresRead(Value buffer, Operation *transpose, Operation *scores) {
+  for (Operation *user : buffer.getUsers()) {
+    if (user == transpose || user == scores ||
+        isa<memref::DeallocOp, memref::DimOp>(user))
+      continue;
+    auto view = dyn_cast<ViewLikeOpInterface>(user);
+    if (view && view.getViewSource() == buffer &&
+        onlyScoresRead(view->getResult(0), transpose, scores))
+      continue;
+    return false;
+  }
+  return true;
+}
+
 /// The scores product `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` on f32
 /// buffers whose B is written by `transpose` (permutation [0, 1, 3, 2]) of
 /// keys with a static K that is a multiple of kLanes, with nothing between
 /// the two but allocations, fills of fresh buffers and ops without memory
-/// effects; null if there is none.
+/// effects, and no other reader of the copy; null if there is none.
 linalg::GenericOp scoresOf(linalg::TransposeOp transpose) {
   if (transpose.getPermutation() != ArrayRef<int64_t>{0, 1, 3, 2})
     return nullptr;
@@ -63,7 +80,8 @@ linalg::GenericOp scoresOf(linalg::TransposeOp transpose) {
         !(fill && isFreshBuffer(fill.getDpsInits()[0])))
       return nullptr;
   }
-  if (!scores || !qopt::isTwoBatchMatmul(scores))
+  if (!scores || !qopt::isTwoBatchMatmul(scores) ||
+      !onlyScoresRead(transpose.getInit(), transpose, scores))
     return nullptr;
   return scores;
 }

@@ -154,3 +154,31 @@ func.func @other_permutation(%q: memref<1x4x?x32xf32>, %k: memref<1x?x4x32xf32>,
   linalg.transpose ins(%k : memref<1x?x4x32xf32>) outs(%kt : memref<1x4x?x32xf32>) permutation = [0, 2, 1, 3]
   return
 }
+
+// -----
+
+#q = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d4)>
+#kt = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d4, d3)>
+#s = affine_map<(d0, d1, d2, d3, d4) -> (d0, d1, d2, d3)>
+
+// The copy is read again after the product: the dot products would leave
+// it unwritten, so the pair is left alone.
+// CHECK-LABEL: func.func @copy_read_later
+// CHECK-NOT: scf.if
+// CHECK: memref.copy
+func.func @copy_read_later(%q: memref<1x4x?x32xf32>, %k: memref<1x4x?x32xf32>, %s: memref<1x4x?x?xf32>, %out: memref<1x4x32x?xf32>) {
+  %c2 = arith.constant 2 : index
+  %n = memref.dim %k, %c2 : memref<1x4x?x32xf32>
+  %kt = memref.alloc(%n) : memref<1x4x32x?xf32>
+  linalg.transpose ins(%k : memref<1x4x?x32xf32>) outs(%kt : memref<1x4x32x?xf32>) permutation = [0, 1, 3, 2]
+  %m = memref.dim %q, %c2 : memref<1x4x?x32xf32>
+  %sc = memref.alloc(%m, %n) : memref<1x4x?x?xf32>
+  linalg.generic {indexing_maps = [#q, #kt, #s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]} ins(%q, %kt : memref<1x4x?x32xf32>, memref<1x4x32x?xf32>) outs(%sc : memref<1x4x?x?xf32>) {
+  ^bb0(%a: f32, %b: f32, %c: f32):
+    %p = arith.mulf %a, %b : f32
+    %r = arith.addf %c, %p : f32
+    linalg.yield %r : f32
+  }
+  memref.copy %kt, %out : memref<1x4x32x?xf32> to memref<1x4x32x?xf32>
+  return
+}
