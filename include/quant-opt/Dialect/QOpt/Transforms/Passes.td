@@ -86,7 +86,9 @@ def QOptTransposedKeyDotProductsPass
     The dot products read k contiguously, 16 lanes at a time (`vector.fma`,
     then one `vector.reduction`), so they need a static K that is a multiple
     of 16; the loop over batch and heads is an `scf.parallel` when
-    `parallel`. The sums are reassociated (16 partial sums), like any
+    `parallel`. Only pairs with nothing between them that could write the
+    keys, and no other reader of the copy, are rewritten. The sums are
+    reassociated (16 partial sums), like any
     vectorized dot product; the result agrees with the matmul within f32
     rounding. Other transposes and contractions are left alone.
   }];
