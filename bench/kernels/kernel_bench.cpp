@@ -99,34 +99,32 @@ void readBandwidth(benchmark::State &state) {
       data.size() * 4 / 1e9, benchmark::Counter::kIsIterationInvariantRate);
 }
 
-/// Independent chains of `op`, enough to fill both pipes: one core's peak.
-template <typename Vec, typename Op>
-void peak(benchmark::State &state, Vec init, Op op, double opsPerInstr) {
-  constexpr int kChains = 10, kSteps = 1 << 16;
-  for (auto _ : state) {
-    Vec acc[kChains];
-    for (Vec &a : acc) {
-      a = init;
-      benchmark::DoNotOptimize(a); // Not a constant the loop could fold.
-    }
-    for (int s = 0; s < kSteps; ++s)
-      for (Vec &a : acc)
-        a = op(a);
-    benchmark::DoNotOptimize(acc);
-  }
-  state.counters["Gops"] =
-      benchmark::Counter(kChains * kSteps * opsPerInstr / 1e9,
-                         benchmark::Counter::kIsIterationInvariantRate);
-}
-
-// The AVX-512 peaks: one function each, compiled for those instructions and
-// registered only where the CPU has them (the rest of the bench is AVX2).
+/// The peak loops: independent chains, enough to fill both pipes.
 constexpr int kPeakChains = 10, kPeakSteps = 1 << 16;
 
 void reportPeak(benchmark::State &state, double opsPerInstr) {
   state.counters["Gops"] =
       benchmark::Counter(kPeakChains * kPeakSteps * opsPerInstr / 1e9,
                          benchmark::Counter::kIsIterationInvariantRate);
+}
+
+/// Chains of `op`: one core's peak for an AVX2 instruction. The AVX-512
+/// ones below are functions of their own, compiled for those instructions
+/// and registered only where the CPU has them.
+template <typename Vec, typename Op>
+void peak(benchmark::State &state, Vec init, Op op, double opsPerInstr) {
+  for (auto _ : state) {
+    Vec acc[kPeakChains];
+    for (Vec &a : acc) {
+      a = init;
+      benchmark::DoNotOptimize(a); // Not a constant the loop could fold.
+    }
+    for (int s = 0; s < kPeakSteps; ++s)
+      for (Vec &a : acc)
+        a = op(a);
+    benchmark::DoNotOptimize(acc);
+  }
+  reportPeak(state, opsPerInstr);
 }
 
 __attribute__((target("avx512f"))) void peakFmaZmm(benchmark::State &state) {

@@ -23,8 +23,6 @@
 
 using namespace quantopt::rt;
 
-static constexpr int64_t kABIVersion = kRuntimeABIVersion;
-
 static llvm::Error fail(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -199,11 +197,11 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     return fail("'" + library + "': corrupt model metadata: " +
                 llvm::toString(meta.takeError()));
   const llvm::json::Object *root = meta->getAsObject();
-  if (!root || root->getInteger("abi") != kABIVersion)
+  if (!root || root->getInteger("abi") != kRuntimeABIVersion)
     return fail("'" + library +
                 "' was compiled for another runtime ABI "
                 "(expected version " +
-                llvm::Twine(kABIVersion) + ")");
+                llvm::Twine(kRuntimeABIVersion) + ")");
 
   const llvm::json::Array *entries = root->getArray("entries");
   for (const llvm::json::Value &v : entries ? *entries : llvm::json::Array()) {

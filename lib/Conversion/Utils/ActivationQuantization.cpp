@@ -30,16 +30,13 @@ constexpr int64_t kLanes = 16;
 
 /// Per row of `x` (the last dimension reduced): the min and max of `x`, or
 /// of |x| when `symmetric`, both clamped to include 0.
+/// `rowDyn` are the dynamic sizes of the rows' dimensions.
 static std::pair<Value, Value> rowRange(OpBuilder &b, Location loc, Value x,
-                                        bool symmetric) {
+                                        ValueRange rowDyn, bool symmetric) {
   auto type = cast<RankedTensorType>(x.getType());
   int64_t rank = type.getRank(), k = type.getShape().back();
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
-  SmallVector<Value> rowDyn;
-  for (int64_t i = 0; i + 1 < rank; ++i)
-    if (type.isDynamicDim(i))
-      rowDyn.push_back(tensor::DimOp::create(b, loc, x, i));
   auto filled = [&](ArrayRef<int64_t> shape) {
     Value empty = tensor::EmptyOp::create(b, loc, shape, f32, rowDyn);
     return linalg::FillOp::create(b, loc, qopt::f32Const(b, loc, 0), empty)
@@ -108,7 +105,7 @@ std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
   auto rowEmpty = [&] {
     return tensor::EmptyOp::create(b, loc, rowShape, f32, rowDyn).getResult();
   };
-  auto [lo, hi] = rowRange(b, loc, x, symmetric);
+  auto [lo, hi] = rowRange(b, loc, x, rowDyn, symmetric);
   SmallVector<utils::IteratorType> rowIters(rank - 1,
                                             utils::IteratorType::parallel);
   AffineMap rowId = AffineMap::getMultiDimIdentityMap(rank - 1, ctx);

@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/BufferRoots.h"
 
 #include "mlir/Dialect/Bufferization/IR/Bufferization.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,20 +26,6 @@ namespace mlir::qopt {
 using namespace mlir;
 
 namespace {
-/// The buffer `value` is a view of: through views and base-buffer queries.
-Value rootOf(Value value) {
-  while (Operation *def = value.getDefiningOp()) {
-    if (auto view = dyn_cast<ViewLikeOpInterface>(def))
-      value = view.getViewSource();
-    else if (auto meta = dyn_cast<memref::ExtractStridedMetadataOp>(def);
-             meta && value == meta.getBaseBuffer())
-      value = meta.getSource();
-    else
-      break;
-  }
-  return value;
-}
-
 /// A fresh allocation: a `memref.alloc`, or a call result (deallocation makes
 /// every function return buffers it owns, never views of its arguments).
 bool isFresh(Value root) {
@@ -52,9 +39,10 @@ bool isFresh(Value root) {
 /// `bufferization.dealloc` needs no run-time alias check.
 void splitIndependent(RewriterBase &rewriter,
                       bufferization::DeallocOp dealloc) {
-  SmallVector<Value> roots = llvm::map_to_vector(dealloc.getMemrefs(), rootOf);
+  SmallVector<Value> roots =
+      llvm::map_to_vector(dealloc.getMemrefs(), qopt::bufferRoot);
   SmallVector<Value> retainedRoots =
-      llvm::map_to_vector(dealloc.getRetained(), rootOf);
+      llvm::map_to_vector(dealloc.getRetained(), qopt::bufferRoot);
   if (!llvm::all_of(retainedRoots, isFresh))
     return;
   SmallVector<Value> keptMemrefs, keptConditions;
@@ -131,7 +119,7 @@ struct QOptFreeBuffersEarlyPass
     for (bufferization::DeallocOp dealloc : deallocs) {
       if (dealloc.getMemrefs().size() != 1 || !dealloc.getRetained().empty())
         continue;
-      Value root = rootOf(dealloc.getMemrefs()[0]);
+      Value root = qopt::bufferRoot(dealloc.getMemrefs()[0]);
       Block *block = dealloc->getBlock();
       if (!isFresh(root) || root.getDefiningOp()->getBlock() != block)
         continue;

@@ -8,6 +8,7 @@
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Dialect/QOpt/Utils/AttentionProducts.h"
+#include "quant-opt/Dialect/QOpt/Utils/BufferRoots.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -32,9 +33,7 @@ constexpr int64_t kLanes = 16;
 /// Whether `buffer` is a view of a `memref.alloc` (so writing it cannot
 /// change the keys).
 bool isFreshBuffer(Value buffer) {
-  while (auto view = buffer.getDefiningOp<ViewLikeOpInterface>())
-    buffer = view.getViewSource();
-  return buffer.getDefiningOp<memref::AllocOp>() != nullptr;
+  return qopt::bufferRoot(buffer).getDefiningOp<memref::AllocOp>() != nullptr;
 }
 
 /// Whether the copy `buffer` is used only by `transpose` (which writes it),
@@ -86,70 +85,71 @@ linalg::GenericOp scoresOf(linalg::TransposeOp transpose) {
   return scores;
 }
 
-/// C[b, h, m, n] += dot(A[b, h, m, :], S[b, h, n, :]), built at `b`.
-void buildDotProducts(OpBuilder &builder, Location loc, Value a, Value keys,
-                      Value c, bool parallel) {
-  auto zero = [&] {
-    return arith::ConstantIndexOp::create(builder, loc, 0).getResult();
+/// C[b, h, m, n] += dot(A[b, h, m, :], S[b, h, n, :]) for the `rows` rows
+/// of A, built at `builder`.
+void buildDotProducts(OpBuilder &builder, Location loc, Value a, Value rows,
+                      Value keys, Value c, bool parallel) {
+  auto index = [&](int64_t v) {
+    return arith::ConstantIndexOp::create(builder, loc, v).getResult();
   };
-  auto one = [&] {
-    return arith::ConstantIndexOp::create(builder, loc, 1).getResult();
-  };
-  auto dim = [&](Value v, int64_t d) {
-    return memref::DimOp::create(builder, loc, v, d).getResult();
-  };
+  Value zero = index(0), one = index(1);
+  Value columns = memref::DimOp::create(builder, loc, keys, 2);
+  Value batch = memref::DimOp::create(builder, loc, c, 0);
+  Value heads = memref::DimOp::create(builder, loc, c, 1);
   int64_t k = cast<MemRefType>(keys.getType()).getDimSize(3);
   auto lanes = VectorType::get({kLanes}, builder.getF32Type());
-  auto body = [&](OpBuilder &b, Location l, Value bi, Value hi) {
-    Value rows = dim(a, 2), columns = dim(keys, 2);
-    Value lo = arith::ConstantIndexOp::create(b, l, 0);
-    Value step = arith::ConstantIndexOp::create(b, l, 1);
+  Value pad =
+      arith::ConstantOp::create(builder, loc, builder.getF32FloatAttr(0));
+  Value zeros = arith::ConstantOp::create(builder, loc,
+                                          DenseElementsAttr::get(lanes, 0.0f));
+  SmallVector<Value> kOffsets;
+  for (int64_t k0 = 0; k0 < k; k0 += kLanes)
+    kOffsets.push_back(index(k0));
+  // One score: 16-lane FMAs over k, then one reduction.
+  auto score = [&](OpBuilder &b, Location l, ValueRange at) {
+    Value acc = zeros;
+    for (Value kk : kOffsets) {
+      Value x = vector::TransferReadOp::create(
+          b, l, lanes, a, ValueRange{at[0], at[1], at[2], kk}, pad,
+          ArrayRef<bool>{true});
+      Value y = vector::TransferReadOp::create(
+          b, l, lanes, keys, ValueRange{at[0], at[1], at[3], kk}, pad,
+          ArrayRef<bool>{true});
+      acc = vector::FMAOp::create(b, l, x, y, acc);
+    }
+    Value sum =
+        vector::ReductionOp::create(b, l, vector::CombiningKind::ADD, acc);
+    Value old = memref::LoadOp::create(b, l, c, at);
+    memref::StoreOp::create(b, l, arith::AddFOp::create(b, l, old, sum), c, at);
+  };
+  // Rows and columns of one (batch, head): serial loops.
+  auto head = [&](OpBuilder &b, Location l, Value bi, Value hi) {
     scf::ForOp::create(
-        b, l, lo, rows, step, ValueRange{},
+        b, l, zero, rows, one, ValueRange{},
         [&](OpBuilder &b, Location l, Value mi, ValueRange) {
           scf::ForOp::create(
-              b, l, lo, columns, step, ValueRange{},
+              b, l, zero, columns, one, ValueRange{},
               [&](OpBuilder &b, Location l, Value ni, ValueRange) {
-                Value pad =
-                    arith::ConstantOp::create(b, l, b.getF32FloatAttr(0));
-                Value acc = arith::ConstantOp::create(
-                    b, l, DenseElementsAttr::get(lanes, 0.0f));
-                for (int64_t k0 = 0; k0 < k; k0 += kLanes) {
-                  Value kk = arith::ConstantIndexOp::create(b, l, k0);
-                  Value x = vector::TransferReadOp::create(
-                      b, l, lanes, a, ValueRange{bi, hi, mi, kk}, pad,
-                      ArrayRef<bool>{true});
-                  Value y = vector::TransferReadOp::create(
-                      b, l, lanes, keys, ValueRange{bi, hi, ni, kk}, pad,
-                      ArrayRef<bool>{true});
-                  acc = vector::FMAOp::create(b, l, x, y, acc);
-                }
-                Value sum = vector::ReductionOp::create(
-                    b, l, vector::CombiningKind::ADD, acc);
-                SmallVector<Value> at{bi, hi, mi, ni};
-                Value old = memref::LoadOp::create(b, l, c, at);
-                memref::StoreOp::create(
-                    b, l, arith::AddFOp::create(b, l, old, sum), c, at);
+                score(b, l, ValueRange{bi, hi, mi, ni});
                 scf::YieldOp::create(b, l);
               });
           scf::YieldOp::create(b, l);
         });
   };
-  Value batch = dim(c, 0), heads = dim(c, 1);
   if (parallel) {
-    scf::ParallelOp::create(builder, loc, ValueRange{zero(), zero()},
-                            ValueRange{batch, heads}, ValueRange{one(), one()},
+    scf::ParallelOp::create(builder, loc, ValueRange{zero, zero},
+                            ValueRange{batch, heads}, ValueRange{one, one},
                             [&](OpBuilder &b, Location l, ValueRange ivs) {
-                              body(b, l, ivs[0], ivs[1]);
+                              head(b, l, ivs[0], ivs[1]);
                             });
     return;
   }
-  scf::ForOp::create(builder, loc, zero(), batch, one(), ValueRange{},
+  scf::ForOp::create(builder, loc, zero, batch, one, ValueRange{},
                      [&](OpBuilder &b, Location l, Value bi, ValueRange) {
                        scf::ForOp::create(
-                           b, l, zero(), heads, one(), ValueRange{},
+                           b, l, zero, heads, one, ValueRange{},
                            [&](OpBuilder &b, Location l, Value hi, ValueRange) {
-                             body(b, l, bi, hi);
+                             head(b, l, bi, hi);
                              scf::YieldOp::create(b, l);
                            });
                        scf::YieldOp::create(b, l);
@@ -179,7 +179,8 @@ struct QOptTransposedKeyDotProductsPass
           arith::ConstantIndexOp::create(rewriter, loc, maxRows));
       auto branch = scf::IfOp::create(rewriter, loc, few, /*withElse=*/true);
       OpBuilder thenBuilder = branch.getThenBodyBuilder();
-      buildDotProducts(thenBuilder, loc, a, transpose.getInput(), c, parallel);
+      buildDotProducts(thenBuilder, loc, a, rows, transpose.getInput(), c,
+                       parallel);
       // Many rows: the copy and the matmul, moved into the else branch.
       Block *otherwise = branch.elseBlock();
       transpose->moveBefore(otherwise->getTerminator());
