@@ -86,6 +86,9 @@ def main():
     p.add_argument("--heads", type=int, default=4)
     p.add_argument("--dropout", type=float, default=0.1)
     p.add_argument("--threads", type=int, default=2)
+    p.add_argument("--bf16", action="store_true",
+                   help="bf16 matmuls (CPU autocast; fp32 weights, optimizer and softmax)")
+    p.add_argument("--chunk", type=int, default=128, help="LM-loss rows per chunk")
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=1000)
     p.add_argument("--init-onnx", help="warm start: weights from an exported model "
@@ -145,8 +148,10 @@ def main():
         y = torch.from_numpy(np.stack([train[s + 1:s + args.seq + 1] for s in starts])).long()
         for g in opt.param_groups:
             g["lr"] = lr_at(step)
-        h, _ = model.transformer(x)
-        loss = lm_loss(h.reshape(-1, h.size(-1)), model.lm_head.weight, y.reshape(-1), chunk=128)
+        with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16):
+            h, _ = model.transformer(x)
+        loss = lm_loss(h.reshape(-1, h.size(-1)), model.lm_head.weight, y.reshape(-1),
+                       chunk=args.chunk, matmul_dtype=torch.bfloat16 if args.bf16 else torch.float32)
         opt.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
