@@ -20,8 +20,9 @@ onnxruntime-node, bench/ort_gpt2.js) with N intra-op threads, one after the othe
 Also measures the read bandwidth (numpy sum over 1 GiB) and prints each recipe's decode
 floor: the bytes of the matmul weights read per token (12 layers' linear layers and the
 tied LM head, at the recipe's bits plus its scales) / bandwidth. Peak RSS is quant-run's
-own (os.wait4), against the weight archive. Medians; the machine is shared, so compare
-rows of one run.
+own (os.wait4), against the weight archive, with every position's logits and on
+generation's path (--positions=last). Medians; the machine is shared, so compare rows of
+one run.
 """
 import argparse
 import json
@@ -82,11 +83,12 @@ def read_bandwidth():
     return a.nbytes / statistics.median(times)
 
 
-def ours_bench(library, prompt, decode, repeats, threads):
-    """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench."""
+def ours_bench(library, prompt, decode, repeats, threads, positions="all"):
+    """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench;
+    positions="last": the logits of the last position only, as generation asks."""
     cmd = [os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens", str(prompt),
            "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024",
-           "--threads", str(threads)]
+           "--threads", str(threads), f"--positions={positions}"]
     _, rss, out = run_measured(cmd, cwd=REPO)
     return (*quant_run_bench.parse(out), rss)
 
@@ -165,33 +167,41 @@ def main():
             print(f"running: {recipe}, {t} thread(s) ...", flush=True)
             prefill, _, rss1 = ours_bench(library, args.prefill, 1, args.repeats, t)
             _, decode, rss2 = ours_bench(library, args.context, args.decode_tokens,
-                                              args.repeats, t)
+                                         args.repeats, t)
             ort_prefill, ort_decode = ort_bench(ort_model, t, args)
-            rows.append((recipe, t, prefill, decode, ort_prefill, ort_decode))
-            memory[recipe] = (max(rss1, rss2, memory.get(recipe, (0, 0))[0]), archive)
+            last, _, rss3 = ours_bench(library, args.prefill, 1, args.repeats, t, "last")
+            rows.append((recipe, t, prefill, decode, ort_prefill, ort_decode, last))
+            old = memory.get(recipe, (0, 0, 0))
+            memory[recipe] = (max(rss1, rss2, old[0]), max(rss2, rss3, old[1]), archive)
     bandwidth = read_bandwidth()
 
     print(f"\nGPT-2 124M geometry (random weights), prefill {args.prefill} tokens, decode at "
           f"context {args.context}; medians of {args.repeats} runs ({args.decode_tokens} "
           f"tokens each for decode)")
     head = (f"{'recipe':<12} {'thr':>3} | {'prefill tok/s':>13} {'ORT':>9} {'x ORT':>6} | "
-            f"{'decode ms':>9} {'ORT':>8} {'x ORT':>6} | {'floor ms':>8} {'x floor':>7}")
+            f"{'decode ms':>9} {'ORT':>8} {'x ORT':>6} | {'floor ms':>8} {'x floor':>7} | "
+            f"{'gen prefill':>11}")
     print(head)
     print("-" * len(head))
-    for recipe, t, pre, dec, opre, odec in rows:
+    for recipe, t, pre, dec, opre, odec, last in rows:
         floor = (LINEAR_PARAMS + LM_HEAD_PARAMS) * BYTES_PER_WEIGHT[recipe] / bandwidth
         print(f"{recipe:<12} {t:>3} | {args.prefill / pre:>13.1f} {args.prefill / opre:>9.1f} "
               f"{opre / pre:>5.2f}x | {dec * 1e3:>9.2f} {odec * 1e3:>8.2f} {odec / dec:>5.2f}x | "
-              f"{floor * 1e3:>8.2f} {dec / floor:>6.2f}x")
+              f"{floor * 1e3:>8.2f} {dec / floor:>6.2f}x | {args.prefill / last:>11.1f}")
     print("x ORT: ONNX Runtime's time / ours (above 1: we are faster). ONNX Runtime runs: "
           + "; ".join(f"{r}: {'the same ONNX file' if r == 'fp32' else ' '.join(ORT_FORMAT[r])}"
                       f"{' of ' + ORT_SOURCE[r] if r in ORT_SOURCE else ''}" for r in recipes))
     print(f"read bandwidth (numpy sum, 1 GiB): {bandwidth / 1e9:.1f} GB/s. floor: matmul weight "
           f"bytes per token ({(LINEAR_PARAMS + LM_HEAD_PARAMS) / 1e6:.1f} M weights at the "
           f"recipe's bytes) / bandwidth")
-    for recipe, (rss, archive) in memory.items():
+    print("prefill and ORT: every position's logits, as the ONNX graph returns them; gen "
+          "prefill: tok/s of the same prefill returning the last position's logits only "
+          "(quant-run --positions=last: generation's path, the LM head on one row)")
+    for recipe, (rss, gen_rss, archive) in memory.items():
         print(f"quant-run peak RSS, {recipe}: {rss / 1e6:.0f} MB = {rss / archive:.2f}x its "
-              f"weight archive ({archive / 1e6:.0f} MB)")
+              f"weight archive ({archive / 1e6:.0f} MB) with every position's logits; "
+              f"generation (last-position logits): {gen_rss / 1e6:.0f} MB = "
+              f"{gen_rss / archive:.2f}x")
 
 
 if __name__ == "__main__":

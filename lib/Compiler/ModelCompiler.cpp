@@ -213,6 +213,7 @@ static llvm::Error compileOne(ModuleOp module,
   lowering.vectorizeContractions = options.vectorizeContractions;
   lowering.parallel = options.parallel;
   lowering.kvCacheInPlace = options.kvCacheInPlace;
+  lowering.lastPositionEntry = options.lastPositionEntry;
   qopt::buildLowerToLLVMPipeline(pm, lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");

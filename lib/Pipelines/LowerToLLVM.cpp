@@ -24,6 +24,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Tensor level.
   if (forRuntime && options.kvCacheInPlace)
     pm.addPass(createQOptKVCacheInPlacePass());
+  if (forRuntime && options.lastPositionEntry)
+    pm.addPass(createQOptLastPositionLogitsPass());
   if (forRuntime)
     pm.addPass(createQOptPrepareEntryPointsPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());

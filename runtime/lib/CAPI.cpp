@@ -122,4 +122,13 @@ int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
   return 0;
 }
 
+int qopt_lm_forward_last(qopt_lm *lm, const int32_t *tokens, size_t count,
+                         float *logits, char **error) {
+  auto result = lm->lm->forwardLast(llvm::ArrayRef<int32_t>(tokens, count));
+  if (!result)
+    return report(result.takeError(), error);
+  std::copy(result->begin(), result->end(), logits);
+  return 0;
+}
+
 void qopt_string_free(char *string) { free(string); }

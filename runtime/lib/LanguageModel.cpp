@@ -37,6 +37,8 @@ LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
                 "': first output must be f32 logits "
                 "[batch, sequence, vocab] with a static vocab");
   lm->vocab = e.outputs[0].shape[2];
+  if (llvm::Error error = lm->initLastPositionEntry(library))
+    return std::move(error);
   if (e.kvCacheInPlace) {
     if (llvm::Error error = lm->initInPlaceCache(library))
       return std::move(error);
@@ -56,6 +58,43 @@ LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
     lm->pastShapes.push_back({1, past.shape[1], 0, past.shape[3]});
   }
   return lm;
+}
+
+llvm::Error LanguageModel::initLastPositionEntry(llvm::StringRef library) {
+  const EntryPoint *last = compiled->lookup(entry->name + "_last_position");
+  if (!last)
+    return llvm::Error::success();
+  // Called like `main`; only the logits' sequence dim differs (1).
+  auto sameSpec = [](const TensorSpec &a, const TensorSpec &b) {
+    return a.dtype == b.dtype && a.shape == b.shape;
+  };
+  bool matches =
+      last->kvCacheInPlace == entry->kvCacheInPlace &&
+      last->inputs.size() == entry->inputs.size() &&
+      last->outputs.size() == entry->outputs.size() &&
+      last->outputs[0].dtype == "f32" && last->outputs[0].shape.size() == 3 &&
+      last->outputs[0].shape[1] == 1 && last->outputs[0].shape[2] == vocab;
+  for (size_t i = 0; matches && i < entry->inputs.size(); ++i)
+    matches = sameSpec(last->inputs[i], entry->inputs[i]);
+  for (size_t i = 1; matches && i < entry->outputs.size(); ++i)
+    matches = sameSpec(last->outputs[i], entry->outputs[i]);
+  if (!matches)
+    return fail("'" + library + "': entry point '" + last->name +
+                "' does not take main's inputs or return [batch, 1, " +
+                llvm::Twine(vocab) + "] logits");
+  entryLast = last;
+  return llvm::Error::success();
+}
+
+Logits LanguageModel::select(const Tensor &logits, const EntryPoint &used,
+                             size_t rows, size_t newTokens,
+                             bool lastOnly) const {
+  const float *data = logits.as<float>();
+  if (&used == entryLast)
+    return Logits(logits, data, vocab);
+  if (lastOnly)
+    return Logits(logits, data + (rows - 1) * vocab, vocab);
+  return Logits(logits, data + (rows - newTokens) * vocab, newTokens * vocab);
 }
 
 bool LanguageModel::isCacheSpec(const TensorSpec &spec) {
@@ -109,6 +148,16 @@ void LanguageModel::reset() {
 }
 
 llvm::Expected<Logits> LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
+  return run(tokens, /*lastOnly=*/false);
+}
+
+llvm::Expected<Logits>
+LanguageModel::forwardLast(llvm::ArrayRef<int32_t> tokens) {
+  return run(tokens, /*lastOnly=*/true);
+}
+
+llvm::Expected<Logits> LanguageModel::run(llvm::ArrayRef<int32_t> tokens,
+                                          bool lastOnly) {
   if (tokens.empty())
     return fail("forward needs at least one token");
   if (contextLimit && context.size() + tokens.size() > contextLimit)
@@ -119,7 +168,7 @@ llvm::Expected<Logits> LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
     if (t < 0 || t >= vocab)
       return fail("token id " + llvm::Twine(t) + " is outside the vocabulary");
   if (entry->kvCacheInPlace)
-    return forwardInPlace(tokens);
+    return runInPlace(tokens, lastOnly);
   bool kv = !pastShapes.empty();
   // Without a KV cache the whole context is recomputed.
   std::vector<int64_t> ids;
@@ -132,21 +181,20 @@ llvm::Expected<Logits> LanguageModel::forward(llvm::ArrayRef<int32_t> tokens) {
   for (size_t i = 0; i < pastShapes.size(); ++i)
     inputs.push_back(cache.empty() ? Tensor::view(pastShapes[i], &empty)
                                    : cache[i]);
-  auto outputs = compiled->run(*entry, inputs);
+  const EntryPoint &used = lastOnly && entryLast ? *entryLast : *entry;
+  auto outputs = compiled->run(used, inputs);
   if (!outputs)
     return outputs.takeError();
-  const Tensor &logits = (*outputs)[0];
-  size_t n = tokens.size();
-  const float *last = logits.as<float>() + (ids.size() - n) * vocab;
-  Logits result(logits, last, n * vocab);
+  Logits result =
+      select((*outputs)[0], used, ids.size(), tokens.size(), lastOnly);
   if (kv)
     cache.assign(outputs->begin() + 1, outputs->end());
   context.insert(context.end(), tokens.begin(), tokens.end());
   return result;
 }
 
-llvm::Expected<Logits>
-LanguageModel::forwardInPlace(llvm::ArrayRef<int32_t> tokens) {
+llvm::Expected<Logits> LanguageModel::runInPlace(llvm::ArrayRef<int32_t> tokens,
+                                                 bool lastOnly) {
   reserve(context.size() + tokens.size());
   std::vector<int64_t> ids(tokens.begin(), tokens.end());
   int64_t past = context.size();
@@ -157,10 +205,10 @@ LanguageModel::forwardInPlace(llvm::ArrayRef<int32_t> tokens) {
         Tensor::view({1, pastShapes[i][1], (int64_t)capacity, pastShapes[i][3]},
                      inPlace[i].get()));
   inputs.push_back(Tensor::view({}, &past));
-  auto outputs = compiled->run(*entry, inputs);
+  const EntryPoint &used = lastOnly && entryLast ? *entryLast : *entry;
+  auto outputs = compiled->run(used, inputs);
   if (!outputs)
     return outputs.takeError();
-  const Tensor &logits = (*outputs)[0];
   context.insert(context.end(), tokens.begin(), tokens.end());
-  return Logits(logits, logits.as<float>(), tokens.size() * vocab);
+  return select((*outputs)[0], used, tokens.size(), tokens.size(), lastOnly);
 }

@@ -101,6 +101,13 @@ static cl::opt<bool> kvCacheInPlace(
              "ONNX graph does)"),
     cl::init(true));
 
+static cl::opt<bool> lastPositionEntry(
+    "last-position-entry",
+    cl::desc("Language models get a second entry point that computes the "
+             "logits of the last position only, for generation "
+             "(=false: only the ONNX graph's entry)"),
+    cl::init(true));
+
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
@@ -151,6 +158,7 @@ int main(int argc, char **argv) {
   options.vectorizeContractions = vectorizeContractions;
   options.parallel = parallel;
   options.kvCacheInPlace = kvCacheInPlace;
+  options.lastPositionEntry = lastPositionEntry;
   if (llvm::Error error = qopt::compileModel(*module, options)) {
     llvm::errs() << "error: " << inputPath << ": "
                  << llvm::toString(std::move(error)) << "\n";

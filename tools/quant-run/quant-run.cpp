@@ -92,6 +92,16 @@ static cl::opt<int> decodeFrom(
     cl::desc("logits: prefill this many tokens, then decode the rest one "
              "at a time through the KV cache (0: one prefill)"));
 
+enum class Positions { All, Last };
+static cl::opt<Positions> positions(
+    "positions", cl::init(Positions::All),
+    cl::desc("bench/logits: the logits each prefill and decode step returns"),
+    cl::values(clEnumValN(Positions::All, "all",
+                          "every new position's, as the ONNX graph"),
+               clEnumValN(Positions::Last, "last",
+                          "the last position's only, as generation needs "
+                          "(the model's last-position entry point)")));
+
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "quant-run: error: " << message << "\n";
   return 1;
@@ -343,20 +353,18 @@ static int runGenerate(LanguageModel &lm,
   std::mt19937_64 rng(seed);
   llvm::outs() << argument;
   llvm::outs().flush();
-  auto logits = lm.forward(prompt);
+  auto logits = lm.forwardLast(prompt);
   int generated = 0;
   double start = seconds();
   while (logits && generated < maxNewTokens &&
          lm.contextLength() < size_t(contextLimit)) {
-    const float *last =
-        logits->data() + (logits->size() / lm.vocabSize() - 1) * lm.vocabSize();
-    int32_t next = sample(last, lm.vocabSize(), rng);
+    int32_t next = sample(logits->data(), lm.vocabSize(), rng);
     llvm::outs() << tok.tokenText(next);
     llvm::outs().flush();
     ++generated;
     if (next == tok.eotToken())
       break;
-    logits = lm.forward(next);
+    logits = lm.forwardLast(next);
   }
   if (!logits)
     return fail(llvm::toString(logits.takeError()));
@@ -378,28 +386,35 @@ static int runBench(LanguageModel &lm) {
   std::vector<int32_t> prompt(promptTokens);
   for (int32_t &t : prompt)
     t = token(rng);
+  auto forward = [&](llvm::ArrayRef<int32_t> tokens) {
+    return positions == Positions::Last ? lm.forwardLast(tokens)
+                                        : lm.forward(tokens);
+  };
   std::vector<double> prefill, decode;
   for (int r = 0; r < repeats; ++r) {
     lm.reset();
     double t0 = seconds();
-    auto logits = lm.forward(prompt);
+    auto logits = forward(prompt);
     if (!logits)
       return fail(llvm::toString(logits.takeError()));
     prefill.push_back(seconds() - t0);
     for (int i = 0; i < decodeTokens; ++i) {
       double t1 = seconds();
-      logits = lm.forward(token(rng));
+      logits = forward(token(rng));
       if (!logits)
         return fail(llvm::toString(logits.takeError()));
       decode.push_back(seconds() - t1);
     }
   }
   llvm::outs() << llvm::format(
-      "prefill %d tokens: %.1f tokens/s (median %.1f ms over %d runs)\n"
+      "prefill %d tokens (%s logits): %.1f tokens/s (median %.1f ms over "
+      "%d runs)\n"
       "decode at context %d-%d: %.2f ms/token (median of %zu)\n",
-      promptTokens.getValue(), promptTokens / median(prefill),
-      1e3 * median(prefill), repeats.getValue(), promptTokens.getValue(),
-      promptTokens + decodeTokens, 1e3 * median(decode), decode.size());
+      promptTokens.getValue(),
+      positions == Positions::Last ? "last-position" : "all positions'",
+      promptTokens / median(prefill), 1e3 * median(prefill), repeats.getValue(),
+      promptTokens.getValue(), promptTokens + decodeTokens,
+      1e3 * median(decode), decode.size());
   return 0;
 }
 
@@ -429,13 +444,17 @@ static int runLogits(LanguageModel &lm) {
   llvm::raw_fd_ostream out(logitsOut, ec);
   if (ec)
     return fail("cannot write '" + logitsOut + "': " + ec.message());
-  auto logits = lm.forward(llvm::ArrayRef<int32_t>(ids).take_front(prefill));
+  auto forward = [&](llvm::ArrayRef<int32_t> tokens) {
+    return positions == Positions::Last ? lm.forwardLast(tokens)
+                                        : lm.forward(tokens);
+  };
+  auto logits = forward(llvm::ArrayRef<int32_t>(ids).take_front(prefill));
   for (size_t i = prefill; logits; ++i) {
     out.write(reinterpret_cast<const char *>(logits->data()),
               logits->size() * sizeof(float));
     if (i == ids.size())
       break;
-    logits = lm.forward(ids[i]);
+    logits = forward(ids[i]);
   }
   if (!logits)
     return fail(llvm::toString(logits.takeError()));

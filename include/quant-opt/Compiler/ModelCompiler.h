@@ -56,6 +56,8 @@ struct ModelCompileOptions {
   bool parallel = true;
   /// Update the KV cache in the runtime's buffers (qopt-kv-cache-in-place).
   bool kvCacheInPlace = true;
+  /// Add `<entry>_last_position` (qopt-last-position-logits).
+  bool lastPositionEntry = true;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the

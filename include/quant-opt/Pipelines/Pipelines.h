@@ -45,6 +45,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "(qopt-kv-cache-in-place) instead of returning "
                      "concatenated copies"),
       llvm::cl::init(true)};
+  Option<bool> lastPositionEntry{
+      *this, "last-position-entry",
+      llvm::cl::desc("With weights=: add `<entry>_last_position`, which "
+                     "computes the logits of the last position only, next "
+                     "to each language-model entry point "
+                     "(qopt-last-position-logits)"),
+      llvm::cl::init(true)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the loops marked parallel (the kernels' column "

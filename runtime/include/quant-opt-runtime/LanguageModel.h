@@ -49,6 +49,13 @@ public:
   /// empty, decode for one token) and returns the logits of every new
   /// position, [tokens.size() x vocabSize()] row-major.
   llvm::Expected<Logits> forward(llvm::ArrayRef<int32_t> tokens);
+  /// As forward, but returns the logits of the last new position only
+  /// ([vocabSize()]): what generation needs. Models compiled with
+  /// `<entry>_last_position` (qopt-last-position-logits) then skip the LM
+  /// head on the other positions; others compute all and return the last.
+  llvm::Expected<Logits> forwardLast(llvm::ArrayRef<int32_t> tokens);
+  /// Whether forwardLast runs a last-position entry point.
+  bool hasLastPositionEntry() const { return entryLast != nullptr; }
   /// Forgets the context.
   void reset();
   /// Refuse to run past `tokens` positions (0: no limit). ONNX exports do
@@ -67,10 +74,19 @@ private:
   llvm::Error initInPlaceCache(llvm::StringRef library);
   /// Grows the in-place buffers to hold `positions` positions.
   void reserve(size_t positions);
-  llvm::Expected<Logits> forwardInPlace(llvm::ArrayRef<int32_t> tokens);
+  /// Checks `<main>_last_position` against `main` and keeps it.
+  llvm::Error initLastPositionEntry(llvm::StringRef library);
+  llvm::Expected<Logits> run(llvm::ArrayRef<int32_t> tokens, bool lastOnly);
+  llvm::Expected<Logits> runInPlace(llvm::ArrayRef<int32_t> tokens,
+                                    bool lastOnly);
+  /// The logits of the last new position, or all of them, from a call of
+  /// `used` whose logits output holds `rows` rows.
+  Logits select(const Tensor &logits, const EntryPoint &used, size_t rows,
+                size_t newTokens, bool lastOnly) const;
 
   std::unique_ptr<Model> compiled;
   const EntryPoint *entry = nullptr;
+  const EntryPoint *entryLast = nullptr; // Logits of the last position only.
   int64_t vocab = 0;
   std::vector<std::vector<int64_t>> pastShapes; // Per past input.
   std::vector<Tensor> cache;                    // present.* of the last step.

@@ -56,6 +56,11 @@ size_t qopt_lm_context_length(const qopt_lm *lm);
  */
 int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
                     float *logits, char **error);
+/* As qopt_lm_forward, but writes the logits of the last token only (vocab
+ * floats): what generation needs. Models with a last-position entry point
+ * (quant-compile's default) then skip the LM head on the other tokens. */
+int qopt_lm_forward_last(qopt_lm *lm, const int32_t *tokens, size_t count,
+                         float *logits, char **error);
 void qopt_lm_reset(qopt_lm *lm);
 /* Makes qopt_lm_forward fail past `tokens` positions (0: no limit). */
 void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens);

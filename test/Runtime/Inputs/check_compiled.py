@@ -1,6 +1,6 @@
 """Compiles GPT-2 export variants with quant-compile and checks quant-run's
 logits against PyTorch's, through one prefill and through prefill + decode
-steps on the KV cache.
+steps on the KV cache, and the last-position logits generation asks for.
 
   check_compiled.py --dir DIR NAME...
 
@@ -38,12 +38,23 @@ def main():
                             "--kv-cache-in-place=false"], check=True)
             paths.append(("decode (returned cache)", base + ".copy.so",
                           ["--decode-from", str(ids.shape[1] // 2)]))
+        # Generation's path: the last position's logits after a prefill of
+        # half the tokens, then after each decode step (or, without a KV
+        # cache, each recomputation), from the last-position entry point.
+        half = ids.shape[1] // 2
+        with open(base + ".so", "rb") as f:
+            if b"qopt_entry_main_last_position" not in f.read():
+                print(f"{name}: no last-position entry point FAIL")
+                failed = True
+        paths.append(("last position", base + ".so",
+                      ["--positions=last", "--decode-from", str(half)]))
         for path, library, extra in paths:
             out = f"{base}.{path.split()[0]}.f32"
             subprocess.run(["quant-run", library, "logits", base + ".ids", "--out", out] + extra,
                            check=True)
-            got = np.fromfile(out, dtype=np.float32).reshape(ref.shape)
-            err = float(np.abs(got - ref).max() / np.abs(ref).max())
+            expected = ref[:, half - 1:] if path == "last position" else ref
+            got = np.fromfile(out, dtype=np.float32).reshape(expected.shape)
+            err = float(np.abs(got - expected).max() / np.abs(ref).max())
             tolerance = 1e-3 if "fp16" in name else 1e-4
             ok = err <= tolerance
             failed |= not ok

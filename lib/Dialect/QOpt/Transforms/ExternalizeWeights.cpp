@@ -47,6 +47,8 @@ struct Entry {
   uint64_t offset;
   ArrayRef<char> bytes;
   std::unique_ptr<std::vector<char>> storage; // Expanded splats only.
+  uint64_t hash;
+  bool stored; // False: the same bytes are stored for an earlier entry.
 };
 
 struct QOptExternalizeWeightsPass
@@ -60,7 +62,11 @@ struct QOptExternalizeWeightsPass
       return signalPassFailure();
     }
     // Pick the globals and lay out the data region.
+    // Globals with the same bytes share one copy: entry points that were
+    // copied from one another (qopt-last-position-logits) repack the same
+    // weights into distinct but equal globals.
     std::vector<Entry> entries;
+    llvm::DenseMap<std::pair<uint64_t, size_t>, size_t> firstWithContents;
     uint64_t dataBytes = 0;
     for (auto global : module.getOps<memref::GlobalOp>()) {
       if (!global.getConstant() || !global.getInitialValue() ||
@@ -70,10 +76,21 @@ struct QOptExternalizeWeightsPass
       FailureOr<ArrayRef<char>> bytes = globalBytes(global, *storage);
       if (failed(bytes) || static_cast<int64_t>(bytes->size()) < minBytes)
         continue;
+      uint64_t hash = llvm::xxh3_64bits(ArrayRef<uint8_t>(
+          reinterpret_cast<const uint8_t *>(bytes->data()), bytes->size()));
+      auto [it, fresh] =
+          firstWithContents.try_emplace({hash, bytes->size()}, entries.size());
+      if (!fresh && entries[it->second].bytes == *bytes) {
+        const Entry &same = entries[it->second];
+        entries.push_back({global, same.offset, *bytes, std::move(storage),
+                           hash, /*stored=*/false});
+        continue;
+      }
       uint64_t offset =
           llvm::alignTo(dataBytes, quantopt::rt::kWeightArchiveAlignment);
       dataBytes = offset + bytes->size();
-      entries.push_back({global, offset, *bytes, std::move(storage)});
+      entries.push_back(
+          {global, offset, *bytes, std::move(storage), hash, /*stored=*/true});
     }
     dataBytes = llvm::alignTo(dataBytes, quantopt::rt::kWeightArchiveAlignment);
     if (failed(writeArchive(module, entries, dataBytes)))
@@ -138,8 +155,7 @@ struct QOptExternalizeWeightsPass
     std::vector<uint64_t> hashes;
     for (Entry &e : entries) {
       hashes.push_back(e.offset);
-      hashes.push_back(llvm::xxh3_64bits(ArrayRef<uint8_t>(
-          reinterpret_cast<const uint8_t *>(e.bytes.data()), e.bytes.size())));
+      hashes.push_back(e.hash);
       std::string type;
       llvm::raw_string_ostream(type) << e.global.getType();
       index.push_back(
@@ -167,6 +183,8 @@ struct QOptExternalizeWeightsPass
     os.write(reinterpret_cast<const char *>(&header), sizeof(header));
     uint64_t written = 0;
     for (const Entry &e : entries) {
+      if (!e.stored)
+        continue;
       os.write_zeros(e.offset - written);
       os.write(e.bytes.data(), e.bytes.size());
       written = e.offset + e.bytes.size();
