@@ -91,8 +91,16 @@ Value buildLastPositionHead(OpBuilder &b, LMHead head) {
       ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), width},
       ArrayRef<OpFoldResult>{b.getIndexAttr(1), b.getIndexAttr(1),
                              b.getIndexAttr(1)});
+  // A dense copy: the strided slice cannot be collapsed in place, and
+  // bufferization would otherwise copy it with memrefCopy, a call into
+  // MLIR's runner utils (which load all of libMLIR) for a few KB.
+  auto lastType = cast<RankedTensorType>(last.getType());
+  Value dense = tensor::EmptyOp::create(
+      b, loc, ArrayRef<OpFoldResult>{batch, b.getIndexAttr(1), width},
+      lastType.getElementType());
+  Value copied = linalg::CopyOp::create(b, loc, last, dense).getResult(0);
   Value rows = tensor::CollapseShapeOp::create(
-      b, loc, last, head.collapse.getReassociationIndices());
+      b, loc, copied, head.collapse.getReassociationIndices());
 
   auto fullType = cast<RankedTensorType>(head.matmul->getResult(0).getType());
   int64_t vocab = fullType.getDimSize(1);

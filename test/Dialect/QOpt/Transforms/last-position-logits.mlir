@@ -14,7 +14,9 @@
 // CHECK:         %[[S:.*]] = tensor.dim %[[H]], %c1
 // CHECK:         %[[LAST:.*]] = arith.subi %[[S]], %c1
 // CHECK:         %[[ROW:.*]] = tensor.extract_slice %[[H]][0, %[[LAST]], 0] [%{{.*}}, 1, 4] [1, 1, 1] : tensor<?x?x4xf32> to tensor<?x1x4xf32>
-// CHECK:         %[[ROWS:.*]] = tensor.collapse_shape %[[ROW]] {{\[\[}}0, 1], [2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
+// CHECK:         %[[DENSE:.*]] = tensor.empty(%{{.*}}) : tensor<?x1x4xf32>
+// CHECK:         %[[COPY:.*]] = linalg.copy ins(%[[ROW]] : tensor<?x1x4xf32>) outs(%[[DENSE]] : tensor<?x1x4xf32>)
+// CHECK:         %[[ROWS:.*]] = tensor.collapse_shape %[[COPY]] {{\[\[}}0, 1], [2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
 // CHECK:         %[[EMPTY:.*]] = tensor.empty(%{{.*}}) : tensor<?x8xf32>
 // CHECK:         %[[ACC:.*]] = linalg.fill ins(%{{.*}} : f32) outs(%[[EMPTY]] : tensor<?x8xf32>)
 // CHECK:         %[[MM:.*]] = linalg.matmul ins(%[[ROWS]], %{{.*}} : tensor<?x4xf32>, tensor<4x8xf32>) outs(%[[ACC]] : tensor<?x8xf32>)
@@ -56,7 +58,8 @@ func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
 // CHECK-LABEL: func.func @main_last_position(
 // CHECK-SAME:    -> (tensor<1x1x8xf32> {onnx.name = "logits"})
 // CHECK:         %[[ROW:.*]] = tensor.extract_slice %{{.*}}[0, %{{.*}}, 0] [1, 1, 4] [1, 1, 1] : tensor<1x?x4xf32> to tensor<1x1x4xf32>
-// CHECK:         %[[ROWS:.*]] = tensor.collapse_shape %[[ROW]] {{\[\[}}0, 1], [2]] : tensor<1x1x4xf32> into tensor<1x4xf32>
+// CHECK:         %[[COPY:.*]] = linalg.copy ins(%[[ROW]] : tensor<1x1x4xf32>)
+// CHECK:         %[[ROWS:.*]] = tensor.collapse_shape %[[COPY]] {{\[\[}}0, 1], [2]] : tensor<1x1x4xf32> into tensor<1x4xf32>
 // CHECK:         %[[Q:.*]] = qopt.qmatmul %[[ROWS]], %{{.*}} dynamic_input weight {{.*}} : tensor<1x4xf32>, tensor<4x8xi8> -> tensor<1x8xf32>
 // CHECK:         tensor.expand_shape %[[Q]] {{\[\[}}0, 1], [2]] output_shape [1, 1, 8] : tensor<1x8xf32> into tensor<1x1x8xf32>
 func.func @main(%h: tensor<1x?x4xf32> {onnx.name = "hidden_in"}, %w: tensor<4x8xi8>)
