@@ -53,7 +53,7 @@ def main():
                        "tied LM head) trained from scratch on the Brown corpus; not OpenAI's GPT-2.",
         "config": {k: v for k, v in cfg.__dict__.items() if k != "dropout"},
         "training": {k: ck["args"][k] for k in ("seed", "batch", "seq", "lr", "warmup", "dropout")}
-        | {"steps": ck["step"], "wall_minutes": round(ck["elapsed"] / 60, 1),
+        | {"bf16_matmuls": ck["args"].get("bf16", False), "steps": ck["step"], "wall_minutes": round(ck["elapsed"] / 60, 1),
            "tokens_seen": ck["step"] * ck["args"]["batch"] * ck["args"]["seq"]},
         "evaluation": {"window": window, "stride": stride, "split": "python/quantopt/brown.py",
                        **result},
