@@ -16,6 +16,7 @@ import json
 import math
 import os
 
+from . import jemalloc  # noqa: F401  (re-executes the command; first)
 from . import blas  # noqa: F401
 
 import numpy as np

@@ -13,6 +13,7 @@ import os
 import random
 import time
 
+from . import jemalloc  # noqa: F401  (re-executes the command; first)
 from . import blas  # noqa: F401  (must precede torch)
 
 import numpy as np
@@ -91,6 +92,12 @@ def main():
     p.add_argument("--chunk", type=int, default=128, help="LM-loss rows per chunk")
     p.add_argument("--save-every", type=int, default=200)
     p.add_argument("--eval-every", type=int, default=1000)
+    p.add_argument("--eval-tokens", type=int, default=20000,
+                   help="held-out tokens scored at every --eval-every")
+    p.add_argument("--final-eval-tokens", type=int, default=0,
+                   help="held-out tokens scored at the end (0: all)")
+    p.add_argument("--stop-after", type=int, default=0,
+                   help="leave after this many steps of this invocation (--resume goes on)")
     p.add_argument("--init-onnx", help="warm start: weights from an exported model "
                    "(e.g. models/gpt2-brown.onnx; its config must match)")
     args = p.parse_args()
@@ -142,7 +149,11 @@ def main():
     t0 = time.time()
     window_loss, window_n, probe = 0.0, 0, None
     model.train()
+    first_step = step
     while total_steps is None or step < total_steps:
+        if args.stop_after and step - first_step >= args.stop_after:
+            print(f"stopped at step {step}/{total_steps} (--stop-after); --resume goes on", flush=True)
+            return
         starts = rng.integers(0, len(train) - args.seq - 1, size=args.batch)
         x = torch.from_numpy(np.stack([train[s:s + args.seq] for s in starts])).long()
         y = torch.from_numpy(np.stack([train[s + 1:s + args.seq + 1] for s in starts])).long()
@@ -177,9 +188,11 @@ def main():
             t0 = time.time()
             save()
         if step % args.eval_every == 0 or step == total_steps:
-            nll, n = sliding_window_nll(model, heldout[:20000], window=args.seq, stride=args.seq // 2)
-            print(f"step {step}: held-out (first 20k tokens) ppl {math.exp(nll / n):.1f}", flush=True)
-    nll, n = sliding_window_nll(model, heldout, window=args.seq, stride=args.seq // 2)
+            nll, n = sliding_window_nll(model, heldout[:args.eval_tokens], window=args.seq,
+                                        stride=args.seq // 2)
+            print(f"step {step}: held-out (first {n} tokens) ppl {math.exp(nll / n):.1f}", flush=True)
+    final = heldout[:args.final_eval_tokens] if args.final_eval_tokens else heldout
+    nll, n = sliding_window_nll(model, final, window=args.seq, stride=args.seq // 2)
     print(f"final held-out token perplexity {math.exp(nll / n):.2f} over {n} tokens "
           f"(window {args.seq}, stride {args.seq // 2}); wall {elapsed / 60:.1f} min", flush=True)
 
