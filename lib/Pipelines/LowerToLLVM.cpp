@@ -45,8 +45,13 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createConvertQOptToKernelsPass(kernels));
   }
   // f32 linear layers: weights packed into the kernels' panels.
-  if (options.vectorizeContractions)
-    pm.addPass(createConvertF32MatmulsToKernelsPass());
+  if (options.vectorizeContractions) {
+    ConvertF32MatmulsToKernelsPassOptions f32;
+    std::optional<KernelTarget> target = parseKernelTarget(options.kernels);
+    for (int64_t rows : f32KernelRowBlocks(target.value_or(hostKernelTarget())))
+      f32.rowBlocks.push_back(rows);
+    pm.addPass(createConvertF32MatmulsToKernelsPass(f32));
+  }
   pm.addNestedPass<func::FuncOp>(createConvertQOptToLinalgPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());
   pm.addNestedPass<func::FuncOp>(createConvertElementwiseToLinalgPass());

@@ -64,6 +64,10 @@ struct MatmulTile {
 };
 MatmulTile f32MatmulTileFor(KernelTarget target);
 
+/// Row blocks of the f32 weight kernels (convert-f32-matmuls-to-kernels) on
+/// `target`: one 16-wide accumulator register per row.
+llvm::SmallVector<int64_t, 2> f32KernelRowBlocks(KernelTarget target);
+
 /// The names accepted by parseKernelTarget, for help texts and diagnostics.
 inline constexpr const char *kKernelTargetNames =
     "generic, x86-64-avx2, x86-64-avx512-vnni, aarch64-dotprod, "

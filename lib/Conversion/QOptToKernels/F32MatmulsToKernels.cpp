@@ -142,8 +142,20 @@ void shareWithLookups(RewriterBase &rewriter, ModuleOp module,
 struct ConvertF32MatmulsToKernelsPass
     : qopt::impl::ConvertF32MatmulsToKernelsPassBase<
           ConvertF32MatmulsToKernelsPass> {
+  using Base::Base;
+
   void runOnOperation() override {
     ModuleOp module = getOperation();
+    SmallVector<int64_t> blocks(rowBlocks.begin(), rowBlocks.end());
+    if (blocks.empty())
+      blocks.push_back(kRowBlock);
+    for (size_t i = 0; i < blocks.size(); ++i) {
+      if (blocks[i] < 2 || (i && blocks[i] >= blocks[i - 1])) {
+        module.emitError("convert-f32-matmuls-to-kernels: row-blocks must "
+                         "be decreasing sizes of at least 2 rows");
+        return signalPassFailure();
+      }
+    }
     SmallVector<linalg::LinalgOp> candidates;
     module.walk([&](linalg::LinalgOp op) {
       if (isRowMajorContraction(op))
@@ -175,8 +187,8 @@ struct ConvertF32MatmulsToKernelsPass
             rewriter, loc, a,
             ArrayRef<ReassociationIndices>{batch, {rank - 1}});
       }
-      Value y =
-          callF32Kernel(rewriter, loc, module, symbols, rows, k, n, *weights);
+      Value y = callF32Kernel(rewriter, loc, module, symbols, rows, k, n,
+                              *weights, blocks);
       packedWeights.push_back(
           {y.getDefiningOp()->getOperand(1), std::move(*weights), k, n});
       if (rank > 2) {

@@ -220,7 +220,8 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
 
 Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
                           SymbolTable &symbols, Value x, int64_t k, int64_t n,
-                          ArrayRef<float> weights) {
+                          ArrayRef<float> weights,
+                          ArrayRef<int64_t> rowBlocks) {
   int64_t panels = llvm::divideCeil(n, kPanel);
   FloatKernelShape s{k, n, k, 1, panels, 4 * kPanel, 32, false, false};
   Type f32 = b.getF32Type();
@@ -230,7 +231,7 @@ Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
   std::string name = llvm::formatv("qopt_kernel_f32_k{0}_n{1}", k, n).str();
   // Built at the end of the module with its own builder.
   func::FuncOp kernel = getOrCreatePanelKernel(
-      module, symbols, name, {dynRows, wType}, outDyn, {kRowBlock},
+      module, symbols, name, {dynRows, wType}, outDyn, rowBlocks,
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
   // [K, N] -> [P, K, 16], zeros past N.

@@ -104,10 +104,11 @@ void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
 
 /// A call, built at `b`, of the f32 panel kernel for `x` ([?, K] or [M, K]
 /// f32) times the constant `weights` ([K, N] row-major), which it packs
-/// into panels; the result is [?, N].
+/// into panels; the result is [?, N]. The rows go in `rowBlocks` (see
+/// forEachRowBlock).
 Value callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,
                     SymbolTable &symbols, Value x, int64_t k, int64_t n,
-                    ArrayRef<float> weights);
+                    ArrayRef<float> weights, ArrayRef<int64_t> rowBlocks);
 
 /// Whether the integer kernel of `target` takes these weights: one group,
 /// or groups that are whole k-blocks of its dot product.

@@ -40,6 +40,15 @@ MatmulTile qopt::f32MatmulTileFor(KernelTarget target) {
                                        : f32MatmulTileFor(host);
 }
 
+llvm::SmallVector<int64_t, 2> qopt::f32KernelRowBlocks(KernelTarget target) {
+  // 32 zmm registers hold 8 accumulators, the weight row and broadcasts;
+  // two FMA pipes with 4-cycle latency need 8 independent chains. With 16
+  // ymm registers (AVX2: a 16-wide row is two) 4 rows already use 8.
+  if (target == KernelTarget::X86AVX512VNNI)
+    return {8, 4};
+  return {4};
+}
+
 KernelTarget qopt::hostKernelTarget() {
   llvm::StringMap<bool> features = llvm::sys::getHostCPUFeatures();
   auto has = [&](llvm::StringRef f) { return features.lookup(f); };
