@@ -4,7 +4,8 @@
 // with u the stored (unsigned for 4 bits) weight, b = -zp * s and X the
 // group sums of x. Weights are unpacked in registers (mask/shift, convert)
 // one panel row of 16 columns at a time and never materialized as floats;
-// each unpacked row serves a block of up to kRowBlock rows of x. For one
+// each unpacked row serves a block of rows of x (f32KernelRowBlocks: 8 on
+// AVX-512, else 4), one accumulator register per row. For one
 // row (decode) the kernel streams each weight panel once, with four
 // independent accumulator chains. f32 weights (callF32Kernel) take the same
 // path with nothing to unpack: one group, no scale.
@@ -166,7 +167,8 @@ Value groupSums(OpBuilder &b, Location loc, Value x, int64_t group,
 } // namespace
 
 void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
-                              RewriterBase &rewriter, SymbolTable &symbols) {
+                              KernelTarget target, RewriterBase &rewriter,
+                              SymbolTable &symbols) {
   Location loc = op.getLoc();
   FloatKernelWeights packed = packForFloatKernel(w);
   FloatKernelShape s{w.k,           w.n,
@@ -192,7 +194,7 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                          .str();
   func::FuncOp kernel = getOrCreatePanelKernel(
       op->getParentOfType<ModuleOp>(), symbols, name, argTypes, outDyn,
-      {kRowBlock},
+      f32KernelRowBlocks(target),
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 

@@ -100,7 +100,8 @@ getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
 /// Replaces a qmatmul with float activations by a call to the
 /// weight-unpacking float kernel.
 void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
-                        RewriterBase &rewriter, SymbolTable &symbols);
+                        KernelTarget target, RewriterBase &rewriter,
+                        SymbolTable &symbols);
 
 /// A call, built at `b`, of the f32 panel kernel for `x` ([?, K] or [M, K]
 /// f32) times the constant `weights` ([K, N] row-major), which it packs

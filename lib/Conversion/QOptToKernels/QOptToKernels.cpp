@@ -40,7 +40,7 @@ struct ConvertQOptToKernelsPass
       if (integer)
         lowerToIntegerKernel(op, *weights, *kernelTarget, rewriter, symbols);
       else
-        lowerToFloatKernel(op, *weights, rewriter, symbols);
+        lowerToFloatKernel(op, *weights, *kernelTarget, rewriter, symbols);
       // The repacked copy replaces it; left alone, the canonical layout
       // would be written to the weight archive too.
       if (storedWeight->use_empty())

@@ -2,7 +2,7 @@
 
 For each scheme and shape (ragged on purpose: N not a multiple of the
 16-column panel, K not a multiple of the 2/4/8 values a dot-product
-instruction sums, M not a multiple of the 4-row block), a linear layer is
+instruction sums, M not a multiple of the 4- and 8-row blocks), a linear layer is
 quantized with qopt-quantize and compiled standalone (quant-compile
 --standalone --emit=obj) once with the scalar reference lowering and once
 per kernel target, linked with a small C driver and run on the same inputs:
