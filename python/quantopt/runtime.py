@@ -4,6 +4,11 @@
     m = Model("model.so")                      # weights: model.weights
     outputs = m.run("main", [np.array(...)])  # numpy arrays in, numpy arrays out
 
+    from quantopt.runtime import LanguageModel
+    lm = LanguageModel("model.so", context_limit=1024)  # the runtime owns the KV cache
+    logits = lm.forward([464, 3290])         # [2, vocab]: prefill
+    last = lm.forward_last([318])            # [vocab]: one decode step
+
 `LIB` is build/lib/libqopt_runtime.so unless QUANTOPT_RUNTIME_LIB names another.
 """
 import ctypes
@@ -47,6 +52,19 @@ def _load_library():
                                        ctypes.c_void_p]
         lib.qopt_tensor_release.argtypes = [ctypes.POINTER(Tensor)]
         lib.qopt_string_free.argtypes = [ctypes.c_void_p]
+        lib.qopt_lm_load.restype = ctypes.c_void_p
+        lib.qopt_lm_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
+        lib.qopt_lm_free.argtypes = [ctypes.c_void_p]
+        lib.qopt_lm_vocab_size.restype = ctypes.c_int64
+        lib.qopt_lm_vocab_size.argtypes = [ctypes.c_void_p]
+        lib.qopt_lm_context_length.restype = ctypes.c_size_t
+        lib.qopt_lm_context_length.argtypes = [ctypes.c_void_p]
+        for forward in (lib.qopt_lm_forward, lib.qopt_lm_forward_last):
+            forward.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t,
+                                ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
+        lib.qopt_lm_reset.argtypes = [ctypes.c_void_p]
+        lib.qopt_lm_set_context_limit.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.qopt_lm_set_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
         _lib = lib
     return _lib
 
@@ -110,4 +128,53 @@ class Model:
     def __del__(self):
         if getattr(self, "_handle", None):
             _load_library().qopt_model_free(self._handle)
+            self._handle = None
+
+
+class LanguageModel:
+    """A compiled causal language model whose KV cache the runtime owns
+    (qopt_lm_*): `forward` feeds tokens after the cached context."""
+
+    def __init__(self, library, weights=None, context_limit=0, threads=0):
+        lib = _load_library()
+        if weights is None:
+            weights = os.path.splitext(library)[0] + ".weights"
+        error = ctypes.c_void_p()
+        self._handle = lib.qopt_lm_load(os.path.abspath(library).encode(), weights.encode(),
+                                        ctypes.byref(error))
+        _check(not self._handle, error)
+        self.vocab_size = lib.qopt_lm_vocab_size(self._handle)
+        # 0: no limit. Callers should set the model's context length: past
+        # it a model reads outside its position embeddings.
+        lib.qopt_lm_set_context_limit(self._handle, context_limit)
+        if threads:
+            lib.qopt_lm_set_threads(self._handle, threads)
+
+    def _forward(self, function, tokens, rows):
+        ids = np.ascontiguousarray(tokens, dtype=np.int32)
+        logits = np.empty((rows, self.vocab_size), np.float32)
+        error = ctypes.c_void_p()
+        _check(function(self._handle, ids.ctypes.data_as(ctypes.POINTER(ctypes.c_int32)),
+                        ids.size, logits.ctypes.data_as(ctypes.POINTER(ctypes.c_float)),
+                        ctypes.byref(error)), error)
+        return logits
+
+    def forward(self, tokens):
+        """The logits of every new token, [len(tokens), vocab]."""
+        return self._forward(_load_library().qopt_lm_forward, tokens, len(tokens))
+
+    def forward_last(self, tokens):
+        """The logits of the last new token only, [vocab]."""
+        return self._forward(_load_library().qopt_lm_forward_last, tokens, 1)[0]
+
+    def reset(self):
+        _load_library().qopt_lm_reset(self._handle)
+
+    @property
+    def context_length(self):
+        return _load_library().qopt_lm_context_length(self._handle)
+
+    def __del__(self):
+        if getattr(self, "_handle", None):
+            _load_library().qopt_lm_free(self._handle)
             self._handle = None

@@ -123,23 +123,37 @@ llvm::Error LanguageModel::initInPlaceCache(llvm::StringRef library) {
   return llvm::Error::success();
 }
 
-void LanguageModel::reserve(size_t positions) {
+llvm::Error LanguageModel::reserve(size_t positions) {
   if (positions <= capacity)
-    return;
-  // Doubling (amortized copies), up to the context limit.
-  size_t grown = std::max(positions, 2 * capacity);
-  if (contextLimit)
-    grown = std::max(positions, std::min(grown, contextLimit));
+    return llvm::Error::success();
+  // With a context limit, room for all of it at once: only the written
+  // pages become resident, and nothing is ever copied. Without one,
+  // doubling (amortized copies).
+  size_t grown = contextLimit ? std::max(positions, contextLimit)
+                              : std::max(positions, 2 * capacity);
   size_t used = context.size();
   for (size_t i = 0; i < inPlace.size(); ++i) {
     int64_t heads = pastShapes[i][1], headDim = pastShapes[i][3];
-    std::unique_ptr<float[]> buffer(new float[heads * grown * headDim]);
-    for (int64_t h = 0; h < heads; ++h)
-      std::copy_n(inPlace[i].get() + h * capacity * headDim, used * headDim,
-                  buffer.get() + h * grown * headDim);
+    std::error_code ec;
+    llvm::sys::OwningMemoryBlock buffer(llvm::sys::Memory::allocateMappedMemory(
+        heads * grown * headDim * sizeof(float), nullptr,
+        llvm::sys::Memory::MF_READ | llvm::sys::Memory::MF_WRITE, ec));
+    if (ec)
+      return fail("cannot map a KV cache buffer for " + llvm::Twine(grown) +
+                  " positions: " + ec.message());
+    auto *to = static_cast<float *>(buffer.base());
+    if (capacity) {
+      auto *from = static_cast<const float *>(inPlace[i].base());
+      for (int64_t h = 0; h < heads; ++h)
+        std::copy_n(from + h * capacity * headDim, used * headDim,
+                    to + h * grown * headDim);
+    }
+    // OwningMemoryBlock's move assignment does not unmap what it replaces.
+    inPlace[i].release();
     inPlace[i] = std::move(buffer);
   }
   capacity = grown;
+  return llvm::Error::success();
 }
 
 void LanguageModel::reset() {
@@ -195,7 +209,8 @@ llvm::Expected<Logits> LanguageModel::run(llvm::ArrayRef<int32_t> tokens,
 
 llvm::Expected<Logits> LanguageModel::runInPlace(llvm::ArrayRef<int32_t> tokens,
                                                  bool lastOnly) {
-  reserve(context.size() + tokens.size());
+  if (llvm::Error error = reserve(context.size() + tokens.size()))
+    return std::move(error);
   std::vector<int64_t> ids(tokens.begin(), tokens.end());
   int64_t past = context.size();
   std::vector<Tensor> inputs;
@@ -203,7 +218,7 @@ llvm::Expected<Logits> LanguageModel::runInPlace(llvm::ArrayRef<int32_t> tokens,
   for (size_t i = 0; i < inPlace.size(); ++i)
     inputs.push_back(
         Tensor::view({1, pastShapes[i][1], (int64_t)capacity, pastShapes[i][3]},
-                     inPlace[i].get()));
+                     static_cast<float *>(inPlace[i].base())));
   inputs.push_back(Tensor::view({}, &past));
   const EntryPoint &used = lastOnly && entryLast ? *entryLast : *entry;
   auto outputs = compiled->run(used, inputs);

@@ -17,6 +17,8 @@
 
 #include "quant-opt-runtime/Model.h"
 
+#include "llvm/Support/Memory.h"
+
 namespace quantopt::rt {
 
 /// The logits of the positions one `forward` call ran, [positions x vocab]
@@ -73,7 +75,7 @@ private:
   /// Checks an in-place KV cache entry and sets up its (empty) buffers.
   llvm::Error initInPlaceCache(llvm::StringRef library);
   /// Grows the in-place buffers to hold `positions` positions.
-  void reserve(size_t positions);
+  llvm::Error reserve(size_t positions);
   /// Checks `<main>_last_position` against `main` and keeps it.
   llvm::Error initLastPositionEntry(llvm::StringRef library);
   llvm::Expected<Logits> run(llvm::ArrayRef<int32_t> tokens, bool lastOnly);
@@ -90,8 +92,12 @@ private:
   int64_t vocab = 0;
   std::vector<std::vector<int64_t>> pastShapes; // Per past input.
   std::vector<Tensor> cache;                    // present.* of the last step.
-  // In-place entries: one [1, heads, capacity, head_dim] buffer per input.
-  std::vector<std::unique_ptr<float[]>> inPlace;
+  // In-place entries: one [1, heads, capacity, head_dim] buffer per input,
+  // mapped from the OS rather than the heap: pages are committed as
+  // positions are written (a whole-context buffer costs only what is used)
+  // and a grown-out buffer goes back to the OS at once instead of leaving a
+  // hole in a heap that the runtime never trims (Model.cpp).
+  std::vector<llvm::sys::OwningMemoryBlock> inPlace;
   size_t capacity = 0;
   std::vector<int32_t> context; // Tokens seen so far.
   size_t contextLimit = 0;

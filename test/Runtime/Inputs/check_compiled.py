@@ -30,8 +30,8 @@ def main():
             f.write(" ".join(str(int(t)) for t in ids.reshape(-1)))
         paths = [("prefill", base + ".so", [])]
         if "_kv" in name:
-            # One token at a time: the runtime's cache buffers grow (and are
-            # copied) as the context does.
+            # One token at a time through the runtime's in-place cache (its
+            # growth without a context limit: lm-capi.test).
             paths.append(("decode", base + ".so", ["--decode-from", str(ids.shape[1] // 2)]))
             # The ONNX graph's own form: the model returns the grown cache.
             subprocess.run(["quant-compile", base + ".onnx", "-o", base + ".copy.so",
