@@ -66,6 +66,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // Ops that fill a tensor.empty later inserted into a buffer (the new
   // keys/values into the KV cache) write into that buffer directly.
   pm.addPass(bufferization::createEmptyTensorEliminationPass());
+  // Elementwise ops overwrite an input that dies there (attention scores).
+  pm.addNestedPass<func::FuncOp>(createQOptElementwiseInPlacePass());
   pm.addPass(bufferization::createOneShotBufferizePass(bufferize));
   if (forRuntime && options.kvCacheInPlace)
     pm.addNestedPass<func::FuncOp>(createQOptVerifyKVCacheInPlacePass());

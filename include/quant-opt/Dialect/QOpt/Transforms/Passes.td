@@ -237,6 +237,25 @@ def QOptVerifyKVCacheInPlacePass
   }];
 }
 
+def QOptElementwiseInPlacePass
+    : Pass<"qopt-elementwise-in-place", "func::FuncOp"> {
+  let summary = "Let elementwise ops write over an input that dies there";
+  let description = [{
+    Runs between `eliminate-empty-tensors` and `one-shot-bufferize`. A
+    `linalg.generic` with only parallel loops, one init that is a
+    `tensor.empty` its body does not read, and an identity output map gets,
+    as its init, an input of the same type that it reads through an
+    identity map and that nothing else uses (not a function argument: the
+    caller's buffer; not a constant). One-shot bufferization then writes the
+    result into that input's buffer instead of allocating another: in a
+    transformer the scaled and masked attention scores overwrite the raw
+    ones (heads x positions x positions floats per layer), a residual sum one
+    of its addends. If bufferization still finds a conflict it allocates, as
+    it did for the `tensor.empty`, without a copy (the body does not read the
+    init).
+  }];
+}
+
 def QOptFreeBuffersEarlyPass
     : Pass<"qopt-free-buffers-early", "func::FuncOp"> {
   let summary = "Free each buffer right after its last use";
