@@ -3,6 +3,12 @@
   PYTHONPATH=python /usr/bin/python3 -m quantopt.ship --checkpoint build-train/run/ckpt.pt \\
       --data build-train/data --out models/gpt2-brown
 
+With --average CKPT..., the shipped weights are the mean of --checkpoint's and
+those checkpoints' (of the same run, e.g. copies kept every 200 steps over the
+end of the schedule): averaging the latest weights smooths the noise of the last
+updates (Kaddour 2022, "Stop Wasting My Time! Saving Days of ImageNet and BERT
+Training with Latest Weight Averaging").
+
 Writes OUT.onnx (opset 17, KV-cache inputs/outputs, fp32: what quant-compile
 compiles for both prefill and decode; without torch's constant folding, so the tied
 LM head is a Transpose of the embedding table rather than a second copy of it) and OUT.json: the configuration, the
@@ -33,11 +39,30 @@ def main():
     p.add_argument("--checkpoint", required=True)
     p.add_argument("--data", required=True, help="quantopt.brown output (heldout.npy)")
     p.add_argument("--out", required=True, help="path without extension")
+    p.add_argument("--average", nargs="+", default=[], metavar="CKPT",
+                   help="also average these checkpoints' weights (same run)")
     args = p.parse_args()
     ck = torch.load(args.checkpoint)
     load_args = argparse.Namespace(checkpoint=args.checkpoint, mask="buffer", seed=0,
                                    random_124m=False, tiny=False)
     model = load_model(load_args)
+    averaged = [ck["step"]]
+    if args.average:
+        state = {k: v.double() if v.is_floating_point() else v
+                 for k, v in model.state_dict().items()}
+        for path in args.average:
+            other = torch.load(path)
+            if other["config"] != ck["config"]:
+                raise SystemExit(f"{path}: another model configuration than {args.checkpoint}")
+            for k, v in other["model"].items():
+                if v.is_floating_point():
+                    state[k] += v.double()
+            averaged.append(other["step"])
+        n = 1 + len(args.average)
+        dtypes = {k: v.dtype for k, v in model.state_dict().items()}
+        model.load_state_dict({k: (v / n).to(dtypes[k]) if v.is_floating_point() else v
+                               for k, v in state.items()})
+        print(f"averaged the weights of steps {sorted(averaged)}", flush=True)
     cfg = model.config
     heldout = np.load(os.path.join(args.data, "heldout.npy"))
     window, stride = cfg.n_positions, cfg.n_positions // 2
@@ -55,7 +80,8 @@ def main():
         "config": {k: v for k, v in cfg.__dict__.items() if k != "dropout"},
         "training": {k: ck["args"][k] for k in ("seed", "batch", "seq", "lr", "warmup", "dropout")}
         | {"bf16_matmuls": ck["args"].get("bf16", False), "steps": ck["step"], "wall_minutes": round(ck["elapsed"] / 60, 1),
-           "tokens_seen": ck["step"] * ck["args"]["batch"] * ck["args"]["seq"]},
+           "tokens_seen": ck["step"] * ck["args"]["batch"] * ck["args"]["seq"]}
+        | ({"averaged_steps": sorted(averaged)} if args.average else {}),
         "evaluation": {"window": window, "stride": stride, "split": "python/quantopt/brown.py",
                        **result},
     }
