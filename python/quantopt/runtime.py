@@ -80,15 +80,21 @@ def _check(status, error):
         raise RuntimeFailure(message)
 
 
+def _load(function, library, weights):
+    """Calls qopt_model_load or qopt_lm_load (weights default: LIBRARY's
+    .weights beside it) and returns the handle, or raises RuntimeFailure."""
+    if weights is None:
+        weights = os.path.splitext(library)[0] + ".weights"
+    error = ctypes.c_void_p()
+    handle = function(os.path.abspath(library).encode(), weights.encode(), ctypes.byref(error))
+    _check(not handle, error)
+    return handle
+
+
 class Model:
     def __init__(self, library, weights=None):
         lib = _load_library()
-        if weights is None:
-            weights = os.path.splitext(library)[0] + ".weights"
-        error = ctypes.c_void_p()
-        self._handle = lib.qopt_model_load(os.path.abspath(library).encode(), weights.encode(),
-                                           ctypes.byref(error))
-        _check(not self._handle, error)
+        self._handle = _load(lib.qopt_model_load, library, weights)
         self.metadata = json.loads(lib.qopt_model_metadata(self._handle))
         # The target of the variant a bundle loaded; "" for a one-target library.
         self.variant = lib.qopt_model_variant(self._handle).decode()
@@ -137,12 +143,7 @@ class LanguageModel:
 
     def __init__(self, library, weights=None, context_limit=0, threads=0):
         lib = _load_library()
-        if weights is None:
-            weights = os.path.splitext(library)[0] + ".weights"
-        error = ctypes.c_void_p()
-        self._handle = lib.qopt_lm_load(os.path.abspath(library).encode(), weights.encode(),
-                                        ctypes.byref(error))
-        _check(not self._handle, error)
+        self._handle = _load(lib.qopt_lm_load, library, weights)
         self.vocab_size = lib.qopt_lm_vocab_size(self._handle)
         # 0: no limit. Callers should set the model's context length: past
         # it a model reads outside its position embeddings.
