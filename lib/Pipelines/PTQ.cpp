@@ -48,22 +48,30 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   observe.embedding = options.embedding;
   observe.skip = options.skip;
   pm.addPass(createQOptInsertObserversPass(observe));
-  // Outlier decomposition needs per-channel maxima even for dynamic
-  // activations, and per-channel ranges for static ones.
-  bool calibrate =
-      recipe->activations == "static" || options.outlierThreshold > 0;
-  if (calibrate) {
-    QOptCalibratePassOptions calibration;
-    calibration.data = options.data;
-    calibration.tokens = options.tokens;
-    calibration.tokenizerDir = options.tokenizerDir;
-    calibration.samples = options.samples;
-    calibration.seqLen = options.seqLen;
-    calibration.method = options.method;
-    calibration.percentile = options.percentile;
-    calibration.progress = options.progress;
-    calibration.perChannel = options.outlierThreshold > 0;
+  // Outlier decomposition and smoothing need per-channel maxima even for
+  // dynamic activations; static ones need calibrated ranges, after smoothing
+  // when it changed them.
+  bool isStatic = recipe->activations == "static";
+  bool calibrate = isStatic || options.outlierThreshold > 0 || options.smooth;
+  QOptCalibratePassOptions calibration;
+  calibration.data = options.data;
+  calibration.tokens = options.tokens;
+  calibration.tokenizerDir = options.tokenizerDir;
+  calibration.samples = options.samples;
+  calibration.seqLen = options.seqLen;
+  calibration.method = options.method;
+  calibration.percentile = options.percentile;
+  calibration.progress = options.progress;
+  calibration.perChannel = options.outlierThreshold > 0;
+  if (calibrate)
     pm.addPass(createQOptCalibratePass(calibration));
+  if (options.smooth) {
+    QOptSmoothActivationsPassOptions smoothing;
+    smoothing.alpha = options.smoothAlpha;
+    smoothing.skip = options.floatActivations;
+    pm.addPass(createQOptSmoothActivationsPass(smoothing));
+    if (isStatic || options.outlierThreshold > 0)
+      pm.addPass(createQOptCalibratePass(calibration));
   }
   auto fill = [&](auto &scheme) {
     scheme.weightBits = recipe->bits;
@@ -74,6 +82,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.weightMseClip = options.mseClip;
     scheme.activations = recipe->activations.str();
     scheme.outlierThreshold = options.outlierThreshold;
+    scheme.floatActivations = options.floatActivations;
   };
   if (options.fake) {
     QOptFakeQuantPassOptions scheme;
@@ -108,14 +117,21 @@ void mlir::qopt::registerPTQPipelines() {
           return errorHandler("qopt-ptq: outlier-threshold needs a recipe "
                               "with quantized activations and 8-bit weights "
                               "(w8a8-static, w8a8-dynamic)");
-        bool calibrates = options.outlierThreshold > 0 ||
+        if (options.smooth &&
+            lookupRecipe(options.recipe)->activations == "none")
+          return errorHandler("qopt-ptq: smooth needs a recipe with "
+                              "quantized activations (w8a8-static, "
+                              "w8a8-dynamic, w4a8, w4a8-g32, w4a8-g128)");
+        bool calibrates = options.smooth || options.outlierThreshold > 0 ||
                           lookupRecipe(options.recipe)->activations == "static";
         if (calibrates && options.data.empty() == options.tokens.empty())
-          return errorHandler(
-              "qopt-ptq: recipe '" + options.recipe + "'" +
-              (options.outlierThreshold > 0 ? " with outlier-threshold" : "") +
-              " calibrates: give calibration-data=<text> or "
-              "calibration-tokens=<file>");
+          return errorHandler("qopt-ptq: recipe '" + options.recipe + "'" +
+                              (options.outlierThreshold > 0
+                                   ? " with outlier-threshold"
+                               : options.smooth ? " with smooth"
+                                                : "") +
+                              " calibrates: give calibration-data=<text> or "
+                              "calibration-tokens=<file>");
         return buildPTQPipeline(pm, options);
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {

@@ -99,6 +99,21 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("W8A8 recipes: keep input channels whose calibrated "
                      "max |x| exceeds this in float (LLM.int8()); 0: off"),
       llvm::cl::init(0.0)};
+  Option<bool> smooth{
+      *this, "smooth",
+      llvm::cl::desc("W8A8/W4A8 recipes: SmoothQuant (qopt-smooth-activations) "
+                     "before quantizing; calibrates first, and again after "
+                     "for static activations"),
+      llvm::cl::init(false)};
+  Option<std::string> floatActivations{
+      *this, "float-activations",
+      llvm::cl::desc("Regular expression of linear layers that keep float "
+                     "activations (weight-only; not smoothed), e.g. lm_head"),
+      llvm::cl::init("")};
+  Option<double> smoothAlpha{
+      *this, "smooth-alpha",
+      llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),
+      llvm::cl::init(0.5)};
   Option<bool> embedding{
       *this, "embedding",
       llvm::cl::desc("Also quantize the embedding tables (simulated, per "

@@ -22,7 +22,8 @@ struct QOptFakeQuantPass
       return signalPassFailure();
     bool failedAny = false;
     for (ObservedLinear layer : findObservedLinears(getOperation()))
-      failedAny |= failed(splitOutlierChannels(layer, *scheme));
+      failedAny |=
+          failed(splitOutlierChannels(layer, schemeAt(*scheme, layer.input)));
     if (failed(fakeQuantizeAll(getOperation(), *scheme)) || failedAny)
       signalPassFailure();
   }

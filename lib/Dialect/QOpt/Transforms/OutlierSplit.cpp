@@ -138,6 +138,7 @@ LogicalResult mlir::qopt::splitOutlierChannels(ObservedLinear &layer,
   auto quantized = linalg::MatmulOp::create(b, loc, matmul.getResultTypes(),
                                             ValueRange{xObserved, wObserved},
                                             matmul.getOutputs());
+  quantized->setDiscardableAttrs(matmul->getDiscardableAttrDictionary());
 
   // The float part: x[:, O] times W[O, :].
   SmallVector<int64_t> indices(outliers);

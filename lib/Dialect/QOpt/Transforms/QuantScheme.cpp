@@ -1,7 +1,9 @@
 //===- QuantScheme.cpp - Options shared by the quantizing passes ----------===//
 
 #include "QuantScheme.h"
+
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
+#include "llvm/Support/Regex.h"
 
 #include "mlir/IR/DialectResourceBlobManager.h"
 
@@ -76,7 +78,29 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
       (weightBits != 8 || s.weights.granularity == WeightGranularity::Group))
     return fail("outlier-threshold needs 8-bit per-tensor or per-channel "
                 "weights");
+  s.floatActivations = o.floatActivations;
+  std::string regexError;
+  if (!s.floatActivations.empty() &&
+      !llvm::Regex(s.floatActivations).isValid(regexError))
+    return fail("invalid float-activations regular expression '" +
+                s.floatActivations + "': " + regexError);
   return s;
+}
+
+StringRef mlir::qopt::pointLayer(ObserveOp point) {
+  StringRef name = point.getPoint();
+  size_t colon = name.rfind(':');
+  return colon == StringRef::npos ? name : name.take_front(colon);
+}
+
+QuantScheme mlir::qopt::schemeAt(const QuantScheme &scheme, ObserveOp point) {
+  if (scheme.floatActivations.empty() ||
+      !llvm::Regex(scheme.floatActivations).match(pointLayer(point)))
+    return scheme;
+  QuantScheme weightOnly = scheme;
+  weightOnly.activations = ActivationMode::None;
+  weightOnly.outlierThreshold = 0;
+  return weightOnly;
 }
 
 FailureOr<std::vector<float>>
@@ -206,14 +230,14 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
     replacement = createResourceConstant(
         b, observe.getLoc(), cast<RankedTensorType>(observe.getType()),
         ArrayRef<float>(w), "fake_quant_weight");
-  } else if (scheme.activations == ActivationMode::Static) {
+  } else if (schemeAt(scheme, observe).activations == ActivationMode::Static) {
     FailureOr<quant::UniformQuantizedType> type =
         calibratedActivationType(observe, scheme.activationSymmetric);
     if (failed(type))
       return failure();
     replacement = FakeQuantOp::create(b, observe.getLoc(), observe.getType(),
                                       observe.getInput(), TypeAttr::get(*type));
-  } else if (scheme.activations == ActivationMode::Dynamic) {
+  } else if (schemeAt(scheme, observe).activations == ActivationMode::Dynamic) {
     replacement = DynamicFakeQuantOp::create(
         b, observe.getLoc(), observe.getType(), observe.getInput(),
         scheme.activationSymmetric ? b.getUnitAttr() : UnitAttr());

@@ -20,6 +20,8 @@ struct QuantScheme {
   ActivationMode activations = ActivationMode::None;
   bool activationSymmetric = false;
   double outlierThreshold = 0; // 0: no outlier decomposition.
+  /// Regular expression: layers whose name matches keep float activations.
+  std::string floatActivations;
 };
 
 /// The scheme options as the passes declare them (QOptQuantSchemeOptions).
@@ -33,6 +35,7 @@ struct SchemeOptions {
   std::string activations;
   bool activationSymmetric;
   double outlierThreshold;
+  std::string floatActivations;
 };
 
 /// Reads the pass options into a scheme; reports bad values on `root`.
@@ -46,13 +49,22 @@ template <typename PassBaseT> struct QuantSchemePass : PassBaseT {
 
 protected:
   FailureOr<QuantScheme> parseScheme() {
-    return parseQuantScheme(
-        this->getOperation(), this->getArgument(),
-        {this->weightBits, this->weightFormat, this->weightSymmetric,
-         this->weightGranularity, this->groupSize, this->weightMseClip,
-         this->activations, this->activationSymmetric, this->outlierThreshold});
+    return parseQuantScheme(this->getOperation(), this->getArgument(),
+                            {this->weightBits, this->weightFormat,
+                             this->weightSymmetric, this->weightGranularity,
+                             this->groupSize, this->weightMseClip,
+                             this->activations, this->activationSymmetric,
+                             this->outlierThreshold, this->floatActivations});
   }
 };
+
+/// The layer name of an observation point ("<layer>:input" -> "<layer>").
+StringRef pointLayer(ObserveOp point);
+
+/// `scheme` as it applies to the layer of `point`: weight-only (no
+/// activation quantization, no outlier decomposition) when the layer's name
+/// matches `floatActivations`.
+QuantScheme schemeAt(const QuantScheme &scheme, ObserveOp point);
 
 /// LLM.int8()-style decomposition of a linear layer: the input channels
 /// whose calibrated max |x| exceeds the scheme's threshold are split off

@@ -87,6 +87,9 @@ LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
                      : buildIntegerLinear(b, layer, scheme);
   if (!result)
     return failure();
+  // Annotations such as qopt.smoothing stay with the layer.
+  result.getDefiningOp()->setDiscardableAttrs(
+      matmul->getDiscardableAttrDictionary());
   matmul.getResult(0).replaceAllUsesWith(result);
   matmul.erase();
   // The weight point before its constant; the input point may be shared.
@@ -106,9 +109,11 @@ struct QOptQuantizePass
     if (failed(scheme))
       return signalPassFailure();
     bool failedAny = false;
-    for (ObservedLinear layer : findObservedLinears(getOperation()))
-      failedAny |= failed(splitOutlierChannels(layer, *scheme)) ||
-                   failed(quantizeLinear(layer, *scheme));
+    for (ObservedLinear layer : findObservedLinears(getOperation())) {
+      QuantScheme layerScheme = schemeAt(*scheme, layer.input);
+      failedAny |= failed(splitOutlierChannels(layer, layerScheme)) ||
+                   failed(quantizeLinear(layer, layerScheme));
+    }
     // What is left (attention, partially observed layers) is simulated.
     if (failed(fakeQuantizeAll(getOperation(), *scheme)) || failedAny)
       signalPassFailure();

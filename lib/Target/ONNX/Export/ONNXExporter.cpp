@@ -69,6 +69,7 @@ struct QuantLayer {
   std::vector<AffineParams> params;  // [K / G, N], or 1 when per tensor.
   quant::UniformQuantizedType input; // Static activation, or null.
   bool dynamicInput = false;
+  std::vector<float> smoothing; // [K] factors of the input (SmoothQuant).
 
   const AffineParams &at(int64_t row, int64_t col) const {
     return perTensor ? params[0] : params[(row / groupSize) * n + col];
@@ -146,6 +147,16 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
              << *input;
   }
   l.dynamicInput = op.getDynamicInput();
+  if (Attribute attr = op->getAttr("qopt.smoothing")) {
+    auto factors = dyn_cast<DenseElementsAttr>(attr);
+    if (!factors || !factors.getElementType().isF32() ||
+        factors.getNumElements() != l.k)
+      return emitError(op.getLoc())
+             << "node '" << l.name << "': qopt.smoothing must hold " << l.k
+             << " f32 factors, got " << attr;
+    auto values = factors.getValues<float>();
+    l.smoothing.assign(values.begin(), values.end());
+  }
   return l;
 }
 
@@ -266,6 +277,7 @@ private:
   LogicalResult checkLayer(const QuantLayer &l, int nodeIndex);
   LogicalResult rewriteQDQ(const QuantLayer &l, int nodeIndex);
   LogicalResult rewriteMatMulNBits(const QuantLayer &l, int nodeIndex);
+  void addSmoothingMul(const QuantLayer &l, int nodeIndex);
   void addActivationQDQ(const QuantLayer &l, int nodeIndex);
   LogicalResult upgradeOpset();
   void removeDeadWeights(ONNXExportSummary &summary);
@@ -503,6 +515,8 @@ LogicalResult Exporter::checkLayer(const QuantLayer &l, int nodeIndex) {
   for (int64_t r = 0; r < l.k; ++r)
     for (int64_t c = 0; c < l.n; ++c) {
       float v = (*w)[transposed ? c * l.k + r : r * l.n + c];
+      if (!l.smoothing.empty()) // The module's row r is the float row / f_r.
+        v /= l.smoothing[r];
       int64_t qv = l.values[r * l.n + c];
       const AffineParams &p = l.at(r, c);
       float q = dequantizeValue(qv, p);
@@ -612,9 +626,32 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   if (node.op_type() == "Gemm" && intAttr(node, "transB", 0))
     setIntAttr(node, "transB", 0); // The DequantizeLinear output is [K, N].
   replacement[nodeIndex] = std::move(node);
+  addSmoothingMul(l, nodeIndex);
   if (l.input)
     addActivationQDQ(l, nodeIndex);
   return success();
+}
+
+/// A smoothed layer (qopt-smooth-activations) multiplies its input by the
+/// per-channel factors first, as the module does inside the input's
+/// producer.
+void Exporter::addSmoothingMul(const QuantLayer &l, int nodeIndex) {
+  if (l.smoothing.empty())
+    return;
+  onnx::NodeProto &node = *replacement[nodeIndex];
+  std::string base = l.name + "/input";
+  std::string factors =
+      addInitializer(makeTensor(fresh(base + "_smoothing"), kFloat, {l.k},
+                                floatBytes(ArrayRef<float>(l.smoothing))));
+  onnx::NodeProto mul;
+  mul.set_name(fresh(base + "_smoothing_Mul"));
+  mul.set_op_type("Mul");
+  mul.add_input(node.input(0));
+  mul.add_input(factors);
+  std::string out = fresh(base + "_smoothing_Mul_Output");
+  mul.add_output(out);
+  before[nodeIndex].push_back(std::move(mul));
+  node.set_input(0, out);
 }
 
 /// QuantizeLinear -> DequantizeLinear on the node's activation with the
@@ -799,6 +836,7 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
     node.add_output(original.output(0));
   }
   replacement[nodeIndex] = std::move(node);
+  addSmoothingMul(l, nodeIndex);
   return success();
 }
 

@@ -428,6 +428,45 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
   let dependentDialects = ["qopt::QOptDialect"];
 }
 
+def QOptSmoothActivationsPass
+    : Pass<"qopt-smooth-activations", "ModuleOp"> {
+  let summary = "SmoothQuant: move activation outliers into the weights";
+  let description = [{
+    For the observed linear layers that read one activation `x` (the
+    q/k/v projection of an attention block, the first MLP layer, the LM
+    head), picks per input channel j
+
+      s_j = max|x_j|^alpha / max|W_j|^(1 - alpha)
+
+    from the calibrated `channel_absmax` of `x` and the largest |w| of row j
+    over the layers' weights, multiplies every weight's row j by s_j and
+    divides x's channel j by s_j inside the op that produces x, so the float
+    model computes the same function while x's channels become even and a
+    per-tensor or per-token int8 grid fits them better (Xiao et al.,
+    SmoothQuant, 2023). The producer must be an all-parallel
+    `linalg.generic` with one result (LayerNorm's normalizing op, GELU, ...)
+    reached through reshapes that keep the channel axis innermost, and `x`
+    must feed only those layers; the division becomes one more multiply in
+    that op, not a pass over memory. Other layers are left alone.
+
+    The smoothed points lose their statistics: run `qopt-calibrate` again
+    before static quantization (`qopt-ptq{smooth=...}` does). Each smoothed
+    `linalg.matmul` carries the factors its input was multiplied by (the
+    1/s_j) as `qopt.smoothing`, which `qopt-quantize` keeps on the
+    `qopt.qmatmul` and the ONNX exporter writes as a `Mul` before the
+    input's QuantizeLinear.
+  }];
+  let options = [
+    Option<"alpha", "alpha", "double", /*default=*/"0.5",
+           "Migration strength in [0, 1]: 0 leaves activations alone, 1 "
+           "moves all of their range into the weights">,
+    Option<"skip", "skip", "std::string", /*default=*/"\"\"",
+           "Regular expression: layers whose name matches are not smoothed "
+           "(nor are the others that read the same activation)">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect"];
+}
+
 defvar QOptQuantSchemeOptions = [
   Option<"weightBits", "weight-bits", "unsigned", /*default=*/"8",
          "Bits per weight value: 8 or 4">,
@@ -456,6 +495,10 @@ defvar QOptQuantSchemeOptions = [
          "LLM.int8()-style decomposition (0: off): input channels whose "
          "calibrated max |x| exceeds this stay float (their weight rows too), "
          "the rest are quantized; needs qopt-calibrate statistics">,
+  Option<"floatActivations", "float-activations", "std::string",
+         /*default=*/"\"\"",
+         "Regular expression: linear layers whose name matches keep float "
+         "activations (weight-only), e.g. the LM head">,
 ];
 
 def QOptFakeQuantPass : Pass<"qopt-fake-quant", "ModuleOp"> {
