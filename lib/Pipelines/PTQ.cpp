@@ -67,8 +67,9 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     pm.addPass(createQOptCalibratePass(calibration));
   if (options.smooth) {
     QOptSmoothActivationsPassOptions smoothing;
+    // Layers with float activations are smoothed too: the scales then
+    // give their high-activation weight rows finer steps (as AWQ does).
     smoothing.alpha = options.smoothAlpha;
-    smoothing.skip = options.floatActivations;
     pm.addPass(createQOptSmoothActivationsPass(smoothing));
     if (isStatic || options.outlierThreshold > 0)
       pm.addPass(createQOptCalibratePass(calibration));

@@ -108,7 +108,7 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
   Option<std::string> floatActivations{
       *this, "float-activations",
       llvm::cl::desc("Regular expression of linear layers that keep float "
-                     "activations (weight-only; not smoothed), e.g. lm_head"),
+                     "activations (weight-only), e.g. lm_head"),
       llvm::cl::init("")};
   Option<double> smoothAlpha{
       *this, "smooth-alpha",
