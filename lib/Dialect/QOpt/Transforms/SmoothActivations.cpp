@@ -57,9 +57,9 @@ linalg::GenericOp channelProducer(Value x, int64_t k) {
   return generic;
 }
 
-/// Whether every use of `producer`'s result, through reshapes, is one of
-/// `points`, and every use of those is one of `layers`' matmuls: scaling the
-/// result then changes nothing but these layers' inputs.
+/// Whether every reader of `producer`'s values, through reshapes, is the
+/// input point of one of `layers`, read only by those layers' matmuls:
+/// scaling the result then changes nothing but these layers' inputs.
 bool feedsOnly(linalg::GenericOp producer, ArrayRef<ObservedLinear> layers) {
   SmallVector<Value> work{producer.getResult(0)};
   while (!work.empty()) {
