@@ -676,8 +676,11 @@ def markdown(meta, rows, bars, failures, plot_name):
         "32-bit scale per output channel. It counts quantized layers only.",
         "- **weights MB:** size of the compiled model's weight archive (`R.weights`, "
         "10^6 bytes): quantized layers, the FP32 embeddings, biases and LayerNorm "
-        "parameters. The FP32 archive holds the embedding table twice (the Gather's "
-        "table and the LM head's transposed copy).",
+        "parameters. The FP32 archive holds the embedding table once (the LM head's "
+        "f32 kernel and the Gather read the same packed panels); a quantized archive "
+        "holds it in FP32 for the Gather and once more quantized for the LM head, so "
+        "with this model's 12.9 M-value table the 8-bit archives are larger than the "
+        "FP32 one.",
         "- **Δ PPL, mean KL, top-1 agree** come from `quant-run R.so compare HELDOUT "
         "--reference fp32.so`: KL(P_FP32 ‖ P_quantized) per scored position, in nats, "
         "and the share of positions where both models' most likely next token is the "
