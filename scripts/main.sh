@@ -56,14 +56,15 @@ printf '%-44s %s\n' "decode" "$(sed -n 2p <<<"$bench" | sed 's/^decode //')"
 echo
 echo "== quantized models (quant-opt qopt-ptq, compared with FP32 on the first ${QUANT_OPT_QUANT_TOKENS:-16384} held-out tokens)"
 qtokens=${QUANT_OPT_QUANT_TOKENS:-16384}
-# w8a8-smooth: W8A8 static with SmoothQuant (alpha 0.5), the LM head weight-only.
+# w8a8-smooth: W8A8 static with SmoothQuant (alpha 0.5), the LM head weight-only;
+# w4-g128-lm8: INT4 groups of 128, the LM head INT8 (docs/quantization.md).
 declare -A pipelines=(
   [w8]="qopt-ptq{recipe=w8}"
   [w8a8-smooth]="qopt-ptq{recipe=w8a8-static smooth=true float-activations=lm_head calibration-data=$out/data/train.txt samples=32 progress=false}"
-  [w4-g128]="qopt-ptq{recipe=w4-g128}"
+  [w4-g128-lm8]="qopt-ptq{recipe=w4-g128 int8-weights=lm_head}"
 )
 rows=()
-for recipe in w8 w8a8-smooth w4-g128; do
+for recipe in w8 w8a8-smooth w4-g128-lm8; do
   build/bin/quant-opt "$model.onnx" "--pass-pipeline=builtin.module(${pipelines[$recipe]})" \
     --emit-bytecode -o "$out/$recipe.mlirbc"
   build/bin/quant-compile "$out/$recipe.mlirbc" -o "$out/$recipe.so"

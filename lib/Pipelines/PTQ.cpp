@@ -84,6 +84,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.activations = recipe->activations.str();
     scheme.outlierThreshold = options.outlierThreshold;
     scheme.floatActivations = options.floatActivations;
+    scheme.int8Weights = options.int8Weights;
   };
   if (options.fake) {
     QOptFakeQuantPassOptions scheme;

@@ -61,8 +61,11 @@ CALIBRATION = (f"calibration-data={TRAIN} samples=32 seq-len=128 "
                f"tokenizer-dir={TOKENIZER_DIR} progress=false")
 
 
-def _scheme(kind, bits=None, group=None, symmetric=True):
-    return {"kind": kind, "bits": bits, "group": group, "symmetric": symmetric}
+def _scheme(kind, bits=None, group=None, symmetric=True, lm_head_bits=None):
+    """lm_head_bits: the LM head's weights at that many bits per output channel
+    (qopt-ptq int8-weights=lm_head) instead of the scheme's."""
+    return {"kind": kind, "bits": bits, "group": group, "symmetric": symmetric,
+            "lm_head_bits": lm_head_bits}
 
 
 # id, label, qopt-ptq options, weight scheme (for bits per weight).
@@ -86,6 +89,8 @@ RECIPES = [
     ("w4-g128-asym", "W4 g128, asymmetric", "recipe=w4-g128 symmetric=false",
      _scheme("int", 4, 128, symmetric=False)),
     ("w4-g32", "W4 g32, symmetric", "recipe=w4-g32", _scheme("int", 4, 32)),
+    ("w4-g128-lm8", "W4 g128, symmetric, LM head INT8",
+     "recipe=w4-g128 int8-weights=lm_head", _scheme("int", 4, 128, lm_head_bits=8)),
     ("fp16", "FP16", "recipe=fp16", _scheme("float16")),
     ("bf16", "BF16", "recipe=bf16", _scheme("float16")),
     ("fp8-e4m3", "FP8 E4M3 (per-channel scale)", "recipe=fp8-e4m3",
@@ -178,8 +183,10 @@ def bits_per_weight(scheme, shapes):
     K*N: data bits, plus a 32-bit float scale per group (per output channel: a
     group of K) and, asymmetric, a zero point of `bits` bits per group."""
     total_bits = total_values = 0
-    for _, k, n in shapes:
-        if scheme["kind"] == "float16":
+    for name, k, n in shapes:
+        if scheme.get("lm_head_bits") and "lm_head" in name:
+            per = scheme["lm_head_bits"] + 32 / k
+        elif scheme["kind"] == "float16":
             per = 16.0
         elif scheme["kind"] == "fp8":
             per = 8 + 32 / k

@@ -110,6 +110,12 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       llvm::cl::desc("Regular expression of linear layers that keep float "
                      "activations (weight-only), e.g. lm_head"),
       llvm::cl::init("")};
+  Option<std::string> int8Weights{
+      *this, "int8-weights",
+      llvm::cl::desc("Regular expression of linear layers with INT8 "
+                     "per-channel weights whatever the recipe, e.g. lm_head "
+                     "in an INT4 model"),
+      llvm::cl::init("")};
   Option<double> smoothAlpha{
       *this, "smooth-alpha",
       llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),

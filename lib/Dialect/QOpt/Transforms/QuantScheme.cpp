@@ -79,11 +79,17 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
     return fail("outlier-threshold needs 8-bit per-tensor or per-channel "
                 "weights");
   s.floatActivations = o.floatActivations;
-  std::string regexError;
-  if (!s.floatActivations.empty() &&
-      !llvm::Regex(s.floatActivations).isValid(regexError))
-    return fail("invalid float-activations regular expression '" +
-                s.floatActivations + "': " + regexError);
+  s.int8Weights = o.int8Weights;
+  for (auto [name, pattern] : {std::pair<StringRef, StringRef>{
+                                   "float-activations", s.floatActivations},
+                               {"int8-weights", s.int8Weights}}) {
+    std::string regexError;
+    if (!pattern.empty() && !llvm::Regex(pattern).isValid(regexError))
+      return fail("invalid " + name + " regular expression '" + pattern +
+                  "': " + regexError);
+  }
+  if (!s.int8Weights.empty() && s.floatFormat)
+    return fail("int8-weights applies to integer weight formats");
   return s;
 }
 
@@ -94,13 +100,19 @@ StringRef mlir::qopt::pointLayer(ObserveOp point) {
 }
 
 QuantScheme mlir::qopt::schemeAt(const QuantScheme &scheme, ObserveOp point) {
-  if (scheme.floatActivations.empty() ||
-      !llvm::Regex(scheme.floatActivations).match(pointLayer(point)))
-    return scheme;
-  QuantScheme weightOnly = scheme;
-  weightOnly.activations = ActivationMode::None;
-  weightOnly.outlierThreshold = 0;
-  return weightOnly;
+  auto matches = [&](StringRef pattern) {
+    return !pattern.empty() && llvm::Regex(pattern).match(pointLayer(point));
+  };
+  QuantScheme layer = scheme;
+  if (matches(scheme.floatActivations)) {
+    layer.activations = ActivationMode::None;
+    layer.outlierThreshold = 0;
+  }
+  if (matches(scheme.int8Weights)) {
+    layer.weights.bits = 8;
+    layer.weights.granularity = WeightGranularity::Channel;
+  }
+  return layer;
 }
 
 FailureOr<std::vector<float>>
@@ -198,7 +210,8 @@ static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
 }
 
 LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
-                                              const QuantScheme &scheme) {
+                                              const QuantScheme &modelScheme) {
+  QuantScheme scheme = schemeAt(modelScheme, observe);
   OpBuilder b(observe);
   Value replacement = observe.getInput();
   if (observe.getRole() == ObserveRole::weight) {
@@ -230,14 +243,14 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
     replacement = createResourceConstant(
         b, observe.getLoc(), cast<RankedTensorType>(observe.getType()),
         ArrayRef<float>(w), "fake_quant_weight");
-  } else if (schemeAt(scheme, observe).activations == ActivationMode::Static) {
+  } else if (scheme.activations == ActivationMode::Static) {
     FailureOr<quant::UniformQuantizedType> type =
         calibratedActivationType(observe, scheme.activationSymmetric);
     if (failed(type))
       return failure();
     replacement = FakeQuantOp::create(b, observe.getLoc(), observe.getType(),
                                       observe.getInput(), TypeAttr::get(*type));
-  } else if (schemeAt(scheme, observe).activations == ActivationMode::Dynamic) {
+  } else if (scheme.activations == ActivationMode::Dynamic) {
     replacement = DynamicFakeQuantOp::create(
         b, observe.getLoc(), observe.getType(), observe.getInput(),
         scheme.activationSymmetric ? b.getUnitAttr() : UnitAttr());

@@ -22,6 +22,9 @@ struct QuantScheme {
   double outlierThreshold = 0; // 0: no outlier decomposition.
   /// Regular expression: layers whose name matches keep float activations.
   std::string floatActivations;
+  /// Regular expression: layers whose name matches get INT8 per-channel
+  /// weights whatever `weights` says.
+  std::string int8Weights;
 };
 
 /// The scheme options as the passes declare them (QOptQuantSchemeOptions).
@@ -36,6 +39,7 @@ struct SchemeOptions {
   bool activationSymmetric;
   double outlierThreshold;
   std::string floatActivations;
+  std::string int8Weights;
 };
 
 /// Reads the pass options into a scheme; reports bad values on `root`.
@@ -49,12 +53,12 @@ template <typename PassBaseT> struct QuantSchemePass : PassBaseT {
 
 protected:
   FailureOr<QuantScheme> parseScheme() {
-    return parseQuantScheme(this->getOperation(), this->getArgument(),
-                            {this->weightBits, this->weightFormat,
-                             this->weightSymmetric, this->weightGranularity,
-                             this->groupSize, this->weightMseClip,
-                             this->activations, this->activationSymmetric,
-                             this->outlierThreshold, this->floatActivations});
+    return parseQuantScheme(
+        this->getOperation(), this->getArgument(),
+        {this->weightBits, this->weightFormat, this->weightSymmetric,
+         this->weightGranularity, this->groupSize, this->weightMseClip,
+         this->activations, this->activationSymmetric, this->outlierThreshold,
+         this->floatActivations, this->int8Weights});
   }
 };
 
@@ -63,7 +67,8 @@ StringRef pointLayer(ObserveOp point);
 
 /// `scheme` as it applies to the layer of `point`: weight-only (no
 /// activation quantization, no outlier decomposition) when the layer's name
-/// matches `floatActivations`.
+/// matches `floatActivations`, with INT8 per-channel weights when it
+/// matches `int8Weights`.
 QuantScheme schemeAt(const QuantScheme &scheme, ObserveOp point);
 
 /// LLM.int8()-style decomposition of a linear layer: the input channels

@@ -499,6 +499,10 @@ defvar QOptQuantSchemeOptions = [
          /*default=*/"\"\"",
          "Regular expression: linear layers whose name matches keep float "
          "activations (weight-only), e.g. the LM head">,
+  Option<"int8Weights", "int8-weights", "std::string", /*default=*/"\"\"",
+         "Regular expression: linear layers whose name matches get INT8 "
+         "per-channel weights whatever the weight scheme, e.g. the LM head "
+         "of an INT4 model">,
 ];
 
 def QOptFakeQuantPass : Pass<"qopt-fake-quant", "ModuleOp"> {
