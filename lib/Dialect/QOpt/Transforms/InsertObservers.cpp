@@ -1,5 +1,7 @@
 //===- InsertObservers.cpp - Observation points on quantizable ops --------===//
 
+#include "QuantScheme.h"
+
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
@@ -69,14 +71,9 @@ struct QOptInsertObserversPass
   using Base::Base;
 
   void runOnOperation() override {
-    llvm::Regex skipRegex(skip);
-    std::string regexError;
-    if (!skip.empty() && !skipRegex.isValid(regexError)) {
-      getOperation().emitError() << "qopt-insert-observers: invalid skip "
-                                    "regular expression '"
-                                 << skip << "': " << regexError;
+    if (failed(checkLayerPattern(getOperation(), getArgument(), "skip", skip)))
       return signalPassFailure();
-    }
+    llvm::Regex skipRegex(skip);
     PointNamer namer;
     OpBuilder b(&getContext());
     getOperation().walk([&](Operation *op) {

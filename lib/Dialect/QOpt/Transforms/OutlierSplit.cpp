@@ -44,18 +44,14 @@ LogicalResult mlir::qopt::splitOutlierChannels(ObservedLinear &layer,
   if (scheme.outlierThreshold <= 0)
     return success();
   ObserveOp input = layer.input;
-  StatsAttr stats = input.getStatsAttr();
-  if (!stats || !stats.getChannelAbsmax())
-    return input.emitError() << "activation point '" << input.getPoint()
-                             << "': outlier-threshold needs calibration "
-                                "statistics (run qopt-calibrate first)";
   auto wType = cast<RankedTensorType>(layer.weight.getType());
   int64_t k = wType.getDimSize(0), n = wType.getDimSize(1);
-  SmallVector<float> absmax(stats.getChannelAbsmax().getValues<float>());
-  if ((int64_t)absmax.size() != k)
-    return input.emitError() << "activation point '" << input.getPoint()
-                             << "' has statistics for " << absmax.size()
-                             << " channels, the layer " << k;
+  FailureOr<SmallVector<float>> channelAbsmax = calibratedChannelAbsmax(
+      input, k, "outlier-threshold needs calibration statistics");
+  if (failed(channelAbsmax))
+    return failure();
+  SmallVector<float> &absmax = *channelAbsmax;
+  StatsAttr stats = input.getStatsAttr();
   SmallVector<int64_t> outliers;
   for (int64_t c = 0; c < k; ++c)
     if (absmax[c] > scheme.outlierThreshold)

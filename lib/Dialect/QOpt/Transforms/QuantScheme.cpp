@@ -80,17 +80,40 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
                 "weights");
   s.floatActivations = o.floatActivations;
   s.int8Weights = o.int8Weights;
-  for (auto [name, pattern] : {std::pair<StringRef, StringRef>{
-                                   "float-activations", s.floatActivations},
-                               {"int8-weights", s.int8Weights}}) {
-    std::string regexError;
-    if (!pattern.empty() && !llvm::Regex(pattern).isValid(regexError))
-      return fail("invalid " + name + " regular expression '" + pattern +
-                  "': " + regexError);
-  }
+  if (failed(checkLayerPattern(root, passName, "float-activations",
+                               s.floatActivations)) ||
+      failed(checkLayerPattern(root, passName, "int8-weights", s.int8Weights)))
+    return failure();
   if (!s.int8Weights.empty() && s.floatFormat)
     return fail("int8-weights applies to integer weight formats");
   return s;
+}
+
+LogicalResult mlir::qopt::checkLayerPattern(Operation *root, StringRef passName,
+                                            StringRef option,
+                                            StringRef pattern) {
+  std::string regexError;
+  if (pattern.empty() || llvm::Regex(pattern).isValid(regexError))
+    return success();
+  return root->emitError() << passName << ": invalid " << option
+                           << " regular expression '" << pattern
+                           << "': " << regexError;
+}
+
+FailureOr<SmallVector<float>>
+mlir::qopt::calibratedChannelAbsmax(ObserveOp input, int64_t k,
+                                    StringRef missing) {
+  StatsAttr stats = input.getStatsAttr();
+  if (!stats || !stats.getChannelAbsmax())
+    return input.emitError()
+           << "activation point '" << input.getPoint() << "': " << missing
+           << " (run qopt-calibrate first)";
+  SmallVector<float> absmax(stats.getChannelAbsmax().getValues<float>());
+  if ((int64_t)absmax.size() != k)
+    return input.emitError() << "activation point '" << input.getPoint()
+                             << "' has statistics for " << absmax.size()
+                             << " channels, the layer " << k;
+  return absmax;
 }
 
 StringRef mlir::qopt::pointLayer(ObserveOp point) {

@@ -62,6 +62,18 @@ protected:
   }
 };
 
+/// Checks a layer-name regular expression option (empty: none); reports an
+/// invalid one on `root` as "<pass>: invalid <option> regular expression
+/// '<pattern>': <reason>".
+LogicalResult checkLayerPattern(Operation *root, StringRef passName,
+                                StringRef option, StringRef pattern);
+
+/// The calibrated per-channel max |x| of the activation point `input` of a
+/// layer with `k` input channels. Errors name the point; without statistics
+/// the message says "<missing> (run qopt-calibrate first)".
+FailureOr<SmallVector<float>>
+calibratedChannelAbsmax(ObserveOp input, int64_t k, StringRef missing);
+
 /// The layer name of an observation point ("<layer>:input" -> "<layer>").
 StringRef pointLayer(ObserveOp point);
 

@@ -129,14 +129,9 @@ struct QOptSmoothActivationsPass
           << "qopt-smooth-activations: alpha must be in [0, 1], got " << alpha;
       return signalPassFailure();
     }
-    llvm::Regex skipRegex(skip);
-    std::string regexError;
-    if (!skip.empty() && !skipRegex.isValid(regexError)) {
-      getOperation().emitError()
-          << "qopt-smooth-activations: invalid skip regular expression '"
-          << skip << "': " << regexError;
+    if (failed(checkLayerPattern(getOperation(), getArgument(), "skip", skip)))
       return signalPassFailure();
-    }
+    llvm::Regex skipRegex(skip);
     // Layers grouped by the op producing their input: layers that read one
     // activation must share its scale.
     llvm::MapVector<Operation *, SmallVector<ObservedLinear>> groups;
@@ -165,24 +160,16 @@ struct QOptSmoothActivationsPass
     std::vector<float> actMax(k, 0.0f), weightMax(k, 0.0f);
     SmallVector<std::vector<float>> weights;
     for (ObservedLinear &layer : layers) {
-      StatsAttr stats = layer.input.getStatsAttr();
-      if (!stats || !stats.getChannelAbsmax())
-        return layer.input.emitError()
-               << "activation point '" << layer.input.getPoint()
-               << "': smoothing needs calibrated per-channel maxima (run "
-                  "qopt-calibrate first)";
-      SmallVector<float> absmax(stats.getChannelAbsmax().getValues<float>());
-      if ((int64_t)absmax.size() != k)
-        return layer.input.emitError()
-               << "activation point '" << layer.input.getPoint()
-               << "' has statistics for " << absmax.size()
-               << " channels, the layer " << k;
+      FailureOr<SmallVector<float>> absmax = calibratedChannelAbsmax(
+          layer.input, k, "smoothing needs calibrated per-channel maxima");
+      if (failed(absmax))
+        return failure();
       FailureOr<std::vector<float>> w = observedWeightValues(layer.weight);
       if (failed(w))
         return failure();
       int64_t n = w->size() / k;
       for (int64_t j = 0; j < k; ++j) {
-        actMax[j] = std::max(actMax[j], absmax[j]);
+        actMax[j] = std::max(actMax[j], (*absmax)[j]);
         for (int64_t c = 0; c < n; ++c)
           weightMax[j] = std::max(weightMax[j], std::fabs((*w)[j * n + c]));
       }
