@@ -28,17 +28,13 @@ import argparse
 import json
 import os
 import statistics
-import subprocess
 import sys
 import time
 
 import quant_run_bench  # noqa: E402  (bench/ is the script dir)
+from bench_paths import BIN, OUT, PYTHON, REPO, gpt2_124m_onnx, sh, stale  # noqa: E402
 from child_usage import run_measured  # noqa: E402
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-PYTHON = "/usr/bin/python3"
-BIN = os.path.join(REPO, "build", "bin")
-OUT = os.path.join(REPO, "build-bench")
 NPM = os.path.join(REPO, "third_party", "npm", "node_modules")
 
 # GPT-2 124M: per layer c_attn 768x2304, attn c_proj 768x768, c_fc 768x3072,
@@ -58,18 +54,6 @@ ORT_FORMAT = {"w8a8-static": ["--format=qdq"],
 # ONNX Runtime's model is exported from this recipe's module (same weights;
 # MatMulNBits is weight-only, so the W4A8 module itself has no export).
 ORT_SOURCE = {"w4a8-g128": "w4-g128"}
-
-
-def sh(cmd, **kw):
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, **kw)
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
-    return r
-
-
-def stale(output, *inputs):
-    return not os.path.exists(output) or os.path.getmtime(output) < max(
-        os.path.getmtime(i) for i in inputs)
 
 
 def read_bandwidth():
@@ -154,10 +138,7 @@ def main():
     env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
     if not os.path.exists(os.path.join(REPO, "build/main/data/heldout.txt")):
         sh([PYTHON, "-m", "quantopt.brown", "--out", "build/main/data"], env=env)
-    onnx = os.path.join(OUT, "gpt2_124m_op17_kv.onnx")
-    if not os.path.exists(onnx):
-        print(f"exporting {onnx} (random weights) ...", flush=True)
-        sh([PYTHON, "-m", "quantopt.export", "--random-124m", "--kv-cache", "-o", onnx], env=env)
+    onnx = gpt2_124m_onnx()
 
     rows, memory = [], {}
     for recipe in recipes:

@@ -212,6 +212,7 @@ static llvm::Error compileOne(ModuleOp module,
   lowering.minWeightBytes = options.minWeightBytes;
   lowering.vectorizeContractions = options.vectorizeContractions;
   lowering.parallel = options.parallel;
+  lowering.fuseInputQuantization = options.fuseInputQuantization;
   lowering.kvCacheInPlace = options.kvCacheInPlace;
   lowering.lastPositionEntry = options.lastPositionEntry;
   qopt::buildLowerToLLVMPipeline(pm, lowering);

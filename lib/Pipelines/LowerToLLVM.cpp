@@ -42,6 +42,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   if (options.kernels != "reference") {
     ConvertQOptToKernelsPassOptions kernels;
     kernels.target = options.kernels;
+    kernels.fuseInputQuantization = options.fuseInputQuantization;
     pm.addPass(createConvertQOptToKernelsPass(kernels));
   }
   // f32 linear layers: weights packed into the kernels' panels.

@@ -86,6 +86,12 @@ static cl::opt<bool> vectorizeContractions(
     cl::desc("Vector kernels for f32 matmuls (=false: the scalar reference "
              "loops, the baseline kernels are tested against)"),
     cl::init(true));
+static cl::opt<bool> fuseInputQuantization(
+    "fuse-input-quantization",
+    cl::desc("Quantize W8A8/W4A8 inputs inside their elementwise producer "
+             "(LayerNorm, GELU), row by row (=false: in passes over the "
+             "producer's f32 result)"),
+    cl::init(true));
 static cl::opt<bool> parallel(
     "parallel",
     cl::desc("Run the kernels' column panels and the large f32 matmuls on "
@@ -157,6 +163,7 @@ int main(int argc, char **argv) {
   options.minWeightBytes = minWeightBytes;
   options.vectorizeContractions = vectorizeContractions;
   options.parallel = parallel;
+  options.fuseInputQuantization = fuseInputQuantization;
   options.kvCacheInPlace = kvCacheInPlace;
   options.lastPositionEntry = lastPositionEntry;
   if (llvm::Error error = qopt::compileModel(*module, options)) {

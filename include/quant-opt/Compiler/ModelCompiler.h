@@ -50,6 +50,9 @@ struct ModelCompileOptions {
   int64_t minWeightBytes = 1024;
   /// Vector kernels for f32 matmuls (false: the scalar reference loops).
   bool vectorizeContractions = true;
+  /// Quantize W8A8/W4A8 inputs inside their producer (false: in passes
+  /// over the producer's f32 result, the baseline of the benchmarks).
+  bool fuseInputQuantization = true;
   /// Run the parallel loops (kernel panels, large f32 matmuls) on OpenMP
   /// threads. A model library links LLVM's libomp; an object needs `-lomp`
   /// where it is linked.

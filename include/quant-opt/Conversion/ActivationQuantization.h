@@ -25,6 +25,12 @@ Value f32Const(OpBuilder &b, Location loc, double v);
 Value quantizeF32(OpBuilder &b, Location loc, Value x, Value scale, Value zp,
                   int64_t qmin, int64_t qmax);
 
+/// The dynamic int8 scale and zero point (f32 scalars) of a row whose
+/// values lie in [lo, hi] (lo <= 0 <= hi; for `symmetric`, hi = max|x|):
+/// asymmetric u8 or symmetric i8; a zero range gets scale 1.
+std::pair<Value, Value> rowParamsFromRange(OpBuilder &b, Location loc, Value lo,
+                                           Value hi, bool symmetric);
+
 /// Per-row (all but the last axis) scale and zero point of the f32 tensor
 /// `x` for dynamic int8 quantization, as f32 tensors of rank r-1:
 /// asymmetric u8 over [min(lo, 0), max(hi, 0)], or symmetric i8 over

@@ -44,8 +44,10 @@ def ConvertQOptToKernelsPass
       4 rows, group by group; group scales (and zero points, as a bias on
       group sums of x) are applied once per group;
     - quantized activations (W8A8, W4A8; static or dynamic per row): x is
-      quantized exactly as the reference lowering does and the int32
-      products are summed, per group of K, with the target's dot-product
+      quantized exactly as the reference lowering does (when x is the only
+      use of an elementwise producer, inside it: one parallel loop over
+      the rows computes each row, its range and its bytes, and the f32 x
+      is never stored) and the int32 products are summed, per group of K, with the target's dot-product
       instructions (4-bit weights unpacked from nibbles in registers):
       `generic` (portable vector ops), `x86-64-avx2` (vpmaddwd; vpmaddubsw
       for 4-bit weights),
@@ -60,6 +62,11 @@ def ConvertQOptToKernelsPass
     Option<"target", "target", "std::string", /*default=*/"\"native\"",
            "Kernel target: generic, x86-64-avx2, x86-64-avx512-vnni, "
            "aarch64-dotprod, aarch64-i8mm or native (the host's best)">,
+    Option<"fuseInputQuantization", "fuse-input-quantization", "bool",
+           /*default=*/"true",
+           "Quantize a W8A8/W4A8 input inside its elementwise producer "
+           "(LayerNorm, GELU), row by row, instead of in passes over the "
+           "producer's f32 result">,
   ];
   let dependentDialects = [
     "linalg::LinalgDialect", "arith::ArithDialect", "tensor::TensorDialect",

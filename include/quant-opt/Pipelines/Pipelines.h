@@ -52,6 +52,11 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "to each language-model entry point "
                      "(qopt-last-position-logits)"),
       llvm::cl::init(true)};
+  Option<bool> fuseInputQuantization{
+      *this, "fuse-input-quantization",
+      llvm::cl::desc("Quantize W8A8/W4A8 inputs inside their elementwise "
+                     "producer, row by row (convert-qopt-to-kernels)"),
+      llvm::cl::init(true)};
   Option<bool> parallel{
       *this, "parallel",
       llvm::cl::desc("Run the loops marked parallel (the kernels' column "

@@ -25,11 +25,13 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "InputQuantization.h"
 #include "KernelBuilder.h"
 #include "quant-opt/Conversion/ActivationQuantization.h"
 
 #include "mlir/Dialect/ArmNeon/ArmNeonDialect.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "llvm/Support/FormatVariadic.h"
 
 using namespace mlir;
@@ -351,14 +353,6 @@ Value panelRows(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
   return tile;
 }
 
-/// A rank-1 tensor of `m` copies of `value`.
-Value filledRows(OpBuilder &b, Location loc, Value m, Value value) {
-  Value empty =
-      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{ShapedType::kDynamic},
-                              value.getType(), ValueRange{m});
-  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
-}
-
 } // namespace
 
 bool qopt::integerKernelTakes(const QMatmulWeights &w, KernelTarget target) {
@@ -366,8 +360,8 @@ bool qopt::integerKernelTakes(const QMatmulWeights &w, KernelTarget target) {
 }
 
 void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
-                                KernelTarget target, RewriterBase &rewriter,
-                                SymbolTable &symbols) {
+                                KernelTarget target, bool fuseInput,
+                                RewriterBase &rewriter, SymbolTable &symbols) {
   Location loc = op.getLoc();
   MLIRContext *ctx = rewriter.getContext();
   int64_t ku = kBlockOf(target, w.bits);
@@ -404,99 +398,31 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
       [&](KernelBuilder &kb, ValueRange args, Value p, Value m0, int64_t rows,
           Value tile) { return panelRows(kb, s, args, p, m0, rows, tile); });
 
-  // The caller: quantize x as the reference does, store x' = q - off.
+  // The caller: quantize x as the reference does, store x' = q - off,
+  // in x's producer where it can.
   OpBuilder &b = rewriter;
   rewriter.setInsertionPoint(op);
-  Value x = op.getInput();
-  auto xDyn = RankedTensorType::get({dyn, s.k}, f32);
-  if (x.getType() != xDyn)
-    x = tensor::CastOp::create(b, loc, xDyn, x);
-  Value m = tensor::DimOp::create(b, loc, x, 0);
-  InputQuantization input = inputQuantization(b, loc, op, x);
-  Value scale = input.scale, zero = input.zeroPoint; // Scalars or per row.
-  int64_t qmin = input.qmin, qmax = input.qmax;
-  bool perRow = input.perRow;
-  // x' must fit the target's bytes: [0, 255] unsigned or [-128, 127].
-  int64_t offset = (xSigned ? 128 : 0) - (qmin < 0 ? 128 : 0);
+  KernelInputLayout layout{s.k, s.paddedK, xSigned ? 128 : 0};
+  // Signed activations (static i8) are shifted to the target's bytes too.
+  if (auto inputType = op.getInputTypeAttr())
+    if (cast<quant::QuantizedType>(inputType.getValue()).getStorageTypeMin() <
+        0)
+      layout.offset -= 128;
+  FailureOr<KernelInput> input = failure();
+  if (fuseInput)
+    input = quantizeKernelInputInProducer(b, loc, op, layout);
+  Operation *producer = op.getInput().getDefiningOp();
+  if (failed(input)) {
+    Value x = op.getInput();
+    auto xDyn = RankedTensorType::get({dyn, s.k}, f32);
+    if (x.getType() != xDyn)
+      x = tensor::CastOp::create(b, loc, xDyn, x);
+    input = quantizeKernelInput(b, loc, op, x, layout);
+    producer = nullptr;
+  }
+  Value xq = input->bytes, xZero = input->zeroPoint, xScale = input->scale;
+  Value m = tensor::DimOp::create(b, loc, xq, 0);
   AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
-  AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
-  SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
-  // Over [M, Kp]: padding columns quantize x = 0 to x' = zx' exactly, so
-  // that they add nothing to sum (x' - zx')(w' - zw') (R' and the K term
-  // run over Kp too); reading x by index avoids a padded copy.
-  bool padded = s.paddedK != s.k;
-  SmallVector<Value> ins;
-  SmallVector<AffineMap> maps;
-  if (!padded) {
-    ins.push_back(x);
-    maps.push_back(id);
-  }
-  if (perRow) {
-    ins.append({scale, zero});
-    maps.append({row, row});
-  }
-  maps.push_back(id);
-  Value xqEmpty =
-      tensor::EmptyOp::create(b, loc, xqType.getShape(), i8, ValueRange{m});
-  Value xq =
-      linalg::GenericOp::create(
-          b, loc, TypeRange{xqType}, ins, ValueRange{xqEmpty}, maps, par,
-          [&](OpBuilder &nb, Location nl, ValueRange a) {
-            Value xv;
-            if (padded) {
-              Value mi = linalg::IndexOp::create(nb, nl, 0);
-              Value ki = linalg::IndexOp::create(nb, nl, 1);
-              Value last = arith::ConstantIndexOp::create(nb, nl, s.k - 1);
-              Value inside = arith::CmpIOp::create(
-                  nb, nl, arith::CmpIPredicate::ule, ki, last);
-              Value kc = arith::MinUIOp::create(nb, nl, ki, last);
-              xv = arith::SelectOp::create(
-                  nb, nl, inside,
-                  tensor::ExtractOp::create(nb, nl, x, ValueRange{mi, kc}),
-                  f32Const(nb, nl, 0));
-            } else {
-              xv = a[0];
-            }
-            ValueRange params = a.drop_front(padded ? 0 : 1);
-            Value sc = perRow ? params[0] : scale,
-                  zp = perRow ? params[1] : zero;
-            Value q = quantizeF32(nb, nl, xv, sc, zp, qmin, qmax);
-            Value v = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), q);
-            v = arith::SubIOp::create(
-                nb, nl, v,
-                arith::ConstantOp::create(nb, nl,
-                                          nb.getI32IntegerAttr(offset)));
-            linalg::YieldOp::create(
-                nb, nl,
-                arith::TruncIOp::create(nb, nl, nb.getI8Type(), v).getResult());
-          })
-          .getResult(0);
-  // zx' and sx per row.
-  auto toCentredZero = [&](OpBuilder &nb, Location nl, Value zp) {
-    Value z = arith::FPToSIOp::create(nb, nl, nb.getI32Type(), zp);
-    return arith::SubIOp::create(
-               nb, nl, z,
-               arith::ConstantOp::create(nb, nl, nb.getI32IntegerAttr(offset)))
-        .getResult();
-  };
-  Value xZero, xScale;
-  if (perRow) {
-    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
-    Value empty =
-        tensor::EmptyOp::create(b, loc, rowI32.getShape(), i32, ValueRange{m});
-    xZero = linalg::GenericOp::create(
-                b, loc, TypeRange{rowI32}, ValueRange{zero}, ValueRange{empty},
-                ArrayRef<AffineMap>{id1, id1},
-                SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
-                [&](OpBuilder &nb, Location nl, ValueRange a) {
-                  linalg::YieldOp::create(nb, nl, toCentredZero(nb, nl, a[0]));
-                })
-                .getResult(0);
-    xScale = scale;
-  } else {
-    xZero = filledRows(b, loc, m, toCentredZero(b, loc, zero));
-    xScale = filledRows(b, loc, m, scale);
-  }
   auto i32Constant = [&](ArrayRef<int32_t> v, StringRef name) {
     return createResourceConstant(b, loc, colI32, v, name);
   };
@@ -543,4 +469,13 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
   if (op.getOutput().getType() != outDyn)
     y = tensor::CastOp::create(rewriter, loc, op.getOutput().getType(), y);
   rewriter.replaceOp(op, y);
+  // A fused producer (and the reshape between) computed nothing else.
+  while (producer && producer->use_empty()) {
+    Operation *next = producer->getNumOperands()
+                          ? producer->getOperand(0).getDefiningOp()
+                          : nullptr;
+    bool reshape = isa<tensor::CollapseShapeOp>(producer);
+    rewriter.eraseOp(producer);
+    producer = reshape ? next : nullptr;
+  }
 }

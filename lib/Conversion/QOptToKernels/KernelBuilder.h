@@ -117,10 +117,12 @@ bool integerKernelTakes(const QMatmulWeights &w, KernelTarget target);
 
 /// Replaces a qmatmul with quantized activations (static or dynamic; 8- or
 /// 4-bit weights, per tensor, channel or group) by the activation
-/// quantization and a call to the integer kernel of `target`.
+/// quantization and a call to the integer kernel of `target`. With
+/// `fuseInput` the quantization goes into x's elementwise producer where
+/// there is one (see InputQuantization.h).
 void lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
-                          KernelTarget target, RewriterBase &rewriter,
-                          SymbolTable &symbols);
+                          KernelTarget target, bool fuseInput,
+                          RewriterBase &rewriter, SymbolTable &symbols);
 
 } // namespace mlir::qopt
 

@@ -38,7 +38,8 @@ struct ConvertQOptToKernelsPass
       if (integer && !integerKernelTakes(*weights, *kernelTarget))
         continue;
       if (integer)
-        lowerToIntegerKernel(op, *weights, *kernelTarget, rewriter, symbols);
+        lowerToIntegerKernel(op, *weights, *kernelTarget, fuseInputQuantization,
+                             rewriter, symbols);
       else
         lowerToFloatKernel(op, *weights, *kernelTarget, rewriter, symbols);
       // The repacked copy replaces it; left alone, the canonical layout

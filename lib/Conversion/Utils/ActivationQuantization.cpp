@@ -91,6 +91,26 @@ static std::pair<Value, Value> rowRange(OpBuilder &b, Location loc, Value x,
                 /*abs=*/false);
 }
 
+std::pair<Value, Value> qopt::rowParamsFromRange(OpBuilder &b, Location loc,
+                                                 Value lo, Value hi,
+                                                 bool symmetric) {
+  Value width = symmetric ? hi : arith::SubFOp::create(b, loc, hi, lo);
+  Value scale = arith::DivFOp::create(b, loc, width,
+                                      f32Const(b, loc, symmetric ? 127 : 255));
+  Value positive = arith::CmpFOp::create(b, loc, arith::CmpFPredicate::OGT,
+                                         scale, f32Const(b, loc, 0));
+  scale = arith::SelectOp::create(b, loc, positive, scale, f32Const(b, loc, 1));
+  Value zp = f32Const(b, loc, 0);
+  if (!symmetric) {
+    Value negLo = arith::NegFOp::create(b, loc, lo);
+    zp = math::RoundEvenOp::create(b, loc,
+                                   arith::DivFOp::create(b, loc, negLo, scale));
+    zp = arith::MaximumFOp::create(b, loc, zp, f32Const(b, loc, 0));
+    zp = arith::MinimumFOp::create(b, loc, zp, f32Const(b, loc, 255));
+  }
+  return {scale, zp};
+}
+
 std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
                                                Value x, bool symmetric) {
   auto type = cast<RankedTensorType>(x.getType());
@@ -114,22 +134,8 @@ std::pair<Value, Value> qopt::dynamicRowParams(OpBuilder &b, Location loc,
       ValueRange{rowEmpty(), rowEmpty()},
       ArrayRef<AffineMap>{rowId, rowId, rowId, rowId}, rowIters,
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        Value width =
-            symmetric ? a[1] : arith::SubFOp::create(nb, nl, a[1], a[0]);
-        Value scale = arith::DivFOp::create(
-            nb, nl, width, f32Const(nb, nl, symmetric ? 127 : 255));
-        Value positive = arith::CmpFOp::create(
-            nb, nl, arith::CmpFPredicate::OGT, scale, f32Const(nb, nl, 0));
-        scale = arith::SelectOp::create(nb, nl, positive, scale,
-                                        f32Const(nb, nl, 1));
-        Value zp = f32Const(nb, nl, 0);
-        if (!symmetric) {
-          Value negLo = arith::NegFOp::create(nb, nl, a[0]);
-          zp = math::RoundEvenOp::create(
-              nb, nl, arith::DivFOp::create(nb, nl, negLo, scale));
-          zp = arith::MaximumFOp::create(nb, nl, zp, f32Const(nb, nl, 0));
-          zp = arith::MinimumFOp::create(nb, nl, zp, f32Const(nb, nl, 255));
-        }
+        auto [scale, zp] =
+            qopt::rowParamsFromRange(nb, nl, a[0], a[1], symmetric);
         linalg::YieldOp::create(nb, nl, ValueRange{scale, zp});
       });
   return {params.getResult(0), params.getResult(1)};

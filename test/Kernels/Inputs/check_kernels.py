@@ -13,6 +13,10 @@ order) must agree within 1e-5 of the largest output (scaled by sqrt(K / 130)
 for K above 130: the sums round differently). Host builds run their
 column panels on 2 OpenMP threads (--parallel, linked with LLVM's libomp);
 the AArch64 ones are serial (no AArch64 libomp here).
+
+With --producer, the integer schemes' input comes from an elementwise op, so
+the kernels' lowering quantizes it inside that op row by row (the reference
+lowering computes the op, then quantizes): still bit for bit.
 """
 import argparse
 import os
@@ -68,6 +72,9 @@ def main():
     ap.add_argument("--targets", required=True, help="comma-separated kernel targets")
     ap.add_argument("--shapes", default=SHAPES, help="comma-separated KxN")
     ap.add_argument("--rows", default=ROWS, help="comma-separated row counts M")
+    ap.add_argument("--producer", action="store_true",
+                    help="the integer schemes only, each layer's input computed by an "
+                    "elementwise op (quantized inside it by the kernels' lowering)")
     args = ap.parse_args()
     shapes = [tuple(int(v) for v in s.split("x")) for s in args.shapes.split(",")]
     rows = [int(m) for m in args.rows.split(",")]
@@ -83,13 +90,13 @@ def main():
         w[:, 3] = 0.0  # A dead output channel.
         w[5, 7] = 4.0  # An outlier.
         for name, options, integer, static in SCHEMES:
-            if "group-size=32" in options and k % 32:
+            if "group-size=32" in options and k % 32 or args.producer and not integer:
                 continue
-            tag = f"{name}_k{k}_n{n}"
+            tag = f"{name}{'_in_producer' if args.producer else ''}_k{k}_n{n}"
             src = os.path.join(args.tmp, tag + ".mlir")
             with open(src, "w") as f:
                 f.write(linear_module(w, (-3.0, 4.5) if static else None, name="linear",
-                                      c_interface=True))
+                                      c_interface=True, producer=args.producer))
             qmlir = os.path.join(args.tmp, tag + ".q.mlir")
             run([args.quant_opt, src, f"--qopt-quantize={options}", "-o", qmlir])
             outputs = {}

@@ -1,0 +1,35 @@
+"""Where the benchmark scripts find the build and keep their files, and the two
+steps they share: running a build command, and telling whether an output is stale."""
+import os
+import subprocess
+import sys
+
+REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+PYTHON = "/usr/bin/python3"
+BIN = os.path.join(REPO, "build", "bin")
+OUT = os.path.join(REPO, "build-bench")
+
+
+def sh(cmd, **kw):
+    """Runs `cmd` in the repository; exits with its output if it fails."""
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, **kw)
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stdout[-2000:]}{r.stderr[-4000:]}")
+    return r
+
+
+def stale(output, *inputs):
+    """Whether `output` is missing or older than any of `inputs`."""
+    return not os.path.exists(output) or os.path.getmtime(output) < max(
+        os.path.getmtime(i) for i in inputs)
+
+
+def gpt2_124m_onnx():
+    """The GPT-2 124M geometry with random weights and a KV cache (exported once)."""
+    os.makedirs(OUT, exist_ok=True)
+    onnx = os.path.join(OUT, "gpt2_124m_op17_kv.onnx")
+    if not os.path.exists(onnx):
+        print(f"exporting {onnx} (random weights) ...", flush=True)
+        sh([PYTHON, "-m", "quantopt.export", "--random-124m", "--kv-cache", "-o", onnx],
+           env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+    return onnx

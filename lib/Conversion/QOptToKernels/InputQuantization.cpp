@@ -1,0 +1,453 @@
+//===- InputQuantization.cpp - x to the integer kernels' bytes ------------===//
+//
+// Two ways to the same bytes: passes over the whole tensor x, or, fused into
+// x's elementwise producer, one parallel loop over the rows. Per row the
+// fused loop computes the producer's values into an L1-sized buffer with the
+// row's min/max (over 16 lanes, as the separate reduction, so that LLVM
+// vectorizes it), then the row's parameters and its bytes. Min/max are
+// exact in any order and the producer's body is cloned unchanged, so both
+// ways give the reference's bytes.
+//
+//===----------------------------------------------------------------------===//
+
+#include "InputQuantization.h"
+#include "quant-opt/Conversion/ActivationQuantization.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/SCF/IR/SCF.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/Dialect/Vector/IR/VectorOps.h"
+#include "mlir/IR/IRMapping.h"
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// x' = trunc(fptosi(q) - offset) for the f32 q of quantizeF32.
+static Value toKernelByte(OpBuilder &b, Location loc, Value q, int64_t offset) {
+  Value v = arith::FPToSIOp::create(b, loc, b.getI32Type(), q);
+  v = arith::SubIOp::create(
+      b, loc, v,
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset)));
+  return arith::TruncIOp::create(b, loc, b.getI8Type(), v);
+}
+
+/// zx' = fptosi(zp) - offset.
+static Value toKernelZero(OpBuilder &b, Location loc, Value zp,
+                          int64_t offset) {
+  Value z = arith::FPToSIOp::create(b, loc, b.getI32Type(), zp);
+  return arith::SubIOp::create(
+      b, loc, z,
+      arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset)));
+}
+
+/// A rank-1 tensor of `m` copies of `value`.
+static Value filledRows(OpBuilder &b, Location loc, Value m, Value value) {
+  Value empty =
+      tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{ShapedType::kDynamic},
+                              value.getType(), ValueRange{m});
+  return linalg::FillOp::create(b, loc, value, empty).getResult(0);
+}
+
+KernelInput qopt::quantizeKernelInput(OpBuilder &b, Location loc, QMatmulOp op,
+                                      Value x,
+                                      const KernelInputLayout &layout) {
+  MLIRContext *ctx = b.getContext();
+  int64_t dyn = ShapedType::kDynamic, offset = layout.offset;
+  Type i8 = b.getI8Type(), i32 = b.getI32Type();
+  auto xqType = RankedTensorType::get({dyn, layout.paddedK}, i8);
+  Value m = tensor::DimOp::create(b, loc, x, 0);
+  InputQuantization input = inputQuantization(b, loc, op, x);
+  Value scale = input.scale, zero = input.zeroPoint; // Scalars or per row.
+  int64_t qmin = input.qmin, qmax = input.qmax;
+  bool perRow = input.perRow;
+  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
+  AffineMap row = AffineMap::get(2, 0, {getAffineDimExpr(0, ctx)}, ctx);
+  SmallVector<utils::IteratorType> par(2, utils::IteratorType::parallel);
+  // Over [M, Kp]: padding columns quantize x = 0 to x' = zx' exactly, so
+  // that they add nothing to sum (x' - zx')(w' - zw') (R' and the K term
+  // run over Kp too); reading x by index avoids a padded copy.
+  bool padded = layout.paddedK != layout.k;
+  SmallVector<Value> ins;
+  SmallVector<AffineMap> maps;
+  if (!padded) {
+    ins.push_back(x);
+    maps.push_back(id);
+  }
+  if (perRow) {
+    ins.append({scale, zero});
+    maps.append({row, row});
+  }
+  maps.push_back(id);
+  Value xqEmpty =
+      tensor::EmptyOp::create(b, loc, xqType.getShape(), i8, ValueRange{m});
+  Value xq =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{xqType}, ins, ValueRange{xqEmpty}, maps, par,
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            Value xv;
+            if (padded) {
+              Value mi = linalg::IndexOp::create(nb, nl, 0);
+              Value ki = linalg::IndexOp::create(nb, nl, 1);
+              Value last = arith::ConstantIndexOp::create(nb, nl, layout.k - 1);
+              Value inside = arith::CmpIOp::create(
+                  nb, nl, arith::CmpIPredicate::ule, ki, last);
+              Value kc = arith::MinUIOp::create(nb, nl, ki, last);
+              xv = arith::SelectOp::create(
+                  nb, nl, inside,
+                  tensor::ExtractOp::create(nb, nl, x, ValueRange{mi, kc}),
+                  f32Const(nb, nl, 0));
+            } else {
+              xv = a[0];
+            }
+            ValueRange params = a.drop_front(padded ? 0 : 1);
+            Value sc = perRow ? params[0] : scale,
+                  zp = perRow ? params[1] : zero;
+            Value q = quantizeF32(nb, nl, xv, sc, zp, qmin, qmax);
+            linalg::YieldOp::create(nb, nl, toKernelByte(nb, nl, q, offset));
+          })
+          .getResult(0);
+  if (!perRow)
+    return {xq, filledRows(b, loc, m, toKernelZero(b, loc, zero, offset)),
+            filledRows(b, loc, m, scale)};
+  AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+  Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn}, i32,
+                                        ValueRange{m});
+  Value xZero =
+      linalg::GenericOp::create(
+          b, loc, TypeRange{empty.getType()}, ValueRange{zero},
+          ValueRange{empty}, ArrayRef<AffineMap>{id1, id1},
+          SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            linalg::YieldOp::create(nb, nl, toKernelZero(nb, nl, a[0], offset));
+          })
+          .getResult(0);
+  return {xq, xZero, scale};
+}
+
+//===----------------------------------------------------------------------===//
+// Fused into the producer
+//===----------------------------------------------------------------------===//
+
+namespace {
+
+/// Lanes of the per-row min/max (see ActivationQuantization.cpp).
+constexpr int64_t kLanes = 16;
+
+/// An elementwise producer of a qmatmul input and how its rows are laid
+/// out: iteration space [d_0, ..., d_{r-2}, K], its rows the leading
+/// dimensions collapsed.
+struct RowProducer {
+  linalg::GenericOp op;
+  Operation *collapse = nullptr; // The [..., K] -> [M, K] reshape, if any.
+};
+
+/// Whether every result of `map` is an iteration dimension or a constant.
+bool slicesByRow(AffineMap map) {
+  return llvm::all_of(map.getResults(), [](AffineExpr e) {
+    return isa<AffineDimExpr, AffineConstantExpr>(e);
+  });
+}
+
+std::optional<RowProducer> findRowProducer(QMatmulOp op, int64_t k) {
+  Value x = op.getInput();
+  RowProducer found;
+  if (auto collapse = x.getDefiningOp<tensor::CollapseShapeOp>()) {
+    if (!collapse->hasOneUse())
+      return std::nullopt;
+    // Every leading dimension into the rows, K on its own.
+    SmallVector<ReassociationIndices> groups =
+        collapse.getReassociationIndices();
+    int64_t rank = collapse.getSrcType().getRank();
+    if (groups.size() != 2 || groups[1].size() != 1 || groups[1][0] != rank - 1)
+      return std::nullopt;
+    found.collapse = collapse;
+    x = collapse.getSrc();
+  }
+  auto generic = x.getDefiningOp<linalg::GenericOp>();
+  if (!generic || !x.hasOneUse() || generic->getNumResults() != 1 ||
+      generic.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(x.getType());
+  int64_t rank = generic.getNumLoops();
+  if (!type || !type.getElementType().isF32() || type.getRank() != rank ||
+      rank < 2 || type.getShape().back() != k || (!found.collapse && rank != 2))
+    return std::nullopt;
+  if (generic.getNumParallelLoops() != generic.getNumLoops() ||
+      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
+           .isIdentity())
+    return std::nullopt;
+  // The body must not read its output or iteration indices: each element
+  // is a function of the inputs at the same position.
+  Block *body = generic.getBody();
+  if (!body->getArguments().back().use_empty() ||
+      !body->getOps<linalg::IndexOp>().empty())
+    return std::nullopt;
+  for (OpOperand *in : generic.getDpsInputOperands())
+    if (!slicesByRow(generic.getMatchingIndexingMap(in)))
+      return std::nullopt;
+  found.op = generic;
+  return found;
+}
+
+/// One row of the producer's inputs: `row` holds the indices of the
+/// leading dimensions. Inputs that vary along K become [K] slices (in
+/// `slices`, with the block argument each stands for); the others are
+/// read as scalars and substituted for their block arguments in `scalars`.
+void sliceInputsAtRow(OpBuilder &b, Location loc, linalg::GenericOp producer,
+                      ValueRange row, int64_t k,
+                      SmallVectorImpl<std::pair<BlockArgument, Value>> &slices,
+                      IRMapping &scalars) {
+  int64_t kDim = producer.getNumLoops() - 1;
+  for (OpOperand *in : producer.getDpsInputOperands()) {
+    BlockArgument arg = producer.getMatchingBlockArgument(in);
+    auto type = dyn_cast<RankedTensorType>(in->get().getType());
+    if (!type) {
+      scalars.map(arg, in->get());
+      continue;
+    }
+    AffineMap map = producer.getMatchingIndexingMap(in);
+    SmallVector<OpFoldResult> offsets, sizes;
+    SmallVector<Value> indices;
+    bool alongK = false;
+    for (AffineExpr e : map.getResults()) {
+      OpFoldResult offset = b.getIndexAttr(0);
+      if (auto d = dyn_cast<AffineDimExpr>(e)) {
+        if (d.getPosition() == kDim)
+          alongK = true;
+        else
+          offset = row[d.getPosition()];
+      } else {
+        offset = b.getIndexAttr(cast<AffineConstantExpr>(e).getValue());
+      }
+      bool isK =
+          isa<AffineDimExpr>(e) && cast<AffineDimExpr>(e).getPosition() == kDim;
+      offsets.push_back(isK ? b.getIndexAttr(0) : offset);
+      sizes.push_back(b.getIndexAttr(isK ? k : 1));
+      indices.push_back(getValueOrCreateConstantIndexOp(b, loc, offset));
+    }
+    if (!alongK) {
+      scalars.map(arg, tensor::ExtractOp::create(b, loc, in->get(), indices));
+      continue;
+    }
+    SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
+    Value slice = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({k}, type.getElementType()), in->get(),
+        offsets, sizes, strides);
+    slices.push_back({arg, slice});
+  }
+}
+
+/// The producer's body cloned at `b` with its block arguments mapped;
+/// returns the value it yields.
+Value cloneBody(OpBuilder &b, linalg::GenericOp producer, IRMapping &mapping) {
+  for (Operation &nested : producer.getBody()->without_terminator())
+    b.clone(nested, mapping);
+  auto yield = cast<linalg::YieldOp>(producer.getBody()->getTerminator());
+  return mapping.lookup(yield.getValues()[0]);
+}
+
+} // namespace
+
+FailureOr<KernelInput>
+qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
+                                    const KernelInputLayout &layout) {
+  int64_t k = layout.k, kp = layout.paddedK, offset = layout.offset;
+  std::optional<RowProducer> producer = findRowProducer(op, k);
+  if (!producer)
+    return failure();
+  linalg::GenericOp gen = producer->op;
+  MLIRContext *ctx = b.getContext();
+  Type f32 = b.getF32Type(), i8 = b.getI8Type(), i32 = b.getI32Type();
+  int64_t dyn = ShapedType::kDynamic;
+  bool dynamic = op.getDynamicInput();
+  // Static inputs: the parameters are constants (no pass over x needed).
+  InputQuantization fixed;
+  if (!dynamic)
+    fixed = inputQuantization(b, loc, op, Value());
+
+  // The leading dimensions, and M their product (the rows of x), read off
+  // the producer's init so that the producer itself can go.
+  Value init = gen.getDpsInitOperand(0)->get();
+  SmallVector<Value> leading;
+  Value m;
+  for (int64_t d = 0; d + 1 < gen.getNumLoops(); ++d) {
+    leading.push_back(tensor::DimOp::create(b, loc, init, d));
+    m = m ? arith::MulIOp::create(b, loc, m, leading.back()).getResult()
+          : leading.back();
+  }
+
+  SmallVector<Value> outs{tensor::EmptyOp::create(
+      b, loc, ArrayRef<int64_t>{dyn, kp}, i8, ValueRange{m})};
+  if (dynamic)
+    outs.append({tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn}, i32,
+                                         ValueRange{m}),
+                 tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn}, f32,
+                                         ValueRange{m})});
+  int64_t lanes = k % kLanes == 0 && k >= 2 * kLanes ? kLanes : 1;
+  auto rowLanes = RankedTensorType::get({k / lanes, lanes}, f32);
+  SmallVector<ReassociationIndices> split{{0, 1}};
+  auto quantizeRow = [&](OpBuilder &, Location, ValueRange args) {
+    Value r = args[0];
+    // Row r's indices in the leading dimensions (the last varies fastest).
+    SmallVector<Value> row(leading.size());
+    Value rest = r;
+    for (int64_t d = leading.size() - 1; d >= 0; --d) {
+      if (d == 0) {
+        row[d] = rest;
+        break;
+      }
+      row[d] = arith::RemUIOp::create(b, loc, rest, leading[d]);
+      rest = arith::DivUIOp::create(b, loc, rest, leading[d]);
+    }
+    SmallVector<std::pair<BlockArgument, Value>> slices;
+    IRMapping mapping;
+    sliceInputsAtRow(b, loc, gen, row, k, slices, mapping);
+
+    // This row of x' in the shared result; its padding is zx'.
+    SmallVector<OpFoldResult> rowOffsets{r, b.getIndexAttr(0)},
+        rowSizes{b.getIndexAttr(1), b.getIndexAttr(kp)},
+        unit(2, b.getIndexAttr(1));
+    Value bytes =
+        tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get({kp}, i8),
+                                       args[1], rowOffsets, rowSizes, unit);
+
+    Value scale, zp;
+    SmallVector<Value> rowInputs;
+    AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
+    SmallVector<AffineMap> rowMaps;
+    Value values; // The producer's row, for dynamic inputs.
+    if (dynamic) {
+      // Pass 1: the producer's row into an L1 buffer, and its min/max per
+      // lane (starting from 0, so that the range includes 0).
+      SmallVector<Value> ins;
+      for (auto &[arg, slice] : slices)
+        ins.push_back(tensor::ExpandShapeOp::create(
+            b, loc,
+            RankedTensorType::get(
+                {k / lanes, lanes},
+                cast<RankedTensorType>(slice.getType()).getElementType()),
+            slice, split));
+      Value zero = f32Const(b, loc, 0);
+      auto laneType = RankedTensorType::get({lanes}, f32);
+      Value laneInit =
+          linalg::FillOp::create(
+              b, loc, zero,
+              tensor::EmptyOp::create(b, loc, laneType.getShape(), f32)
+                  .getResult())
+              .getResult(0);
+      AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
+      AffineMap lane = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
+      SmallVector<AffineMap> maps(ins.size(), id2);
+      maps.append({id2, lane, lane});
+      auto pass1 = linalg::GenericOp::create(
+          b, loc, TypeRange{rowLanes, laneType, laneType}, ins,
+          ValueRange{tensor::EmptyOp::create(b, loc, rowLanes.getShape(), f32),
+                     laneInit, laneInit},
+          maps,
+          SmallVector<utils::IteratorType>{utils::IteratorType::reduction,
+                                           utils::IteratorType::parallel},
+          [&](OpBuilder &nb, Location nl, ValueRange a) {
+            IRMapping body = mapping;
+            for (auto [i, s] : llvm::enumerate(slices))
+              body.map(s.first, a[i]);
+            OpBuilder::InsertionGuard guard(nb);
+            Value v = cloneBody(nb, gen, body);
+            Value lo = arith::MinimumFOp::create(nb, nl, a[ins.size() + 1], v);
+            Value hi = arith::MaximumFOp::create(nb, nl, a[ins.size() + 2], v);
+            linalg::YieldOp::create(nb, nl, ValueRange{v, lo, hi});
+          });
+      auto reduce = [&](Value lanesTensor, vector::CombiningKind kind) {
+        Value v = vector::TransferReadOp::create(
+            b, loc, VectorType::get({lanes}, f32), lanesTensor,
+            ValueRange{arith::ConstantIndexOp::create(b, loc, 0)}, zero,
+            ArrayRef<bool>{true});
+        return vector::ReductionOp::create(b, loc, kind, v).getResult();
+      };
+      Value lo = reduce(pass1.getResult(1), vector::CombiningKind::MINIMUMF);
+      Value hi = reduce(pass1.getResult(2), vector::CombiningKind::MAXIMUMF);
+      std::tie(scale, zp) = rowParamsFromRange(b, loc, lo, hi, false);
+      values = tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get({k}, f32), pass1.getResult(0), split);
+      rowInputs.push_back(values);
+      rowMaps.push_back(id1);
+    } else {
+      scale = fixed.scale;
+      zp = fixed.zeroPoint;
+      for (auto &[arg, slice] : slices) {
+        rowInputs.push_back(slice);
+        rowMaps.push_back(id1);
+      }
+    }
+    int64_t qmin = dynamic ? 0 : fixed.qmin, qmax = dynamic ? 255 : fixed.qmax;
+    // Pass 2: the row's bytes (for static inputs straight from the
+    // producer's body). K padding quantizes x = 0.
+    if (kp != k)
+      bytes = linalg::FillOp::create(
+                  b, loc,
+                  toKernelByte(b, loc,
+                               quantizeF32(b, loc, f32Const(b, loc, 0), scale,
+                                           zp, qmin, qmax),
+                               offset),
+                  bytes)
+                  .getResult(0);
+    SmallVector<OpFoldResult> kOffsets{b.getIndexAttr(0)},
+        kSizes{b.getIndexAttr(k)}, kUnit{b.getIndexAttr(1)};
+    Value kBytes = tensor::ExtractSliceOp::create(
+        b, loc, RankedTensorType::get({k}, i8), bytes, kOffsets, kSizes, kUnit);
+    rowMaps.push_back(id1);
+    Value quantized =
+        linalg::GenericOp::create(
+            b, loc, TypeRange{kBytes.getType()}, rowInputs, ValueRange{kBytes},
+            rowMaps,
+            SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
+            [&](OpBuilder &nb, Location nl, ValueRange a) {
+              Value v;
+              if (dynamic) {
+                v = a[0];
+              } else {
+                IRMapping body = mapping;
+                for (auto [i, s] : llvm::enumerate(slices))
+                  body.map(s.first, a[i]);
+                OpBuilder::InsertionGuard guard(nb);
+                v = cloneBody(nb, gen, body);
+              }
+              Value q = quantizeF32(nb, nl, v, scale, zp, qmin, qmax);
+              linalg::YieldOp::create(nb, nl, toKernelByte(nb, nl, q, offset));
+            })
+            .getResult(0);
+    bytes = tensor::InsertSliceOp::create(b, loc, quantized, bytes, kOffsets,
+                                          kSizes, kUnit);
+
+    // zx' and sx of the row, as one-element slices of the shared results.
+    Value zx, sx;
+    if (dynamic) {
+      auto single = [&](Value v) {
+        return tensor::FromElementsOp::create(
+                   b, loc, RankedTensorType::get({1}, v.getType()), v)
+            .getResult();
+      };
+      zx = single(toKernelZero(b, loc, zp, offset));
+      sx = single(scale);
+    }
+    auto inParallel = scf::InParallelOp::create(b, loc);
+    OpBuilder::InsertionGuard guard(b);
+    b.setInsertionPointToStart(inParallel.getBody());
+    tensor::ParallelInsertSliceOp::create(b, loc, bytes, args[1], rowOffsets,
+                                          rowSizes, unit);
+    if (dynamic) {
+      SmallVector<OpFoldResult> at{r}, one{b.getIndexAttr(1)};
+      tensor::ParallelInsertSliceOp::create(b, loc, zx, args[2], at, one, one);
+      tensor::ParallelInsertSliceOp::create(b, loc, sx, args[3], at, one, one);
+    }
+  };
+  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{m}, outs,
+                                      std::nullopt, quantizeRow);
+  if (dynamic)
+    return KernelInput{forall.getResult(0), forall.getResult(1),
+                       forall.getResult(2)};
+  return KernelInput{
+      forall.getResult(0),
+      filledRows(b, loc, m, toKernelZero(b, loc, fixed.zeroPoint, offset)),
+      filledRows(b, loc, m, fixed.scale)};
+}
