@@ -9,10 +9,11 @@ Each recipe is compiled twice from the same module: `quant-compile` (the default
 quantized in one parallel loop over the rows) and `--fuse-input-quantization=false`
 (the producer writes f32 x, then passes over x find each row's range and write its
 bytes, serially). Both give the same bytes (test/Runtime/shipped-model-kernels.test).
-The two libraries run alternately, --rounds times each (`quant-run bench`, prefill of
---prefill tokens returning every position's logits, decode of --decode-tokens tokens
-after a --context-token prompt); the table shows medians over the rounds and the
-ratio separate / fused (above 1: fusion is faster). The machine is shared: only the
+The two libraries run alternately, --rounds times each (`quant-run bench --repeats 3`,
+whose median leaves out the first, cold run: prefill of --prefill tokens returning every
+position's logits, decode of --decode-tokens tokens after a --context-token prompt); the
+table shows medians over the rounds and the ratio separate / fused (above 1: fusion is
+faster). The machine is shared: only the
 ratios of one run mean much.
 """
 import argparse
@@ -44,7 +45,7 @@ def libraries(recipe, onnx):
 
 def bench(library, prompt, decode, threads):
     out = sh([os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens",
-              str(prompt), "--decode-tokens", str(decode), "--repeats", "1",
+              str(prompt), "--decode-tokens", str(decode), "--repeats", "3",
               "--context", "1024", "--threads", str(threads)]).stdout
     return quant_run_bench.parse(out)
 

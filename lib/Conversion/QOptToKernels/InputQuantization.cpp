@@ -15,10 +15,16 @@
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Linalg/Transforms/Transforms.h"
+#include "mlir/Dialect/MemRef/Transforms/Transforms.h"
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/Dialect/Vector/IR/VectorOps.h"
 #include "mlir/IR/IRMapping.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+#include <numeric>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -39,6 +45,48 @@ static Value toKernelZero(OpBuilder &b, Location loc, Value zp,
   return arith::SubIOp::create(
       b, loc, z,
       arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(offset)));
+}
+
+/// x' as i32, as the kernel reads the byte.
+static Value widenKernelByte(OpBuilder &b, Location loc, Value byte,
+                             bool signedBytes) {
+  Type i32 = b.getI32Type();
+  if (signedBytes)
+    return arith::ExtSIOp::create(b, loc, i32, byte);
+  return arith::ExtUIOp::create(b, loc, i32, byte);
+}
+
+/// R' of `bytes` ([..., Kp] i8, rank 1 or 2): the sums of x' over each of
+/// `groups` groups of the last dimension, as [..., groups] i32.
+static Value groupSums(OpBuilder &b, Location loc, Value bytes, int64_t groups,
+                       bool signedBytes, ValueRange dynamicSizes) {
+  MLIRContext *ctx = b.getContext();
+  auto type = cast<RankedTensorType>(bytes.getType());
+  int64_t rank = type.getRank(), groupSize = type.getShape().back() / groups;
+  SmallVector<int64_t> shape(type.getShape());
+  shape.back() = groups;
+  Type i32 = b.getI32Type();
+  Value empty = tensor::EmptyOp::create(b, loc, shape, i32, dynamicSizes);
+  Value zero = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
+  Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+  SmallVector<AffineExpr> out;
+  for (int64_t d = 0; d + 1 < rank; ++d)
+    out.push_back(getAffineDimExpr(d, ctx));
+  out.push_back(getAffineDimExpr(rank - 1, ctx).floorDiv(groupSize));
+  SmallVector<utils::IteratorType> iters(rank, utils::IteratorType::parallel);
+  iters.back() = utils::IteratorType::reduction;
+  return linalg::GenericOp::create(
+             b, loc, TypeRange{init.getType()}, ValueRange{bytes},
+             ValueRange{init},
+             ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(rank, ctx),
+                                 AffineMap::get(rank, 0, out, ctx)},
+             iters,
+             [&](OpBuilder &nb, Location nl, ValueRange a) {
+               Value v = widenKernelByte(nb, nl, a[0], signedBytes);
+               linalg::YieldOp::create(
+                   nb, nl, arith::AddIOp::create(nb, nl, a[1], v).getResult());
+             })
+      .getResult(0);
 }
 
 /// A rank-1 tensor of `m` copies of `value`.
@@ -107,9 +155,13 @@ KernelInput qopt::quantizeKernelInput(OpBuilder &b, Location loc, QMatmulOp op,
             linalg::YieldOp::create(nb, nl, toKernelByte(nb, nl, q, offset));
           })
           .getResult(0);
+  Value rowSums = layout.rowSumGroups
+                      ? groupSums(b, loc, xq, layout.rowSumGroups,
+                                  layout.signedBytes, ValueRange{m})
+                      : Value();
   if (!perRow)
     return {xq, filledRows(b, loc, m, toKernelZero(b, loc, zero, offset)),
-            filledRows(b, loc, m, scale)};
+            filledRows(b, loc, m, scale), rowSums};
   AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
   Value empty = tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn}, i32,
                                         ValueRange{m});
@@ -122,7 +174,7 @@ KernelInput qopt::quantizeKernelInput(OpBuilder &b, Location loc, QMatmulOp op,
             linalg::YieldOp::create(nb, nl, toKernelZero(nb, nl, a[0], offset));
           })
           .getResult(0);
-  return {xq, xZero, scale};
+  return {xq, xZero, scale, rowSums};
 }
 
 //===----------------------------------------------------------------------===//
@@ -135,43 +187,113 @@ namespace {
 constexpr int64_t kLanes = 16;
 
 /// An elementwise producer of a qmatmul input and how its rows are laid
-/// out: iteration space [d_0, ..., d_{r-2}, K], its rows the leading
-/// dimensions collapsed.
+/// out: iteration space [d_0, ..., d_{j-1}, e_j, ..., e_{r-1}], the rows
+/// its leading j dimensions collapsed, K the product of the others (more
+/// than one when heads [H, D] are merged into K).
 struct RowProducer {
   linalg::GenericOp op;
-  Operation *collapse = nullptr; // The [..., K] -> [M, K] reshape, if any.
+  int64_t leadingDims = 1;
 };
 
-/// Whether every result of `map` is an iteration dimension or a constant.
-bool slicesByRow(AffineMap map) {
-  return llvm::all_of(map.getResults(), [](AffineExpr e) {
-    return isa<AffineDimExpr, AffineConstantExpr>(e);
-  });
+/// Whether `map` reads a row of the producer's iteration space as a scalar
+/// (no K dimension) or as all K dimensions in order: every result is an
+/// iteration dimension or a constant, and the K dimensions (>= `leading`)
+/// among them are leading, leading + 1, ..., rank - 1 or none.
+bool slicesByRow(AffineMap map, int64_t leading) {
+  SmallVector<int64_t> kDims;
+  for (AffineExpr e : map.getResults()) {
+    if (isa<AffineConstantExpr>(e))
+      continue;
+    auto d = dyn_cast<AffineDimExpr>(e);
+    if (!d)
+      return false;
+    if (d.getPosition() >= leading)
+      kDims.push_back(d.getPosition());
+  }
+  if (kDims.empty())
+    return true;
+  for (auto [i, d] : llvm::enumerate(kDims))
+    if (d != leading + static_cast<int64_t>(i))
+      return false;
+  return static_cast<int64_t>(kDims.size()) == map.getNumDims() - leading;
 }
 
-std::optional<RowProducer> findRowProducer(QMatmulOp op, int64_t k) {
+/// Whether `x` has one use once the uses that only read its shape
+/// (tensor.dim, also through reshapes) are rewritten in terms of the
+/// shapes of its producer's operands, which it does.
+bool onlyUseBesidesShapes(RewriterBase &rewriter, Value x) {
+  SmallVector<Operation *> dims, reshapes;
+  int64_t others = 0;
+  for (Operation *user : x.getUsers()) {
+    if (isa<tensor::DimOp>(user)) {
+      dims.push_back(user);
+    } else if (isa<tensor::CollapseShapeOp, tensor::ExpandShapeOp>(user) &&
+               llvm::all_of(user->getUsers(), llvm::IsaPred<tensor::DimOp>)) {
+      reshapes.push_back(user);
+      llvm::append_range(dims, user->getUsers());
+    } else {
+      ++others;
+    }
+  }
+  if (others != 1)
+    return false;
+  if (dims.empty())
+    return true;
+  RewritePatternSet patterns(rewriter.getContext());
+  memref::populateResolveRankedShapedTypeResultDimsPatterns(patterns);
+  GreedyRewriteConfig config;
+  config.setStrictness(GreedyRewriteStrictness::ExistingAndNewOps);
+  (void)applyOpPatternsGreedily(dims, std::move(patterns), config);
+  for (Operation *reshape : reshapes)
+    if (reshape->use_empty())
+      rewriter.eraseOp(reshape);
+  return x.hasOneUse();
+}
+
+std::optional<RowProducer> findRowProducer(RewriterBase &rewriter, QMatmulOp op,
+                                           int64_t k) {
   Value x = op.getInput();
   RowProducer found;
+  bool collapsed = false;
   if (auto collapse = x.getDefiningOp<tensor::CollapseShapeOp>()) {
     if (!collapse->hasOneUse())
       return std::nullopt;
-    // Every leading dimension into the rows, K on its own.
+    // The leading dimensions into the rows, the trailing ones into K.
     SmallVector<ReassociationIndices> groups =
         collapse.getReassociationIndices();
-    int64_t rank = collapse.getSrcType().getRank();
-    if (groups.size() != 2 || groups[1].size() != 1 || groups[1][0] != rank - 1)
+    if (groups.size() != 2)
       return std::nullopt;
-    found.collapse = collapse;
+    found.leadingDims = groups[0].size();
+    collapsed = true;
     x = collapse.getSrc();
   }
+  if (!onlyUseBesidesShapes(rewriter, x))
+    return std::nullopt;
+  // A transpose (of attention's heads) is a generic that copies.
+  if (auto transpose = x.getDefiningOp<linalg::TransposeOp>()) {
+    OpBuilder::InsertionGuard guard(rewriter);
+    rewriter.setInsertionPoint(transpose);
+    FailureOr<linalg::GenericOp> generic =
+        linalg::generalizeNamedOp(rewriter, transpose);
+    if (failed(generic))
+      return std::nullopt;
+    x = (*generic)->getResult(0);
+  }
   auto generic = x.getDefiningOp<linalg::GenericOp>();
-  if (!generic || !x.hasOneUse() || generic->getNumResults() != 1 ||
+  if (!generic || generic->getNumResults() != 1 ||
       generic.getNumDpsInits() != 1)
     return std::nullopt;
   auto type = dyn_cast<RankedTensorType>(x.getType());
-  int64_t rank = generic.getNumLoops();
+  int64_t rank = generic.getNumLoops(), j = found.leadingDims;
   if (!type || !type.getElementType().isF32() || type.getRank() != rank ||
-      rank < 2 || type.getShape().back() != k || (!found.collapse && rank != 2))
+      rank < 2 || (!collapsed && rank != 2))
+    return std::nullopt;
+  int64_t product = 1;
+  for (int64_t d = j; d < rank; ++d)
+    product = ShapedType::isDynamic(type.getDimSize(d))
+                  ? ShapedType::kDynamic
+                  : product * type.getDimSize(d);
+  if (product != k)
     return std::nullopt;
   if (generic.getNumParallelLoops() != generic.getNumLoops() ||
       !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
@@ -184,7 +306,7 @@ std::optional<RowProducer> findRowProducer(QMatmulOp op, int64_t k) {
       !body->getOps<linalg::IndexOp>().empty())
     return std::nullopt;
   for (OpOperand *in : generic.getDpsInputOperands())
-    if (!slicesByRow(generic.getMatchingIndexingMap(in)))
+    if (!slicesByRow(generic.getMatchingIndexingMap(in), j))
       return std::nullopt;
   found.op = generic;
   return found;
@@ -192,13 +314,18 @@ std::optional<RowProducer> findRowProducer(QMatmulOp op, int64_t k) {
 
 /// One row of the producer's inputs: `row` holds the indices of the
 /// leading dimensions. Inputs that vary along K become [K] slices (in
-/// `slices`, with the block argument each stands for); the others are
-/// read as scalars and substituted for their block arguments in `scalars`.
-void sliceInputsAtRow(OpBuilder &b, Location loc, linalg::GenericOp producer,
+/// `slices`, with the block argument each stands for; a row spread over
+/// several dimensions, such as one token's heads, is gathered into a
+/// contiguous [K]); the others are read as scalars and substituted for
+/// their block arguments in `scalars`.
+void sliceInputsAtRow(OpBuilder &b, Location loc, const RowProducer &p,
                       ValueRange row, int64_t k,
                       SmallVectorImpl<std::pair<BlockArgument, Value>> &slices,
                       IRMapping &scalars) {
-  int64_t kDim = producer.getNumLoops() - 1;
+  linalg::GenericOp producer = p.op;
+  int64_t leading = p.leadingDims;
+  ArrayRef<int64_t> shape =
+      cast<RankedTensorType>(producer->getResult(0).getType()).getShape();
   for (OpOperand *in : producer.getDpsInputOperands()) {
     BlockArgument arg = producer.getMatchingBlockArgument(in);
     auto type = dyn_cast<RankedTensorType>(in->get().getType());
@@ -209,31 +336,37 @@ void sliceInputsAtRow(OpBuilder &b, Location loc, linalg::GenericOp producer,
     AffineMap map = producer.getMatchingIndexingMap(in);
     SmallVector<OpFoldResult> offsets, sizes;
     SmallVector<Value> indices;
-    bool alongK = false;
+    SmallVector<int64_t> kShape;
     for (AffineExpr e : map.getResults()) {
       OpFoldResult offset = b.getIndexAttr(0);
+      int64_t size = 1;
       if (auto d = dyn_cast<AffineDimExpr>(e)) {
-        if (d.getPosition() == kDim)
-          alongK = true;
+        if (d.getPosition() >= leading)
+          kShape.push_back(size = shape[d.getPosition()]);
         else
           offset = row[d.getPosition()];
       } else {
         offset = b.getIndexAttr(cast<AffineConstantExpr>(e).getValue());
       }
-      bool isK =
-          isa<AffineDimExpr>(e) && cast<AffineDimExpr>(e).getPosition() == kDim;
-      offsets.push_back(isK ? b.getIndexAttr(0) : offset);
-      sizes.push_back(b.getIndexAttr(isK ? k : 1));
+      offsets.push_back(offset);
+      sizes.push_back(b.getIndexAttr(size));
       indices.push_back(getValueOrCreateConstantIndexOp(b, loc, offset));
     }
-    if (!alongK) {
+    if (kShape.empty()) {
       scalars.map(arg, tensor::ExtractOp::create(b, loc, in->get(), indices));
       continue;
     }
     SmallVector<OpFoldResult> strides(offsets.size(), b.getIndexAttr(1));
     Value slice = tensor::ExtractSliceOp::create(
-        b, loc, RankedTensorType::get({k}, type.getElementType()), in->get(),
+        b, loc, RankedTensorType::get(kShape, type.getElementType()), in->get(),
         offsets, sizes, strides);
+    if (kShape.size() > 1) {
+      ReassociationIndices all(kShape.size());
+      std::iota(all.begin(), all.end(), 0);
+      slice = tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get({k}, type.getElementType()), slice,
+          SmallVector<ReassociationIndices>{all});
+    }
     slices.push_back({arg, slice});
   }
 }
@@ -250,10 +383,10 @@ Value cloneBody(OpBuilder &b, linalg::GenericOp producer, IRMapping &mapping) {
 } // namespace
 
 FailureOr<KernelInput>
-qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
+qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
                                     const KernelInputLayout &layout) {
   int64_t k = layout.k, kp = layout.paddedK, offset = layout.offset;
-  std::optional<RowProducer> producer = findRowProducer(op, k);
+  std::optional<RowProducer> producer = findRowProducer(b, op, k);
   if (!producer)
     return failure();
   linalg::GenericOp gen = producer->op;
@@ -271,7 +404,7 @@ qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
   Value init = gen.getDpsInitOperand(0)->get();
   SmallVector<Value> leading;
   Value m;
-  for (int64_t d = 0; d + 1 < gen.getNumLoops(); ++d) {
+  for (int64_t d = 0; d < producer->leadingDims; ++d) {
     leading.push_back(tensor::DimOp::create(b, loc, init, d));
     m = m ? arith::MulIOp::create(b, loc, m, leading.back()).getResult()
           : leading.back();
@@ -279,6 +412,10 @@ qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
 
   SmallVector<Value> outs{tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{dyn, kp}, i8, ValueRange{m})};
+  int64_t groups = layout.rowSumGroups;
+  if (groups)
+    outs.push_back(tensor::EmptyOp::create(
+        b, loc, ArrayRef<int64_t>{dyn, groups}, i32, ValueRange{m}));
   if (dynamic)
     outs.append({tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{dyn}, i32,
                                          ValueRange{m}),
@@ -302,7 +439,7 @@ qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
     }
     SmallVector<std::pair<BlockArgument, Value>> slices;
     IRMapping mapping;
-    sliceInputsAtRow(b, loc, gen, row, k, slices, mapping);
+    sliceInputsAtRow(b, loc, *producer, row, k, slices, mapping);
 
     // This row of x' in the shared result; its padding is zx'.
     SmallVector<OpFoldResult> rowOffsets{r, b.getIndexAttr(0)},
@@ -419,6 +556,10 @@ qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
     bytes = tensor::InsertSliceOp::create(b, loc, quantized, bytes, kOffsets,
                                           kSizes, kUnit);
 
+    // R' of the row while its bytes are in L1.
+    Value sums = groups ? groupSums(b, loc, bytes, groups, layout.signedBytes,
+                                    ValueRange{})
+                        : Value();
     // zx' and sx of the row, as one-element slices of the shared results.
     Value zx, sx;
     if (dynamic) {
@@ -435,19 +576,29 @@ qopt::quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
     b.setInsertionPointToStart(inParallel.getBody());
     tensor::ParallelInsertSliceOp::create(b, loc, bytes, args[1], rowOffsets,
                                           rowSizes, unit);
+    int64_t next = 2;
+    if (groups) {
+      SmallVector<OpFoldResult> at{r, b.getIndexAttr(0)},
+          size{b.getIndexAttr(1), b.getIndexAttr(groups)};
+      tensor::ParallelInsertSliceOp::create(b, loc, sums, args[next++], at,
+                                            size, unit);
+    }
     if (dynamic) {
       SmallVector<OpFoldResult> at{r}, one{b.getIndexAttr(1)};
-      tensor::ParallelInsertSliceOp::create(b, loc, zx, args[2], at, one, one);
-      tensor::ParallelInsertSliceOp::create(b, loc, sx, args[3], at, one, one);
+      tensor::ParallelInsertSliceOp::create(b, loc, zx, args[next++], at, one,
+                                            one);
+      tensor::ParallelInsertSliceOp::create(b, loc, sx, args[next], at, one,
+                                            one);
     }
   };
   auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{m}, outs,
                                       std::nullopt, quantizeRow);
+  Value rowSums = groups ? forall.getResult(1) : Value();
   if (dynamic)
-    return KernelInput{forall.getResult(0), forall.getResult(1),
-                       forall.getResult(2)};
+    return KernelInput{forall.getResult(0), forall.getResult(groups ? 2 : 1),
+                       forall.getResult(groups ? 3 : 2), rowSums};
   return KernelInput{
       forall.getResult(0),
       filledRows(b, loc, m, toKernelZero(b, loc, fixed.zeroPoint, offset)),
-      filledRows(b, loc, m, fixed.scale)};
+      filledRows(b, loc, m, fixed.scale), rowSums};
 }

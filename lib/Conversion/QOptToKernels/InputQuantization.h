@@ -12,7 +12,7 @@
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 
-#include "mlir/IR/Builders.h"
+#include "mlir/IR/PatternMatch.h"
 
 namespace mlir::qopt {
 
@@ -21,11 +21,17 @@ struct KernelInputLayout {
   int64_t k, paddedK;
   /// x' = q - offset fits the target's bytes ([0, 255] or [-128, 127]).
   int64_t offset;
+  /// Whether the kernel reads x' as signed bytes.
+  bool signedBytes;
+  /// Groups of Kp to sum x' over per row (R', for weights with zero
+  /// points); 0: none.
+  int64_t rowSumGroups;
 };
 
-/// x' ([M, Kp] i8), zx' ([M] i32) and sx ([M] f32).
+/// x' ([M, Kp] i8), zx' ([M] i32), sx ([M] f32) and, if asked for, R'
+/// ([M, groups] i32).
 struct KernelInput {
-  Value bytes, zeroPoint, scale;
+  Value bytes, zeroPoint, scale, rowSums;
 };
 
 /// Quantizes `x` ([?, K] f32), the input of `op`, in passes over the whole
@@ -36,14 +42,15 @@ KernelInput quantizeKernelInput(OpBuilder &b, Location loc, QMatmulOp op,
 
 /// The same values computed inside `op`'s input producer, row by row: when
 /// the input is the only use of an elementwise linalg.generic (LayerNorm's
-/// normalization, GELU; through a collapse of its leading dimensions), one
+/// normalization, GELU) or linalg.transpose (attention's heads), through
+/// a collapse of its leading dimensions into rows and the others into K, one
 /// parallel loop over the rows computes each row of the producer, its
 /// min/max, its parameters and its bytes while the row is in L1, and the
 /// producer's f32 result is never written to memory. Failure (nothing
 /// built) when the input has no such producer. The caller erases the
 /// producer once `op` is replaced.
 FailureOr<KernelInput>
-quantizeKernelInputInProducer(OpBuilder &b, Location loc, QMatmulOp op,
+quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
                               const KernelInputLayout &layout);
 
 } // namespace mlir::qopt

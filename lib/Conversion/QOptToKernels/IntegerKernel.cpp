@@ -363,7 +363,6 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
                                 KernelTarget target, bool fuseInput,
                                 RewriterBase &rewriter, SymbolTable &symbols) {
   Location loc = op.getLoc();
-  MLIRContext *ctx = rewriter.getContext();
   int64_t ku = kBlockOf(target, w.bits);
   IntegerKernelWeights packed = packForIntegerKernel(w, ku);
   bool xSigned = target == KernelTarget::AArch64DotProd ||
@@ -402,7 +401,8 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
   // in x's producer where it can.
   OpBuilder &b = rewriter;
   rewriter.setInsertionPoint(op);
-  KernelInputLayout layout{s.k, s.paddedK, xSigned ? 128 : 0};
+  KernelInputLayout layout{s.k, s.paddedK, xSigned ? 128 : 0, xSigned,
+                           s.hasZeroPoint ? s.groups : 0};
   // Signed activations (static i8) are shifted to the target's bytes too.
   if (auto inputType = op.getInputTypeAttr())
     if (cast<quant::QuantizedType>(inputType.getValue()).getStorageTypeMin() <
@@ -410,7 +410,7 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
       layout.offset -= 128;
   FailureOr<KernelInput> input = failure();
   if (fuseInput)
-    input = quantizeKernelInputInProducer(b, loc, op, layout);
+    input = quantizeKernelInputInProducer(rewriter, loc, op, layout);
   Operation *producer = op.getInput().getDefiningOp();
   if (failed(input)) {
     Value x = op.getInput();
@@ -421,8 +421,6 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
     producer = nullptr;
   }
   Value xq = input->bytes, xZero = input->zeroPoint, xScale = input->scale;
-  Value m = tensor::DimOp::create(b, loc, xq, 0);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(2, ctx);
   auto i32Constant = [&](ArrayRef<int32_t> v, StringRef name) {
     return createResourceConstant(b, loc, colI32, v, name);
   };
@@ -436,34 +434,7 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
       xScale};
   if (s.hasZeroPoint) {
     operands.push_back(i32Constant(packed.zeroPoints, "kernel_zero_points"));
-    // R'[m, g] = sums of x' over each group (as the kernel reads the bytes).
-    Value empty = tensor::EmptyOp::create(b, loc, rowGroupsI32.getShape(), i32,
-                                          ValueRange{m});
-    Value zeroI32 = arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(0));
-    Value init = linalg::FillOp::create(b, loc, zeroI32, empty).getResult(0);
-    AffineMap rowGroup = AffineMap::get(
-        2, 0,
-        {getAffineDimExpr(0, ctx),
-         getAffineDimExpr(1, ctx).floorDiv(s.paddedK / s.groups)},
-        ctx);
-    Value sums =
-        linalg::GenericOp::create(
-            b, loc, TypeRange{rowGroupsI32}, ValueRange{xq}, ValueRange{init},
-            ArrayRef<AffineMap>{id, rowGroup},
-            SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
-                                             utils::IteratorType::reduction},
-            [&](OpBuilder &nb, Location nl, ValueRange a) {
-              Value v =
-                  xSigned
-                      ? arith::ExtSIOp::create(nb, nl, nb.getI32Type(), a[0])
-                            .getResult()
-                      : arith::ExtUIOp::create(nb, nl, nb.getI32Type(), a[0])
-                            .getResult();
-              linalg::YieldOp::create(
-                  nb, nl, arith::AddIOp::create(nb, nl, a[1], v).getResult());
-            })
-            .getResult(0);
-    operands.push_back(sums);
+    operands.push_back(input->rowSums);
   }
   Value y = func::CallOp::create(rewriter, loc, kernel, operands).getResult(0);
   if (op.getOutput().getType() != outDyn)

@@ -101,6 +101,72 @@ func.func @static_in_gelu_padded(%x: tensor<?x66xf32>) -> tensor<?x16xf32> {
 // -----
 
 #id2 = affine_map<(d0, d1) -> (d0, d1)>
+
+// Weights with a zero point need R', x' summed per group of K: computed in
+// the loop from the row's bytes (here 2 groups of 32).
+// CHECK-LABEL: func.func @row_sums_in_loop
+// CHECK: scf.forall (%[[R:.*]]) in (%{{.*}}) shared_outs(%[[XQ:.*]] = %{{.*}}, %[[SUMS:.*]] = %{{.*}}, %{{.*}} = %{{.*}}, %{{.*}} = %{{.*}}) -> (tensor<?x64xi8>, tensor<?x2xi32>, tensor<?xi32>, tensor<?xf32>)
+// CHECK:   %[[BYTES:.*]] = tensor.insert_slice
+// CHECK:   %[[ROWSUM:.*]] = linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%[[BYTES]] : tensor<64xi8>) outs(%{{.*}} : tensor<2xi32>)
+// CHECK:     arith.extui
+// CHECK:   tensor.parallel_insert_slice %[[ROWSUM]] into %[[SUMS]][%[[R]], 0] [1, 2] [1, 1]
+// CHECK: call @qopt_kernel_w4a8_x86_64_avx512_vnni_k64_n16_g32_zp(
+// CHECK-NOT: linalg.generic
+// CHECK: return
+func.func @row_sums_in_loop(%x: tensor<?x64xf32>) -> tensor<?x16xf32> {
+  %c0 = arith.constant 0 : index
+  %m = tensor.dim %x, %c0 : tensor<?x64xf32>
+  %e = tensor.empty(%m) : tensor<?x64xf32>
+  %g = linalg.generic {indexing_maps = [#id2, #id2], iterator_types = ["parallel", "parallel"]} ins(%x : tensor<?x64xf32>) outs(%e : tensor<?x64xf32>) {
+  ^bb0(%in: f32, %out: f32):
+    %0 = arith.mulf %in, %in : f32
+    linalg.yield %0 : f32
+  } -> tensor<?x64xf32>
+  %w = arith.constant dense<37> : tensor<64x8xi8>
+  %y = qopt.qmatmul %g, %w dynamic_input weight !quant.uniform<u4:f32:{0:32, 1:1}, {{0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3}, {0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3, 0.1:3}}> : tensor<?x64xf32>, tensor<64x8xi8> -> tensor<?x16xf32>
+  return %y : tensor<?x16xf32>
+}
+
+// -----
+
+// Attention's heads [B, H, S, D] transposed to [B, S, H, D] and merged into
+// K = H * D: each row gathers its token's heads (a strided [H, D] slice
+// collapsed into a contiguous row; bufferization copies it). Uses of the
+// transpose that only read its shape are rewritten to read %a's.
+// CHECK-LABEL: func.func @heads_transposed
+// CHECK-SAME: (%[[A:.*]]: tensor<?x2x?x32xf32>)
+// CHECK-NOT: linalg.transpose
+// CHECK: tensor.empty
+// CHECK-NEXT: %[[C2:.*]] = arith.constant 2 : index
+// CHECK-NEXT: %[[TOKENS:.*]] = tensor.dim %[[A]], %[[C2]]
+// CHECK: scf.forall (%[[R:.*]]) in (%{{.*}})
+// CHECK:   %[[S:.*]] = arith.remui %[[R]]
+// CHECK:   %[[B:.*]] = arith.divui %[[R]]
+// CHECK:   %[[HEADS:.*]] = tensor.extract_slice %[[A]][%[[B]], 0, %[[S]], 0] [1, 2, 1, 32] [1, 1, 1, 1] : tensor<?x2x?x32xf32> to tensor<2x32xf32>
+// CHECK:   tensor.collapse_shape %[[HEADS]] {{\[}}[0, 1]] : tensor<2x32xf32> into tensor<64xf32>
+// CHECK:   vector.reduction <minimumf>
+// CHECK: call @qopt_kernel_w8a8_x86_64_avx512_vnni_k64_n32(
+// CHECK-NOT: linalg.generic
+// CHECK: return %{{.*}}, %[[TOKENS]]
+func.func @heads_transposed(%a: tensor<?x2x?x32xf32>) -> (tensor<?x32xf32>, index) {
+  %c0 = arith.constant 0 : index
+  %c1 = arith.constant 1 : index
+  %c2 = arith.constant 2 : index
+  %b = tensor.dim %a, %c0 : tensor<?x2x?x32xf32>
+  %s = tensor.dim %a, %c2 : tensor<?x2x?x32xf32>
+  %e = tensor.empty(%b, %s) : tensor<?x?x2x32xf32>
+  %t = linalg.transpose ins(%a : tensor<?x2x?x32xf32>) outs(%e : tensor<?x?x2x32xf32>) permutation = [0, 2, 1, 3]
+  %shape = tensor.collapse_shape %t [[0], [1], [2, 3]] : tensor<?x?x2x32xf32> into tensor<?x?x64xf32>
+  %tokens = tensor.dim %shape, %c1 : tensor<?x?x64xf32>
+  %c = tensor.collapse_shape %t [[0, 1], [2, 3]] : tensor<?x?x2x32xf32> into tensor<?x64xf32>
+  %w = arith.constant dense<3> : tensor<64x32xi8>
+  %y = qopt.qmatmul %c, %w dynamic_input weight !quant.uniform<i8<-127:127>:f32, 0.1> : tensor<?x64xf32>, tensor<64x32xi8> -> tensor<?x32xf32>
+  return %y, %tokens : tensor<?x32xf32>, index
+}
+
+// -----
+
+#id2 = affine_map<(d0, d1) -> (d0, d1)>
 #red = affine_map<(d0, d1) -> (d0)>
 
 // Left to the separate passes: a producer whose result has another use, one
