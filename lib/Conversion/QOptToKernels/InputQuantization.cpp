@@ -186,6 +186,11 @@ namespace {
 /// Lanes of the per-row min/max (see ActivationQuantization.cpp).
 constexpr int64_t kLanes = 16;
 
+/// Fewer rows than this go serially: a row is a few microseconds of work,
+/// less than waking the OpenMP threads (measured: decode, one row, 2-10%
+/// slower per token on 2 threads with the parallel loop).
+constexpr int64_t kParallelRows = 8;
+
 /// An elementwise producer of a qmatmul input and how its rows are laid
 /// out: iteration space [d_0, ..., d_{j-1}, e_j, ..., e_{r-1}], the rows
 /// its leading j dimensions collapsed, K the product of the others (more
@@ -424,8 +429,9 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
   int64_t lanes = k % kLanes == 0 && k >= 2 * kLanes ? kLanes : 1;
   auto rowLanes = RankedTensorType::get({k / lanes, lanes}, f32);
   SmallVector<ReassociationIndices> split{{0, 1}};
-  auto quantizeRow = [&](OpBuilder &, Location, ValueRange args) {
-    Value r = args[0];
+  // Row r into `shared` (x', then R', zx', sx as in `outs`): in an
+  // scf.forall (parallel) or an scf.for (serial) body.
+  auto quantizeRow = [&](Value r, ValueRange shared, bool parallel) {
     // Row r's indices in the leading dimensions (the last varies fastest).
     SmallVector<Value> row(leading.size());
     Value rest = r;
@@ -447,7 +453,7 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
         unit(2, b.getIndexAttr(1));
     Value bytes =
         tensor::ExtractSliceOp::create(b, loc, RankedTensorType::get({kp}, i8),
-                                       args[1], rowOffsets, rowSizes, unit);
+                                       shared[0], rowOffsets, rowSizes, unit);
 
     Value scale, zp;
     SmallVector<Value> rowInputs;
@@ -467,12 +473,11 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
             slice, split));
       Value zero = f32Const(b, loc, 0);
       auto laneType = RankedTensorType::get({lanes}, f32);
-      Value laneInit =
-          linalg::FillOp::create(
-              b, loc, zero,
-              tensor::EmptyOp::create(b, loc, laneType.getShape(), f32)
-                  .getResult())
-              .getResult(0);
+      // Two buffers: one shared init would be copied for each output.
+      auto laneInit = [&] {
+        Value empty = tensor::EmptyOp::create(b, loc, laneType.getShape(), f32);
+        return linalg::FillOp::create(b, loc, zero, empty).getResult(0);
+      };
       AffineMap id2 = AffineMap::getMultiDimIdentityMap(2, ctx);
       AffineMap lane = AffineMap::get(2, 0, {getAffineDimExpr(1, ctx)}, ctx);
       SmallVector<AffineMap> maps(ins.size(), id2);
@@ -480,7 +485,7 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
       auto pass1 = linalg::GenericOp::create(
           b, loc, TypeRange{rowLanes, laneType, laneType}, ins,
           ValueRange{tensor::EmptyOp::create(b, loc, rowLanes.getShape(), f32),
-                     laneInit, laneInit},
+                     laneInit(), laneInit()},
           maps,
           SmallVector<utils::IteratorType>{utils::IteratorType::reduction,
                                            utils::IteratorType::parallel},
@@ -571,34 +576,68 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
       zx = single(toKernelZero(b, loc, zp, offset));
       sx = single(scale);
     }
+    struct Store {
+      Value value;
+      SmallVector<OpFoldResult> offsets, sizes;
+    };
+    SmallVector<Store> stores{{bytes, rowOffsets, rowSizes}};
+    if (groups)
+      stores.push_back({sums,
+                        {r, b.getIndexAttr(0)},
+                        {b.getIndexAttr(1), b.getIndexAttr(groups)}});
+    if (dynamic) {
+      stores.push_back({zx, {r}, {b.getIndexAttr(1)}});
+      stores.push_back({sx, {r}, {b.getIndexAttr(1)}});
+    }
+    auto strides = [&](const Store &store) {
+      return SmallVector<OpFoldResult>(store.offsets.size(), b.getIndexAttr(1));
+    };
+    if (!parallel) {
+      SmallVector<Value> next;
+      for (auto [store, dest] : llvm::zip_equal(stores, shared))
+        next.push_back(tensor::InsertSliceOp::create(b, loc, store.value, dest,
+                                                     store.offsets, store.sizes,
+                                                     strides(store)));
+      scf::YieldOp::create(b, loc, next);
+      return;
+    }
     auto inParallel = scf::InParallelOp::create(b, loc);
     OpBuilder::InsertionGuard guard(b);
     b.setInsertionPointToStart(inParallel.getBody());
-    tensor::ParallelInsertSliceOp::create(b, loc, bytes, args[1], rowOffsets,
-                                          rowSizes, unit);
-    int64_t next = 2;
-    if (groups) {
-      SmallVector<OpFoldResult> at{r, b.getIndexAttr(0)},
-          size{b.getIndexAttr(1), b.getIndexAttr(groups)};
-      tensor::ParallelInsertSliceOp::create(b, loc, sums, args[next++], at,
-                                            size, unit);
-    }
-    if (dynamic) {
-      SmallVector<OpFoldResult> at{r}, one{b.getIndexAttr(1)};
-      tensor::ParallelInsertSliceOp::create(b, loc, zx, args[next++], at, one,
-                                            one);
-      tensor::ParallelInsertSliceOp::create(b, loc, sx, args[next], at, one,
-                                            one);
-    }
+    for (auto [store, dest] : llvm::zip_equal(stores, shared))
+      tensor::ParallelInsertSliceOp::create(b, loc, store.value, dest,
+                                            store.offsets, store.sizes,
+                                            strides(store));
   };
-  auto forall = scf::ForallOp::create(b, loc, ArrayRef<OpFoldResult>{m}, outs,
-                                      std::nullopt, quantizeRow);
-  Value rowSums = groups ? forall.getResult(1) : Value();
+  // A few rows (decode: one) are not worth waking the threads.
+  Value few = arith::CmpIOp::create(
+      b, loc, arith::CmpIPredicate::ult, m,
+      arith::ConstantIndexOp::create(b, loc, kParallelRows));
+  auto rows = scf::IfOp::create(
+      b, loc, few,
+      [&](OpBuilder &, Location) {
+        auto serial = scf::ForOp::create(
+            b, loc, arith::ConstantIndexOp::create(b, loc, 0), m,
+            arith::ConstantIndexOp::create(b, loc, 1), outs,
+            [&](OpBuilder &, Location, Value r, ValueRange shared) {
+              quantizeRow(r, shared, /*parallel=*/false);
+            });
+        scf::YieldOp::create(b, loc, serial.getResults());
+      },
+      [&](OpBuilder &, Location) {
+        auto forall = scf::ForallOp::create(
+            b, loc, ArrayRef<OpFoldResult>{m}, outs, std::nullopt,
+            [&](OpBuilder &, Location, ValueRange args) {
+              quantizeRow(args[0], args.drop_front(), /*parallel=*/true);
+            });
+        scf::YieldOp::create(b, loc, forall.getResults());
+      });
+  Value rowSums = groups ? rows.getResult(1) : Value();
   if (dynamic)
-    return KernelInput{forall.getResult(0), forall.getResult(groups ? 2 : 1),
-                       forall.getResult(groups ? 3 : 2), rowSums};
+    return KernelInput{rows.getResult(0), rows.getResult(groups ? 2 : 1),
+                       rows.getResult(groups ? 3 : 2), rowSums};
   return KernelInput{
-      forall.getResult(0),
+      rows.getResult(0),
       filledRows(b, loc, m, toKernelZero(b, loc, fixed.zeroPoint, offset)),
       filledRows(b, loc, m, fixed.scale), rowSums};
 }

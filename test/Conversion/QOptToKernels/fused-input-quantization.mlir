@@ -1,7 +1,8 @@
 // convert-qopt-to-kernels quantizes a W8A8/W4A8 input inside its elementwise
-// producer: one scf.forall over the rows slices the producer's inputs at the
-// row, runs its body with the row's min/max over 16 lanes (dynamic) or
-// straight into bytes (static), and the producer's f32 result is gone. The
+// producer: one loop over the rows slices the producer's inputs at the row,
+// runs its body with the row's min/max over 16 lanes (dynamic) or straight
+// into bytes (static), and the producer's f32 result is gone. The loop is an
+// scf.forall (threads) from 8 rows up, an scf.for below (decode). The
 // numbers are checked against the reference by test/Kernels (--producer) and
 // test/Runtime/shipped-model-kernels.test.
 // RUN: quant-opt %s -split-input-file --convert-qopt-to-kernels=target=x86-64-avx512-vnni | FileCheck %s
@@ -16,7 +17,18 @@
 // CHECK-SAME: (%[[X:.*]]: tensor<?x?x64xf32>, %[[STAT:.*]]: tensor<?x?x1xf32>, %[[G:.*]]: tensor<64xf32>)
 // CHECK-NOT: linalg.generic
 // CHECK: %[[M:.*]] = arith.muli %{{.*}}, %[[S:.*]] : index
-// CHECK: %[[ROWS:.*]]:3 = scf.forall (%[[R:.*]]) in (%[[M]]) shared_outs(%[[XQ:.*]] = %{{.*}}, %[[ZX:.*]] = %{{.*}}, %[[SX:.*]] = %{{.*}}) -> (tensor<?x64xi8>, tensor<?xi32>, tensor<?xf32>)
+// CHECK: %[[FEW:.*]] = arith.cmpi ult, %[[M]], %c8 : index
+// CHECK: %[[ROWS:.*]]:3 = scf.if %[[FEW]] -> (tensor<?x64xi8>, tensor<?xi32>, tensor<?xf32>) {
+// CHECK:   %[[SERIAL:.*]]:3 = scf.for %[[SR:.*]] = %{{.*}} to %[[M]] step %{{.*}} iter_args(%[[SXQ:.*]] = %{{.*}}, %[[SZX:.*]] = %{{.*}}, %[[SSX:.*]] = %{{.*}})
+// CHECK:     math.rsqrt
+// CHECK:     vector.reduction <minimumf>
+// CHECK:     %[[B0:.*]] = tensor.insert_slice %{{.*}} into %[[SXQ]][%[[SR]], 0] [1, 64] [1, 1]
+// CHECK:     %[[B1:.*]] = tensor.insert_slice %{{.*}} into %[[SZX]][%[[SR]]] [1] [1]
+// CHECK:     %[[B2:.*]] = tensor.insert_slice %{{.*}} into %[[SSX]][%[[SR]]] [1] [1]
+// CHECK:     scf.yield %[[B0]], %[[B1]], %[[B2]]
+// CHECK:   scf.yield %[[SERIAL]]#0, %[[SERIAL]]#1, %[[SERIAL]]#2
+// CHECK: } else {
+// CHECK:   %[[PAR:.*]]:3 = scf.forall (%[[R:.*]]) in (%[[M]]) shared_outs(%[[XQ:.*]] = %{{.*}}, %[[ZX:.*]] = %{{.*}}, %[[SX:.*]] = %{{.*}}) -> (tensor<?x64xi8>, tensor<?xi32>, tensor<?xf32>)
 // CHECK:   %[[J:.*]] = arith.remui %[[R]], %[[S]]
 // CHECK:   %[[I:.*]] = arith.divui %[[R]], %[[S]]
 // CHECK:   tensor.extract_slice %[[X]][%[[I]], %[[J]], 0] [1, 1, 64] [1, 1, 1] : tensor<?x?x64xf32> to tensor<64xf32>
@@ -35,6 +47,7 @@
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[XQ]][%[[R]], 0] [1, 64] [1, 1]
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[ZX]][%[[R]]] [1] [1]
 // CHECK:     tensor.parallel_insert_slice %{{.*}} into %[[SX]][%[[R]]] [1] [1]
+// CHECK:   scf.yield %[[PAR]]#0, %[[PAR]]#1, %[[PAR]]#2
 // CHECK: call @qopt_kernel_w8a8_x86_64_avx512_vnni_k64_n32(%[[ROWS]]#0, %{{.*}}, %{{.*}}, %{{.*}}, %[[ROWS]]#1, %[[ROWS]]#2)
 // CHECK-NOT: tensor.collapse_shape
 // CHECK: return
@@ -42,6 +55,7 @@
 // OFF: linalg.generic {{.*}} ins(%{{.*}}, %{{.*}}, %{{.*}} : tensor<?x?x64xf32>, tensor<?x?x1xf32>, tensor<64xf32>)
 // OFF: tensor.collapse_shape
 // OFF-NOT: scf.forall
+// OFF-NOT: scf.if
 // OFF: call @qopt_kernel_w8a8_x86_64_avx512_vnni_k64_n32(
 func.func @dynamic_in_layernorm(%x: tensor<?x?x64xf32>, %stat: tensor<?x?x1xf32>, %gamma: tensor<64xf32>) -> tensor<?x32xf32> {
   %c0 = arith.constant 0 : index
@@ -71,6 +85,8 @@ func.func @dynamic_in_layernorm(%x: tensor<?x?x64xf32>, %stat: tensor<?x?x1xf32>
 // straight into bytes, and the padding of each row is the zero point.
 // CHECK-LABEL: func.func @static_in_gelu_padded
 // CHECK-NOT: linalg.generic
+// CHECK: scf.if
+// CHECK: } else {
 // CHECK: scf.forall (%[[R:.*]]) in (%{{.*}}) shared_outs(%[[XQ:.*]] = %{{.*}}) -> (tensor<?x68xi8>)
 // CHECK:   %[[ROW:.*]] = tensor.extract_slice %[[XQ]][%[[R]], 0] [1, 68] [1, 1] : tensor<?x68xi8> to tensor<68xi8>
 // CHECK-NOT: reduction
