@@ -274,46 +274,47 @@ std::optional<RowProducer> findRowProducer(RewriterBase &rewriter, QMatmulOp op,
   }
   if (!onlyUseBesidesShapes(rewriter, x))
     return std::nullopt;
-  // A transpose (of attention's heads) is a generic that copies.
-  if (auto transpose = x.getDefiningOp<linalg::TransposeOp>()) {
+  // An elementwise generic, or a transpose (of attention's heads), which is
+  // one that copies: checked as they are, generalized only when taken.
+  auto producer = x.getDefiningOp<linalg::LinalgOp>();
+  if (!producer || !isa<linalg::GenericOp, linalg::TransposeOp>(producer) ||
+      producer->getNumResults() != 1 || producer.getNumDpsInits() != 1)
+    return std::nullopt;
+  auto type = dyn_cast<RankedTensorType>(x.getType());
+  int64_t rank = producer.getNumLoops(), j = found.leadingDims;
+  if (!type || !type.getElementType().isF32() || type.getRank() != rank ||
+      rank < 2 || (!collapsed && rank != 2))
+    return std::nullopt;
+  int64_t product = 1;
+  for (int64_t d = j; d < rank && product != ShapedType::kDynamic; ++d)
+    product = type.isDynamicDim(d) ? ShapedType::kDynamic
+                                   : product * type.getDimSize(d);
+  if (product != k)
+    return std::nullopt;
+  if (producer.getNumParallelLoops() != producer.getNumLoops() ||
+      !producer.getMatchingIndexingMap(producer.getDpsInitOperand(0))
+           .isIdentity())
+    return std::nullopt;
+  // The body must not read its output or iteration indices: each element
+  // is a function of the inputs at the same position.
+  Block *body = producer.getBlock();
+  if (!body->getArguments().back().use_empty() ||
+      !body->getOps<linalg::IndexOp>().empty())
+    return std::nullopt;
+  for (OpOperand *in : producer.getDpsInputOperands())
+    if (!slicesByRow(producer.getMatchingIndexingMap(in), j))
+      return std::nullopt;
+  if (auto transpose = dyn_cast<linalg::TransposeOp>(producer.getOperation())) {
     OpBuilder::InsertionGuard guard(rewriter);
     rewriter.setInsertionPoint(transpose);
     FailureOr<linalg::GenericOp> generic =
         linalg::generalizeNamedOp(rewriter, transpose);
     if (failed(generic))
       return std::nullopt;
-    x = (*generic)->getResult(0);
+    found.op = *generic;
+    return found;
   }
-  auto generic = x.getDefiningOp<linalg::GenericOp>();
-  if (!generic || generic->getNumResults() != 1 ||
-      generic.getNumDpsInits() != 1)
-    return std::nullopt;
-  auto type = dyn_cast<RankedTensorType>(x.getType());
-  int64_t rank = generic.getNumLoops(), j = found.leadingDims;
-  if (!type || !type.getElementType().isF32() || type.getRank() != rank ||
-      rank < 2 || (!collapsed && rank != 2))
-    return std::nullopt;
-  int64_t product = 1;
-  for (int64_t d = j; d < rank; ++d)
-    product = ShapedType::isDynamic(type.getDimSize(d))
-                  ? ShapedType::kDynamic
-                  : product * type.getDimSize(d);
-  if (product != k)
-    return std::nullopt;
-  if (generic.getNumParallelLoops() != generic.getNumLoops() ||
-      !generic.getMatchingIndexingMap(generic.getDpsInitOperand(0))
-           .isIdentity())
-    return std::nullopt;
-  // The body must not read its output or iteration indices: each element
-  // is a function of the inputs at the same position.
-  Block *body = generic.getBody();
-  if (!body->getArguments().back().use_empty() ||
-      !body->getOps<linalg::IndexOp>().empty())
-    return std::nullopt;
-  for (OpOperand *in : generic.getDpsInputOperands())
-    if (!slicesByRow(generic.getMatchingIndexingMap(in), j))
-      return std::nullopt;
-  found.op = generic;
+  found.op = cast<linalg::GenericOp>(producer.getOperation());
   return found;
 }
 

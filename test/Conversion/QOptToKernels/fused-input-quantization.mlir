@@ -186,11 +186,14 @@ func.func @heads_transposed(%a: tensor<?x2x?x32xf32>) -> (tensor<?x32xf32>, inde
 #red = affine_map<(d0, d1) -> (d0)>
 
 // Left to the separate passes: a producer whose result has another use, one
-// that reads its iteration indices, and a reduction.
+// that reads its iteration indices, a reduction, and a transpose whose row
+// is not in K's order (it stays a linalg.transpose).
 // CHECK-LABEL: func.func @left_alone
 // CHECK-NOT: scf.forall
+// CHECK: linalg.transpose
+// CHECK-NOT: scf.forall
 // CHECK: return
-func.func @left_alone(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
+func.func @left_alone(%x: tensor<?x64xf32>, %h: tensor<?x2x32xf32>) -> (tensor<?x32xf32>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>) {
   %c0 = arith.constant 0 : index
   %m = tensor.dim %x, %c0 : tensor<?x64xf32>
   %e = tensor.empty(%m) : tensor<?x64xf32>
@@ -218,5 +221,9 @@ func.func @left_alone(%x: tensor<?x64xf32>) -> (tensor<?x32xf32>, tensor<?x64xf3
     linalg.yield %0 : f32
   } -> tensor<?x64xf32>
   %y2 = qopt.qmatmul %summed, %w dynamic_input weight !quant.uniform<i8<-127:127>:f32, 0.1> : tensor<?x64xf32>, tensor<64x32xi8> -> tensor<?x32xf32>
-  return %y0, %shared, %y1, %y2 : tensor<?x32xf32>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>
+  %te = tensor.empty(%m) : tensor<?x32x2xf32>
+  %t = linalg.transpose ins(%h : tensor<?x2x32xf32>) outs(%te : tensor<?x32x2xf32>) permutation = [0, 2, 1]
+  %tc = tensor.collapse_shape %t [[0], [1, 2]] : tensor<?x32x2xf32> into tensor<?x64xf32>
+  %y3 = qopt.qmatmul %tc, %w dynamic_input weight !quant.uniform<i8<-127:127>:f32, 0.1> : tensor<?x64xf32>, tensor<64x32xi8> -> tensor<?x32xf32>
+  return %y0, %shared, %y1, %y2, %y3 : tensor<?x32xf32>, tensor<?x64xf32>, tensor<?x32xf32>, tensor<?x32xf32>, tensor<?x32xf32>
 }
