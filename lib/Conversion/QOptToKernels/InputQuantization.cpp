@@ -377,9 +377,17 @@ void sliceInputsAtRow(OpBuilder &b, Location loc, const RowProducer &p,
   }
 }
 
-/// The producer's body cloned at `b` with its block arguments mapped;
-/// returns the value it yields.
-Value cloneBody(OpBuilder &b, linalg::GenericOp producer, IRMapping &mapping) {
+/// The producer's body cloned at `b` inside a generic over the row: its
+/// scalar block arguments as in `scalars`, its sliced ones the row
+/// generic's `rowArgs` (in the order of `slices`). Returns the value it
+/// yields.
+Value cloneBodyOnRow(OpBuilder &b, linalg::GenericOp producer,
+                     const IRMapping &scalars,
+                     ArrayRef<std::pair<BlockArgument, Value>> slices,
+                     ValueRange rowArgs) {
+  IRMapping mapping = scalars;
+  for (auto [slice, arg] : llvm::zip(slices, rowArgs))
+    mapping.map(slice.first, arg);
   for (Operation &nested : producer.getBody()->without_terminator())
     b.clone(nested, mapping);
   auto yield = cast<linalg::YieldOp>(producer.getBody()->getTerminator());
@@ -401,6 +409,8 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
   int64_t dyn = ShapedType::kDynamic;
   bool dynamic = op.getDynamicInput();
   // Static inputs: the parameters are constants (no pass over x needed).
+  // Dynamic ones keep only the range of the defaults (asymmetric u8, as
+  // inputQuantization quantizes them).
   InputQuantization fixed;
   if (!dynamic)
     fixed = inputQuantization(b, loc, op, Value());
@@ -436,14 +446,11 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
     // Row r's indices in the leading dimensions (the last varies fastest).
     SmallVector<Value> row(leading.size());
     Value rest = r;
-    for (int64_t d = leading.size() - 1; d >= 0; --d) {
-      if (d == 0) {
-        row[d] = rest;
-        break;
-      }
+    for (int64_t d = leading.size() - 1; d > 0; --d) {
       row[d] = arith::RemUIOp::create(b, loc, rest, leading[d]);
       rest = arith::DivUIOp::create(b, loc, rest, leading[d]);
     }
+    row[0] = rest;
     SmallVector<std::pair<BlockArgument, Value>> slices;
     IRMapping mapping;
     sliceInputsAtRow(b, loc, *producer, row, k, slices, mapping);
@@ -460,7 +467,6 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
     SmallVector<Value> rowInputs;
     AffineMap id1 = AffineMap::getMultiDimIdentityMap(1, ctx);
     SmallVector<AffineMap> rowMaps;
-    Value values; // The producer's row, for dynamic inputs.
     if (dynamic) {
       // Pass 1: the producer's row into an L1 buffer, and its min/max per
       // lane (starting from 0, so that the range includes 0).
@@ -491,11 +497,7 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
           SmallVector<utils::IteratorType>{utils::IteratorType::reduction,
                                            utils::IteratorType::parallel},
           [&](OpBuilder &nb, Location nl, ValueRange a) {
-            IRMapping body = mapping;
-            for (auto [i, s] : llvm::enumerate(slices))
-              body.map(s.first, a[i]);
-            OpBuilder::InsertionGuard guard(nb);
-            Value v = cloneBody(nb, gen, body);
+            Value v = cloneBodyOnRow(nb, gen, mapping, slices, a);
             Value lo = arith::MinimumFOp::create(nb, nl, a[ins.size() + 1], v);
             Value hi = arith::MaximumFOp::create(nb, nl, a[ins.size() + 2], v);
             linalg::YieldOp::create(nb, nl, ValueRange{v, lo, hi});
@@ -509,10 +511,10 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
       };
       Value lo = reduce(pass1.getResult(1), vector::CombiningKind::MINIMUMF);
       Value hi = reduce(pass1.getResult(2), vector::CombiningKind::MAXIMUMF);
-      std::tie(scale, zp) = rowParamsFromRange(b, loc, lo, hi, false);
-      values = tensor::CollapseShapeOp::create(
-          b, loc, RankedTensorType::get({k}, f32), pass1.getResult(0), split);
-      rowInputs.push_back(values);
+      std::tie(scale, zp) =
+          rowParamsFromRange(b, loc, lo, hi, /*symmetric=*/false);
+      rowInputs.push_back(tensor::CollapseShapeOp::create(
+          b, loc, RankedTensorType::get({k}, f32), pass1.getResult(0), split));
       rowMaps.push_back(id1);
     } else {
       scale = fixed.scale;
@@ -522,7 +524,7 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
         rowMaps.push_back(id1);
       }
     }
-    int64_t qmin = dynamic ? 0 : fixed.qmin, qmax = dynamic ? 255 : fixed.qmax;
+    int64_t qmin = fixed.qmin, qmax = fixed.qmax;
     // Pass 2: the row's bytes (for static inputs straight from the
     // producer's body). K padding quantizes x = 0.
     if (kp != k)
@@ -545,16 +547,8 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
             rowMaps,
             SmallVector<utils::IteratorType>{utils::IteratorType::parallel},
             [&](OpBuilder &nb, Location nl, ValueRange a) {
-              Value v;
-              if (dynamic) {
-                v = a[0];
-              } else {
-                IRMapping body = mapping;
-                for (auto [i, s] : llvm::enumerate(slices))
-                  body.map(s.first, a[i]);
-                OpBuilder::InsertionGuard guard(nb);
-                v = cloneBody(nb, gen, body);
-              }
+              Value v =
+                  dynamic ? a[0] : cloneBodyOnRow(nb, gen, mapping, slices, a);
               Value q = quantizeF32(nb, nl, v, scale, zp, qmin, qmax);
               linalg::YieldOp::create(nb, nl, toKernelByte(nb, nl, q, offset));
             })
