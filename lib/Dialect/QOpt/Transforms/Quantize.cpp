@@ -60,7 +60,7 @@ Value buildIntegerLinear(OpBuilder &b, ObservedLinear layer,
       return nullptr;
     inputType = TypeAttr::get(*type);
   }
-  unsigned bits = scheme.weights.bits;
+  unsigned bits = containerBits(scheme.weights.bits);
   std::vector<char> packed = packWeight(*q, bits);
   int64_t rowBytes = (q->n * bits + 7) / 8;
   auto storageType =

@@ -46,8 +46,8 @@ int64_t mlir::qopt::quantizeValue(float x, const AffineParams &p) {
 
 std::string mlir::qopt::checkWeightScheme(const WeightScheme &scheme,
                                           int64_t k) {
-  if (scheme.bits != 4 && scheme.bits != 8)
-    return "weight bits must be 4 or 8, got " + std::to_string(scheme.bits);
+  if (scheme.bits != 3 && scheme.bits != 4 && scheme.bits != 8)
+    return "weight bits must be 3, 4 or 8, got " + std::to_string(scheme.bits);
   if (scheme.granularity == WeightGranularity::Group) {
     if (scheme.groupSize < 2 || scheme.groupSize % 2 != 0)
       return "group size must be an even number >= 2, got " +
@@ -142,6 +142,24 @@ QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
   return q;
 }
 
+QuantizedWeight mlir::qopt::sortRowsByGroup(const QuantizedWeight &q,
+                                            std::vector<int32_t> &permutation) {
+  permutation.resize(q.k);
+  for (int64_t r = 0; r < q.k; ++r)
+    permutation[r] = static_cast<int32_t>(r);
+  if (q.groupIndex.empty())
+    return q;
+  std::stable_sort(
+      permutation.begin(), permutation.end(),
+      [&](int32_t a, int32_t b) { return q.groupIndex[a] < q.groupIndex[b]; });
+  QuantizedWeight sorted = q;
+  sorted.groupIndex.clear();
+  for (int64_t r = 0; r < q.k; ++r)
+    std::copy_n(q.values.begin() + permutation[r] * q.n, q.n,
+                sorted.values.begin() + r * q.n);
+  return sorted;
+}
+
 std::vector<char> mlir::qopt::packWeight(const QuantizedWeight &q,
                                          unsigned bits) {
   int64_t rowBytes = (q.n * bits + 7) / 8;
@@ -177,6 +195,8 @@ quant::QuantizedType mlir::qopt::weightQuantType(MLIRContext *ctx,
                                                  unsigned bits,
                                                  bool symmetric) {
   unsigned flags = symmetric ? quant::QuantizationFlags::Signed : 0;
+  // 3-bit codes live in the 4-bit container; qmin/qmax narrow the range.
+  bits = containerBits(bits);
   Type storage = storageType(ctx, bits);
   Type f32 = Float32Type::get(ctx);
   const AffineParams &first = q.params.front();

@@ -51,6 +51,8 @@ inline float dequantizeValue(int64_t q, const AffineParams &p) {
 enum class WeightGranularity { Tensor, Channel, Group };
 
 struct WeightScheme {
+  /// 8, 4, or 3 (3-bit codes are stored in the 4-bit container; the
+  /// `!quant.uniform` storage range says so: i4<-3:3> or u4<0:7>).
   unsigned bits = 8;
   bool symmetric = true;
   WeightGranularity granularity = WeightGranularity::Channel;
@@ -68,12 +70,27 @@ struct QuantizedWeight {
   bool perTensor = false;
   std::vector<int16_t> values;      // [K, N] storage values (unpacked).
   std::vector<AffineParams> params; // [K / groupSize, N] (1 if perTensor).
+  /// Optional group of each input channel (GPTQ's g_idx, act-order): row r
+  /// uses the params of group groupIndex[r] instead of r / groupSize.
+  std::vector<int32_t> groupIndex;
+  int64_t groupOf(int64_t row) const {
+    return groupIndex.empty() ? row / groupSize : groupIndex[row];
+  }
   const AffineParams &paramsAt(int64_t row, int64_t col) const {
     if (perTensor)
       return params[0];
-    return params[(row / groupSize) * n + col];
+    return params[groupOf(row) * n + col];
   }
 };
+
+/// Bits of the storage container of `bits`-bit codes (3-bit codes in 4).
+inline unsigned containerBits(unsigned bits) { return bits == 3 ? 4 : bits; }
+
+/// The rows of `q` reordered so that each group's rows are contiguous
+/// (stable by group), and `permutation[i]` = the original row of new row i.
+/// Without a group index, returns `q` and the identity.
+QuantizedWeight sortRowsByGroup(const QuantizedWeight &q,
+                                std::vector<int32_t> &permutation);
 
 /// Checks `scheme` against a weight with `k` input channels; returns an
 /// error message or "".
@@ -84,7 +101,8 @@ std::string checkWeightScheme(const WeightScheme &scheme, int64_t k);
 QuantizedWeight quantizeWeight(llvm::ArrayRef<float> w, int64_t k, int64_t n,
                                const WeightScheme &scheme, std::string &error);
 
-/// The storage bytes of `q` as qopt.qmatmul reads them: [K, ceil(N*bits/8)],
+/// The storage bytes of `q` as qopt.qmatmul reads them: [K, ceil(N*bits/8)]
+/// (`bits` the container: 8 or 4),
 /// 4-bit values two per byte along N, low nibble first.
 std::vector<char> packWeight(const QuantizedWeight &q, unsigned bits);
 
