@@ -28,6 +28,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createQOptLastPositionLogitsPass());
   if (forRuntime)
     pm.addPass(createQOptPrepareEntryPointsPass());
+  pm.addNestedPass<func::FuncOp>(createQOptSortGroupIndexPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
   pm.addNestedPass<func::FuncOp>(quant::createLowerQuantOps());

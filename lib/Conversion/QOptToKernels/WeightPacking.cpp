@@ -12,8 +12,9 @@ using namespace mlir::qopt;
 
 FailureOr<QMatmulWeights> qopt::readQMatmulWeights(QMatmulOp op) {
   auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
-  if (!constant)
-    return failure();
+  if (!constant || op.getGroupIndex())
+    return failure(); // The reference lowering says why.
+
   auto storageType = op.getWeight().getType();
   auto qtype = cast<quant::QuantizedType>(op.getWeightType());
   QMatmulWeights w;

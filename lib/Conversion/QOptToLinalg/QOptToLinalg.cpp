@@ -262,6 +262,9 @@ Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
 }
 
 LogicalResult lowerQMatmul(QMatmulOp op, RewriterBase &b) {
+  if (op.getGroupIndex())
+    return op.emitError("a group_index is lowered by qopt-sort-group-index, "
+                        "which must run first");
   Location loc = op.getLoc();
   Value x = op.getInput();
   auto outType = op.getOutput().getType();

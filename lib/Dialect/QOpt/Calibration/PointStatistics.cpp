@@ -4,6 +4,7 @@
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
 #include <algorithm>
+#include <cblas.h>
 #include <cmath>
 
 using namespace mlir::qopt;
@@ -45,21 +46,33 @@ std::string PointStatistics::observe(const float *data, int64_t nRows,
         chMax[c] = std::max(chMax[c], v);
       }
     }
-    if (options.xtx)
-      for (int64_t i = 0; i < nChannels; ++i) {
-        double vi = row[i];
-        if (vi == 0 || !std::isfinite(vi))
-          continue;
-        double *out = xtx.data() + i * nChannels;
-        for (int64_t j = 0; j < nChannels; ++j)
-          out[j] += vi * row[j];
-      }
   }
+  if (options.xtx)
+    addToXtx(data, nRows, nChannels, rowStride);
   min = std::min(min, windowMin);
   max = std::max(max, windowMax);
   rows += nRows;
   addToHistogram(data, nRows, nChannels, rowStride);
   return "";
+}
+
+void PointStatistics::addToXtx(const float *data, int64_t nRows,
+                               int64_t nChannels, int64_t rowStride) {
+  // In f64, a block of rows at a time: one rank-k update (BLAS-3 dsyrk) of
+  // the upper triangle. Non-finite values are reported elsewhere; here they
+  // count as 0 so that one bad row cannot poison the sum.
+  constexpr int64_t kRowsPerUpdate = 256;
+  for (int64_t r0 = 0; r0 < nRows; r0 += kRowsPerUpdate) {
+    int64_t count = std::min(kRowsPerUpdate, nRows - r0);
+    rowBuffer.resize(count * nChannels);
+    for (int64_t r = 0; r < count; ++r) {
+      const float *row = data + (r0 + r) * rowStride;
+      for (int64_t c = 0; c < nChannels; ++c)
+        rowBuffer[r * nChannels + c] = std::isfinite(row[c]) ? row[c] : 0.0;
+    }
+    cblas_dsyrk(CblasRowMajor, CblasUpper, CblasTrans, nChannels, count, 1.0,
+                rowBuffer.data(), nChannels, 1.0, xtx.data(), nChannels);
+  }
 }
 
 void PointStatistics::addToHistogram(const float *data, int64_t nRows,
@@ -241,6 +254,11 @@ std::pair<double, double> PointStatistics::range(llvm::StringRef method,
   return {0, 0};
 }
 
-std::vector<float> PointStatistics::xtxMatrix() const {
-  return std::vector<float>(xtx.begin(), xtx.end());
+std::vector<double> PointStatistics::xtxMatrix() const {
+  // The upper triangle holds the sums; mirror it.
+  std::vector<double> m(xtx);
+  for (int64_t i = 0; i < channels; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      m[i * channels + j] = m[j * channels + i];
+  return m;
 }

@@ -51,10 +51,13 @@ public:
   const std::vector<float> &channelMin() const { return chMin; }
   const std::vector<float> &channelMax() const { return chMax; }
   const std::vector<float> &channelAbsMax() const { return chAbsMax; }
-  /// Row-major K x K, empty unless collected.
-  std::vector<float> xtxMatrix() const;
+  /// Row-major K x K sum of x x^T over the observed rows (accumulated in
+  /// f64), empty unless collected.
+  std::vector<double> xtxMatrix() const;
 
 private:
+  void addToXtx(const float *data, int64_t rows, int64_t channels,
+                int64_t rowStride);
   void addToHistogram(const float *data, int64_t rows, int64_t channels,
                       int64_t rowStride);
   std::pair<double, double> percentileRange(double percentile) const;
@@ -70,7 +73,7 @@ private:
   double emaMin = 0, emaMax = 0;
   bool emaStarted = false, nonFinite = false;
   std::vector<float> chMin, chMax, chAbsMax;
-  std::vector<double> xtx;
+  std::vector<double> xtx, rowBuffer;
   // Histogram over [-histRange, histRange]; the range doubles (merging
   // bins) when a value falls outside.
   double histRange = 0;

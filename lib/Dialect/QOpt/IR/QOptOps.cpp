@@ -111,6 +111,15 @@ LogicalResult QMatmulOp::verify() {
       return emitOpError("sub-channel weights need one scale per output "
                          "channel in each group (blocks {0:G, 1:1})");
   }
+  if (Value groupIndex = getGroupIndex()) {
+    auto type = cast<RankedTensorType>(groupIndex.getType());
+    if (!isa<quant::UniformQuantizedSubChannelType>(qtype))
+      return emitOpError("group_index needs weights quantized in groups");
+    if (type.getRank() != 1 || type.getDimSize(0) != k)
+      return emitOpError() << "group_index must be tensor<" << k
+                           << "xi32> (one group per input channel), got "
+                           << type;
+  }
   int64_t rowBytes = (n * bits + 7) / 8;
   if (weight.getDimSize(0) != k || weight.getDimSize(1) != rowBytes)
     return emitOpError() << "weight storage must be [" << k << ", " << rowBytes

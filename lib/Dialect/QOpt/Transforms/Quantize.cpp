@@ -71,7 +71,7 @@ Value buildIntegerLinear(OpBuilder &b, ObservedLinear layer,
       weightQuantType(ctx, *q, bits, scheme.weights.symmetric);
   return QMatmulOp::create(
       b, loc, layer.matmul.getResultTypes()[0], layer.input.getInput(), storage,
-      TypeAttr::get(weightType), inputType,
+      /*group_index=*/Value(), TypeAttr::get(weightType), inputType,
       scheme.activations == ActivationMode::Dynamic ? b.getUnitAttr()
                                                     : UnitAttr());
 }

@@ -122,22 +122,34 @@ def QOpt_QMatmulOp : QOpt_Op<"qmatmul", [Pure]> {
     `output[m, n] = sum_g float(I_g[m, n]) * (sx[m] * sw[g, n])`, the groups
     added in order from 0 in f32 (one term: `float(I) * (sx * sw)`).
 
+    With groups, `group_index` (GPTQ's `g_idx`, act-order without static
+    groups) may give the group of each input channel: row k of the weight
+    then uses the scales and zero points of group `group_index[k]` instead
+    of `k / G`; each group has exactly G rows. `qopt-sort-group-index`
+    removes it before lowering (rows sorted by group, the input's columns
+    gathered in the same order), so the kernels never see it.
     ```mlir
     %y = qopt.qmatmul %x, %w weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}>
            : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
     %z = qopt.qmatmul %x, %w dynamic_input weight !quant.uniform<...>
            : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+    %g = qopt.qmatmul %x, %w group_index %gidx weight !quant.uniform<...>
+           : tensor<?x256xf32>, tensor<256x2xi8>, tensor<256xi32>
+             -> tensor<?x2xf32>
     ```
   }];
   let arguments = (ins RankedTensorOf<[F32]>:$input,
-                   RankedTensorOf<[I8]>:$weight, TypeAttr:$weight_type,
+                   RankedTensorOf<[I8]>:$weight,
+                   Optional<RankedTensorOf<[I32]>>:$group_index,
+                   TypeAttr:$weight_type,
                    OptionalAttr<TypeAttr>:$input_type,
                    UnitAttr:$dynamic_input);
   let results = (outs RankedTensorOf<[F32]>:$output);
   let assemblyFormat = [{
-    $input `,` $weight (`input` $input_type^)?
+    $input `,` $weight (`group_index` $group_index^)? (`input` $input_type^)?
     (`dynamic_input` $dynamic_input^)? `weight` $weight_type attr-dict
-    `:` type($input) `,` type($weight) `->` type($output)
+    `:` type($input) `,` type($weight) (`,` type($group_index)^)?
+    `->` type($output)
   }];
   let hasVerifier = 1;
   let extraClassDeclaration = [{

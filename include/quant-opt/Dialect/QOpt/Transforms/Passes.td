@@ -344,6 +344,38 @@ def QOptEmitRuntimeInterfacePass
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
+def QOptSortGroupIndexPass
+    : Pass<"qopt-sort-group-index", "func::FuncOp"> {
+  let summary = "Sort a grouped weight's rows by group and gather the input "
+                "to match, removing qopt.qmatmul's group_index";
+  let description = [{
+    A `qopt.qmatmul` with `group_index` (GPTQ's act-order `g_idx`) uses the
+    scales of group `g_idx[k]` for input channel k. With `perm` the input
+    channels listed group by group (stable), the same layer is
+
+        qopt.qmatmul(x[:, perm], W[perm, :])
+
+    whose groups are contiguous, as every lowering expects: the weight's
+    rows are reordered at compile time and the input's columns are gathered
+    by a `linalg.generic` (M x K loads, next to the M x K x N products).
+    Before:
+
+        %y = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<...>
+
+    After:
+
+        %p = arith.constant dense_resource<input_permutation> : tensor<Kxi32>
+        %xp = linalg.generic ... tensor.extract %x[%i, %p[%j]] ...
+        %y = qopt.qmatmul %xp, %w_sorted weight !quant.uniform<...>
+
+    The group index and the weight must be constants; an index that is not
+    a group or a group without exactly G members is an error naming the op.
+    Runs first in `qopt-lower-to-llvm`.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "tensor::TensorDialect",
+                           "arith::ArithDialect"];
+}
+
 //===----------------------------------------------------------------------===//
 // Post-training quantization
 //===----------------------------------------------------------------------===//
