@@ -1,6 +1,6 @@
 //===- FakeQuant.cpp - Simulate quantization at observation points --------===//
 
-#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
 namespace mlir::qopt {

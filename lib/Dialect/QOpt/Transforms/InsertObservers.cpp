@@ -1,6 +1,6 @@
 //===- InsertObservers.cpp - Observation points on quantizable ops --------===//
 
-#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"

@@ -9,7 +9,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"

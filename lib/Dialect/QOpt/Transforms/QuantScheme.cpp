@@ -1,6 +1,6 @@
 //===- QuantScheme.cpp - Options shared by the quantizing passes ----------===//
 
-#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "llvm/Support/Regex.h"
@@ -38,8 +38,11 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
     if (activations != "none")
       return fail("float weight formats are weight-only (activations=none)");
   }
-  if (weightBits != 4 && weightBits != 8)
-    return fail("weight-bits must be 4 or 8, got " + Twine(weightBits));
+  if (weightBits != 3 && weightBits != 4 && weightBits != 8)
+    return fail("weight-bits must be 3, 4 or 8, got " + Twine(weightBits));
+  if (weightBits == 3 && weightFormat != "int")
+    return fail("3-bit weights are integers (weight-format=int, stored in the "
+                "4-bit container)");
   s.weights.bits = weightBits;
   s.weights.symmetric = weightSymmetric;
   s.weights.mseClip = mseClip;

@@ -1,7 +1,7 @@
 //===- Quantize.cpp - Real quantized weights and qopt.qmatmul -------------===//
 
-#include "QuantScheme.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -43,13 +43,9 @@ Value buildFloatLinear(OpBuilder &b, ObservedLinear layer, FloatFormat format) {
                            layer.input.getInput(), weight, scales);
 }
 
-/// The layer on integer weights: `qopt.qmatmul`.
+/// The layer on integer weights `q`: `qopt.qmatmul`.
 Value buildIntegerLinear(OpBuilder &b, ObservedLinear layer,
-                         const QuantScheme &scheme) {
-  FailureOr<QuantizedWeight> q =
-      quantizeObservedWeight(layer.weight, scheme.weights);
-  if (failed(q))
-    return nullptr;
+                         const QuantScheme &scheme, const QuantizedWeight &q) {
   MLIRContext *ctx = b.getContext();
   Location loc = layer.matmul.getLoc();
   TypeAttr inputType;
@@ -61,32 +57,31 @@ Value buildIntegerLinear(OpBuilder &b, ObservedLinear layer,
     inputType = TypeAttr::get(*type);
   }
   unsigned bits = containerBits(scheme.weights.bits);
-  std::vector<char> packed = packWeight(*q, bits);
-  int64_t rowBytes = (q->n * bits + 7) / 8;
+  std::vector<char> packed = packWeight(q, bits);
+  int64_t rowBytes = (q.n * bits + 7) / 8;
   auto storageType =
-      RankedTensorType::get({q->k, rowBytes}, IntegerType::get(ctx, 8));
+      RankedTensorType::get({q.k, rowBytes}, IntegerType::get(ctx, 8));
   Value storage =
       createResourceConstant(b, loc, storageType, packed, "qweight");
+  Value groupIndex;
+  if (!q.groupIndex.empty())
+    groupIndex = createResourceConstant(
+        b, loc, RankedTensorType::get({q.k}, b.getI32Type()),
+        ArrayRef<int32_t>(q.groupIndex), "group_index");
   quant::QuantizedType weightType =
-      weightQuantType(ctx, *q, bits, scheme.weights.symmetric);
+      weightQuantType(ctx, q, bits, scheme.weights.symmetric);
   return QMatmulOp::create(
       b, loc, layer.matmul.getResultTypes()[0], layer.input.getInput(), storage,
-      /*group_index=*/Value(), TypeAttr::get(weightType), inputType,
+      groupIndex, TypeAttr::get(weightType), inputType,
       scheme.activations == ActivationMode::Dynamic ? b.getUnitAttr()
                                                     : UnitAttr());
 }
 
-LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
-  linalg::MatmulOp matmul = layer.matmul;
-  if (!isZeroFilled(matmul.getOutputs()[0]))
-    return matmul.emitError() << "linear layer '" << layer.input.getPoint()
-                              << "': the accumulator is not zero-filled";
-  OpBuilder b(matmul);
-  Value result = scheme.floatFormat
-                     ? buildFloatLinear(b, layer, *scheme.floatFormat)
-                     : buildIntegerLinear(b, layer, scheme);
+/// Replaces `layer` by `result` and drops its observation points.
+LogicalResult replaceLinear(ObservedLinear layer, Value result) {
   if (!result)
     return failure();
+  linalg::MatmulOp matmul = layer.matmul;
   // Annotations such as qopt.smoothing stay with the layer.
   result.getDefiningOp()->setDiscardableAttrs(
       matmul->getDiscardableAttrDictionary());
@@ -99,6 +94,41 @@ LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
       op->erase();
   return success();
 }
+
+LogicalResult checkZeroFilled(ObservedLinear layer) {
+  if (!isZeroFilled(layer.matmul.getOutputs()[0]))
+    return layer.matmul.emitError()
+           << "linear layer '" << layer.input.getPoint()
+           << "': the accumulator is not zero-filled";
+  return success();
+}
+
+LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
+  if (failed(checkZeroFilled(layer)))
+    return failure();
+  OpBuilder b(layer.matmul);
+  if (scheme.floatFormat)
+    return replaceLinear(layer,
+                         buildFloatLinear(b, layer, *scheme.floatFormat));
+  FailureOr<QuantizedWeight> q =
+      quantizeObservedWeight(layer.weight, scheme.weights);
+  if (failed(q))
+    return failure();
+  return replaceLinear(layer, buildIntegerLinear(b, layer, scheme, *q));
+}
+
+} // namespace
+
+LogicalResult mlir::qopt::replaceWithQMatmul(ObservedLinear layer,
+                                             const QuantScheme &scheme,
+                                             const QuantizedWeight &weight) {
+  if (failed(checkZeroFilled(layer)))
+    return failure();
+  OpBuilder b(layer.matmul);
+  return replaceLinear(layer, buildIntegerLinear(b, layer, scheme, weight));
+}
+
+namespace {
 
 struct QOptQuantizePass
     : QuantSchemePass<qopt::impl::QOptQuantizePassBase<QOptQuantizePass>> {

@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 

@@ -1,5 +1,6 @@
 // RUN: quant-opt %s -split-input-file -qopt-quantize=activations=static -verify-diagnostics
-// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-bits=3 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-bits=5 2>&1 | FileCheck %s --check-prefix=BITS
+// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-bits=3\ weight-format=fp16 2>&1 | FileCheck %s --check-prefix=BITS3
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=3 2>&1 | FileCheck %s --check-prefix=ODDGROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=8 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=row 2>&1 | FileCheck %s --check-prefix=GRAN
@@ -16,7 +17,8 @@
 // FORMAT: error: qopt-quantize: weight-format must be int, fp16, bf16, fp8-e4m3 or fp8-e5m2, got 'fp4'
 // FPGROUP: error: qopt-quantize: float weight formats scale per output channel (weight-granularity=channel)
 // FPACT: error: qopt-quantize: float weight formats are weight-only (activations=none)
-// BITS: error: qopt-quantize: weight-bits must be 4 or 8, got 3
+// BITS: error: qopt-quantize: weight-bits must be 3, 4 or 8, got 5
+// BITS3: error: qopt-quantize: 3-bit weights are integers (weight-format=int, stored in the 4-bit container)
 // ODDGROUP: error: qopt-quantize: group-size must be an even number >= 2, got 3
 // GROUP: error: weight point 'fc:weight': group size 8 does not divide the input channels (K = 4)
 // GRAN: error: qopt-quantize: weight-granularity must be tensor, channel or group, got 'row'

@@ -407,6 +407,21 @@ def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
   let dependentDialects = ["qopt::QOptDialect"];
 }
 
+defvar QOptCalibrationDataOptions = [
+  Option<"data", "data", "std::string", /*default=*/"\"\"",
+         "Calibration text file (UTF-8), tokenized with GPT-2's BPE">,
+  Option<"tokens", "tokens", "std::string", /*default=*/"\"\"",
+         "Pre-tokenized calibration file: token ids separated by "
+         "whitespace (instead of data)">,
+  Option<"tokenizerDir", "tokenizer-dir", "std::string", /*default=*/"\"\"",
+         "Directory with GPT-2's encoder.json and vocab.bpe (default: "
+         "the one quant-opt was built with)">,
+  Option<"samples", "samples", "int64_t", /*default=*/"32",
+         "Number of calibration windows">,
+  Option<"seqLen", "seq-len", "int64_t", /*default=*/"128",
+         "Tokens per calibration window">,
+];
+
 def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
   let summary = "Run the instrumented model on calibration data and attach "
                 "statistics to its observation points";
@@ -428,19 +443,7 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
     between the histogram and its 8-bit quantized version); `mse` (the
     clipping that minimises the expected squared quantization error).
   }];
-  let options = [
-    Option<"data", "data", "std::string", /*default=*/"\"\"",
-           "Calibration text file (UTF-8), tokenized with GPT-2's BPE">,
-    Option<"tokens", "tokens", "std::string", /*default=*/"\"\"",
-           "Pre-tokenized calibration file: token ids separated by "
-           "whitespace (instead of data)">,
-    Option<"tokenizerDir", "tokenizer-dir", "std::string", /*default=*/"\"\"",
-           "Directory with GPT-2's encoder.json and vocab.bpe (default: "
-           "the one quant-opt was built with)">,
-    Option<"samples", "samples", "int64_t", /*default=*/"32",
-           "Number of calibration windows">,
-    Option<"seqLen", "seq-len", "int64_t", /*default=*/"128",
-           "Tokens per calibration window">,
+  let options = !listconcat(QOptCalibrationDataOptions, [
     Option<"method", "method", "std::string", /*default=*/"\"minmax\"",
            "Range method: minmax, moving-average, percentile, entropy, mse">,
     Option<"percentile", "percentile", "double", /*default=*/"99.99",
@@ -456,7 +459,7 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
            "Accumulate x^T x of every activation point (for GPTQ)">,
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Show a progress bar on stderr">,
-  ];
+  ]);
   let dependentDialects = ["qopt::QOptDialect"];
 }
 
@@ -501,7 +504,8 @@ def QOptSmoothActivationsPass
 
 defvar QOptQuantSchemeOptions = [
   Option<"weightBits", "weight-bits", "unsigned", /*default=*/"8",
-         "Bits per weight value: 8 or 4">,
+         "Bits per weight value: 8, 4 or 3 (3-bit codes in the 4-bit "
+         "container)">,
   Option<"weightFormat", "weight-format", "std::string", /*default=*/"\"int\"",
          "int (uniform integers, see weight-bits), fp16, bf16, fp8-e4m3 or "
          "fp8-e5m2 (the 8-bit float formats with a scale per output channel)">,
@@ -571,6 +575,77 @@ def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
     the layer.
   }];
   let options = QOptQuantSchemeOptions;
+  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
+                           "quant::QuantDialect"];
+}
+
+def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
+  let summary = "Quantize observed linear layers with GPTQ's "
+                "error-compensating rounding";
+  let description = [{
+    Every linear layer whose input and constant weight are observed becomes
+    `qopt.qmatmul`, as with `qopt-quantize`, but its weight is rounded by
+    GPTQ (Frantar et al., 2022): input channels one at a time, each rounding
+    error spread over the channels not yet rounded through the upper
+    Cholesky factor of the inverse of the layer's Hessian
+    H = 2/N sum x x^T (+ `damp` x its mean diagonal, doubled until the
+    factorization succeeds; input channels never active are dead: rounded
+    to zero), in lazy batches of `block-size` channels whose updates of the
+    rest are one matrix product (OpenBLAS). 3, 4 or 8 bits, symmetric or
+    not, per output channel or per group; the layer-name overrides of the
+    scheme (`int8-weights`, `float-activations`) apply per layer.
+
+    `act-order` rounds channels by decreasing H_jj. With groups, each group
+    is then a set of channels: the result carries a `group_index` (GPTQ's
+    `g_idx`) unless `static-groups`, which fixes the groups' parameters on
+    the original contiguous groups before rounding.
+
+    Hessians: with `sequential` (the default) the pass calibrates itself on
+    `data`/`tokens`: the model is compiled once with every layer's weight in
+    a buffer, and run stage by stage, a stage being the layers with the same
+    number of attention products before their input (a transformer block,
+    cut at attention); each stage's Hessians are taken with every earlier
+    stage already quantized, as GPTQ's reference does block by block.
+    Without it, the Hessians are the `x^T x` that
+    `qopt-calibrate{collect-xtx=true}` attached to the inputs.
+
+    Before:
+
+        %x1 = qopt.observe %x activation "fc:input" {stats = ...}
+        %w1 = qopt.observe %w weight "fc:weight"
+        %y = linalg.matmul ins(%x1, %w1 : ...) outs(%zero : ...)
+
+    After:
+
+        %y = qopt.qmatmul %x, %q weight !quant.uniform<i4<-7:7>:f32:{0:128,1:1}, ...>
+
+    `report` writes, per layer, the Hessian-weighted error
+    sum_n (w_n - q_n)^T H (w_n - q_n) of GPTQ and of round-to-nearest, the
+    squared errors, the damping used, dead channels and time, as JSON at
+    the path given and as a markdown table next to it (`.md`).
+  }];
+  let options = !listconcat(QOptQuantSchemeOptions, QOptCalibrationDataOptions,
+                            [
+    Option<"damp", "damp", "double", /*default=*/"0.01",
+           "Damping: the fraction of the mean diagonal added to H's "
+           "diagonal (doubled while the Cholesky factorization fails)">,
+    Option<"blockSize", "block-size", "int64_t", /*default=*/"128",
+           "Input channels per lazy batch (rounded to whole groups)">,
+    Option<"actOrder", "act-order", "bool", /*default=*/"false",
+           "Round input channels by decreasing H_jj">,
+    Option<"staticGroups", "static-groups", "bool", /*default=*/"false",
+           "With act-order and groups: group parameters from the original "
+           "contiguous groups, computed before rounding (no group index)">,
+    Option<"sequential", "sequential", "bool", /*default=*/"true",
+           "Calibrate stage by stage with earlier stages quantized "
+           "(needs data or tokens); false: use the x^T x statistics "
+           "already attached">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write a per-layer report: JSON at this path, markdown next to "
+           "it (.md)">,
+    Option<"progress", "progress", "bool", /*default=*/"true",
+           "Show progress on stderr">,
+  ]);
   let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
                            "quant::QuantDialect"];
 }

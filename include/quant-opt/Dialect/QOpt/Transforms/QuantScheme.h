@@ -1,7 +1,7 @@
 //===- QuantScheme.h - Options shared by the quantizing passes -*- C++ -*-===//
 
-#ifndef QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
-#define QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
+#ifndef QUANT_OPT_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
+#define QUANT_OPT_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
@@ -103,6 +103,13 @@ FailureOr<QuantizedWeight> quantizeObservedWeight(ObserveOp observe,
 FailureOr<FloatQuantizedWeight> quantizeObservedWeightFloat(ObserveOp observe,
                                                             FloatFormat format);
 
+/// Replaces the linear layer by `qopt.qmatmul` on `weight` (quantized
+/// under `scheme.weights` by RTN, GPTQ, ...; with a group index when it has
+/// one), its activation as `scheme` says; drops its observation points.
+LogicalResult replaceWithQMatmul(ObservedLinear layer,
+                                 const QuantScheme &scheme,
+                                 const QuantizedWeight &weight);
+
 /// The per-tensor activation type of a calibrated point (error if the
 /// point has no statistics).
 FailureOr<quant::UniformQuantizedType>
@@ -116,4 +123,4 @@ LogicalResult fakeQuantizeAll(Operation *root, const QuantScheme &scheme);
 
 } // namespace mlir::qopt
 
-#endif // QUANT_OPT_LIB_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
+#endif // QUANT_OPT_DIALECT_QOPT_TRANSFORMS_QUANTSCHEME_H
