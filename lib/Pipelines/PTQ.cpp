@@ -29,6 +29,9 @@ static std::optional<Recipe> lookupRecipe(StringRef name) {
       .Case("w4-g32", Recipe{"int", 4, "group", 32, "none"})
       .Case("w4-g64", Recipe{"int", 4, "group", 64, "none"})
       .Case("w4-g128", Recipe{"int", 4, "group", 128, "none"})
+      .Case("w3", Recipe{"int", 3, "channel", 128, "none"})
+      .Case("w3-g64", Recipe{"int", 3, "group", 64, "none"})
+      .Case("w3-g128", Recipe{"int", 3, "group", 128, "none"})
       .Case("w4a8", Recipe{"int", 4, "channel", 128, "dynamic"})
       .Case("w4a8-g32", Recipe{"int", 4, "group", 32, "dynamic"})
       .Case("w4a8-g128", Recipe{"int", 4, "group", 128, "dynamic"})
@@ -86,7 +89,28 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.floatActivations = options.floatActivations;
     scheme.int8Weights = options.int8Weights;
   };
-  if (options.fake) {
+  if (options.algorithm == "gptq") {
+    QOptGPTQPassOptions gptq;
+    fill(gptq);
+    gptq.data = options.data;
+    gptq.tokens = options.tokens;
+    gptq.tokenizerDir = options.tokenizerDir;
+    gptq.samples = options.samples;
+    gptq.seqLen = options.seqLen;
+    gptq.damp = options.damp;
+    gptq.blockSize = options.blockSize;
+    gptq.actOrder = options.actOrder;
+    gptq.staticGroups = options.staticGroups;
+    gptq.sequential = options.sequential;
+    gptq.report = options.report;
+    gptq.progress = options.progress;
+    if (!options.sequential) {
+      QOptCalibratePassOptions xtx = calibration;
+      xtx.collectXtx = true;
+      pm.addPass(createQOptCalibratePass(xtx));
+    }
+    pm.addPass(createQOptGPTQPass(gptq));
+  } else if (options.fake) {
     QOptFakeQuantPassOptions scheme;
     fill(scheme);
     pm.addPass(createQOptFakeQuantPass(scheme));
@@ -112,8 +136,27 @@ void mlir::qopt::registerPTQPipelines() {
         if (!lookupRecipe(options.recipe))
           return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "
-                              "w4-g32, w4-g64, w4-g128, w4a8, w4a8-g32, "
+                              "w4-g32, w4-g64, w4-g128, w3, w3-g64, "
+                              "w3-g128, w4a8, w4a8-g32, "
                               "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2)");
+        if (options.algorithm != "rtn" && options.algorithm != "gptq")
+          return errorHandler("qopt-ptq: unknown algorithm '" +
+                              options.algorithm + "' (rtn, gptq)");
+        if (options.algorithm == "gptq") {
+          const Recipe &r = *lookupRecipe(options.recipe);
+          if (r.format != "int")
+            return errorHandler("qopt-ptq: algorithm=gptq rounds integer "
+                                "weights; recipe '" +
+                                options.recipe + "' has " + r.format +
+                                " weights");
+          if (options.fake)
+            return errorHandler("qopt-ptq: algorithm=gptq quantizes for "
+                                "real (fake=true is RTN only)");
+          if (options.data.empty() == options.tokens.empty())
+            return errorHandler("qopt-ptq: algorithm=gptq calibrates: give "
+                                "calibration-data=<text> or "
+                                "calibration-tokens=<file>");
+        }
         if (options.outlierThreshold > 0 &&
             lookupRecipe(options.recipe)->activations == "none")
           return errorHandler("qopt-ptq: outlier-threshold needs a recipe "

@@ -83,11 +83,45 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       *this, "recipe",
       llvm::cl::desc("w8 (INT8 per-channel weight-only), w8a8-static, "
                      "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
-                     "w4-g128, w4a8, w4a8-g32, w4a8-g128 (INT4 weights, "
+                     "w4-g128, w3 (INT3 per-channel), w3-g64, w3-g128, w4a8, w4a8-g32, "
+                     "w4a8-g128 (INT4 weights, "
                      "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
                      "fp8-e5m2 (float "
                      "weights, the 8-bit ones scaled per output channel)"),
       llvm::cl::init("w8")};
+  Option<std::string> algorithm{
+      *this, "algorithm",
+      llvm::cl::desc("How integer weights are rounded: rtn (round to "
+                     "nearest), gptq (qopt-gptq, needs calibration data)"),
+      llvm::cl::init("rtn")};
+  Option<bool> actOrder{*this, "act-order",
+                        llvm::cl::desc("gptq: round input channels by "
+                                       "decreasing H_jj"),
+                        llvm::cl::init(false)};
+  Option<bool> staticGroups{
+      *this, "static-groups",
+      llvm::cl::desc("gptq with act-order: group parameters fixed before "
+                     "rounding (no group index)"),
+      llvm::cl::init(false)};
+  Option<double> damp{*this, "damp",
+                      llvm::cl::desc("gptq: damping, a fraction of H's mean "
+                                     "diagonal"),
+                      llvm::cl::init(0.01)};
+  Option<int64_t> blockSize{*this, "block-size",
+                            llvm::cl::desc("gptq: input channels per lazy "
+                                           "batch"),
+                            llvm::cl::init(128)};
+  Option<bool> sequential{
+      *this, "sequential",
+      llvm::cl::desc("gptq: Hessians taken stage by stage with earlier "
+                     "stages quantized (false: one calibration of the float "
+                     "model)"),
+      llvm::cl::init(true)};
+  Option<std::string> report{
+      *this, "report",
+      llvm::cl::desc("gptq: per-layer report, JSON at this path and "
+                     "markdown next to it"),
+      llvm::cl::init("")};
   Option<bool> fake{*this, "fake",
                     llvm::cl::desc("Simulate in float (qopt-fake-quant) "
                                    "instead of quantizing"),
