@@ -89,7 +89,21 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.floatActivations = options.floatActivations;
     scheme.int8Weights = options.int8Weights;
   };
-  if (options.algorithm == "gptq") {
+  bool awq = options.algorithm == "awq" || options.algorithm == "awq+gptq";
+  bool gptqRounding =
+      options.algorithm == "gptq" || options.algorithm == "awq+gptq";
+  if (awq) {
+    // AWQ searches on x^T x, and leaves float weights for the rounding.
+    QOptCalibratePassOptions xtx = calibration;
+    xtx.collectXtx = true;
+    pm.addPass(createQOptCalibratePass(xtx));
+    QOptAWQPassOptions scaling;
+    fill(scaling);
+    pm.addPass(createQOptAWQPass(scaling));
+    if (isStatic)
+      pm.addPass(createQOptCalibratePass(calibration));
+  }
+  if (gptqRounding) {
     QOptGPTQPassOptions gptq;
     fill(gptq);
     gptq.data = options.data;
@@ -139,21 +153,25 @@ void mlir::qopt::registerPTQPipelines() {
                               "w4-g32, w4-g64, w4-g128, w3, w3-g64, "
                               "w3-g128, w4a8, w4a8-g32, "
                               "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2)");
-        if (options.algorithm != "rtn" && options.algorithm != "gptq")
+        if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
+                                options.algorithm.getValue()))
           return errorHandler("qopt-ptq: unknown algorithm '" +
-                              options.algorithm + "' (rtn, gptq)");
-        if (options.algorithm == "gptq") {
+                              options.algorithm +
+                              "' (rtn, gptq, awq, awq+gptq)");
+        if (options.algorithm != "rtn") {
           const Recipe &r = *lookupRecipe(options.recipe);
           if (r.format != "int")
-            return errorHandler("qopt-ptq: algorithm=gptq rounds integer "
-                                "weights; recipe '" +
+            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
+                                " works on integer weights; recipe '" +
                                 options.recipe + "' has " + r.format +
                                 " weights");
           if (options.fake)
-            return errorHandler("qopt-ptq: algorithm=gptq quantizes for "
-                                "real (fake=true is RTN only)");
+            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
+                                " quantizes for real (fake=true is RTN "
+                                "only)");
           if (options.data.empty() == options.tokens.empty())
-            return errorHandler("qopt-ptq: algorithm=gptq calibrates: give "
+            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
+                                " calibrates: give "
                                 "calibration-data=<text> or "
                                 "calibration-tokens=<file>");
         }

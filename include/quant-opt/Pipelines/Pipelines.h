@@ -81,18 +81,21 @@ void registerPipelines();
 struct PTQOptions : public PassPipelineOptions<PTQOptions> {
   Option<std::string> recipe{
       *this, "recipe",
-      llvm::cl::desc("w8 (INT8 per-channel weight-only), w8a8-static, "
-                     "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
-                     "w4-g128, w3 (INT3 per-channel), w3-g64, w3-g128, w4a8, w4a8-g32, "
-                     "w4a8-g128 (INT4 weights, "
-                     "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
-                     "fp8-e5m2 (float "
-                     "weights, the 8-bit ones scaled per output channel)"),
+      llvm::cl::desc(
+          "w8 (INT8 per-channel weight-only), w8a8-static, "
+          "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
+          "w4-g128, w3 (INT3 per-channel), w3-g64, w3-g128, w4a8, w4a8-g32, "
+          "w4a8-g128 (INT4 weights, "
+          "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
+          "fp8-e5m2 (float "
+          "weights, the 8-bit ones scaled per output channel)"),
       llvm::cl::init("w8")};
   Option<std::string> algorithm{
       *this, "algorithm",
       llvm::cl::desc("How integer weights are rounded: rtn (round to "
-                     "nearest), gptq (qopt-gptq, needs calibration data)"),
+                     "nearest), gptq (qopt-gptq), awq (qopt-awq scaling and "
+                     "clipping, then RTN), awq+gptq; all but rtn need "
+                     "calibration data"),
       llvm::cl::init("rtn")};
   Option<bool> actOrder{*this, "act-order",
                         llvm::cl::desc("gptq: round input channels by "

@@ -90,8 +90,12 @@ struct SingleThreadedBlas {
 double mlir::qopt::hessianWeightedError(ArrayRef<float> w,
                                         const QuantizedWeight &q,
                                         ArrayRef<double> h) {
-  int64_t k = q.k, n = q.n;
-  std::vector<float> deq = dequantizeWeight(q);
+  return hessianWeightedDifference(w, dequantizeWeight(q), q.k, q.n, h);
+}
+
+double mlir::qopt::hessianWeightedDifference(ArrayRef<float> w,
+                                             ArrayRef<float> approx, int64_t k,
+                                             int64_t n, ArrayRef<double> h) {
   double total = 0;
   std::vector<double> d, hd;
   for (int64_t c0 = 0; c0 < n; c0 += kChunkColumns) {
@@ -100,7 +104,8 @@ double mlir::qopt::hessianWeightedError(ArrayRef<float> w,
     hd.assign(k * nc, 0.0);
     for (int64_t r = 0; r < k; ++r)
       for (int64_t j = 0; j < nc; ++j)
-        d[r * nc + j] = double(w[r * n + c0 + j]) - double(deq[r * n + c0 + j]);
+        d[r * nc + j] =
+            double(w[r * n + c0 + j]) - double(approx[r * n + c0 + j]);
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, k, nc, k, 1.0,
                 h.data(), k, d.data(), nc, 0.0, hd.data(), nc);
     for (int64_t i = 0; i < k * nc; ++i)

@@ -95,29 +95,6 @@ std::vector<int64_t> layerStages(ArrayRef<ObservedLinear> layers) {
   return stages;
 }
 
-/// The x^T x statistics attached to `input` as f64, or an error.
-FailureOr<std::vector<double>> attachedXtx(ObserveOp input, int64_t k) {
-  StatsAttr stats = input.getStatsAttr();
-  if (!stats || !stats.getXtx())
-    return input.emitError()
-           << "layer '" << pointLayer(input)
-           << "' has no x^T x statistics: run qopt-calibrate{collect-xtx=true} "
-              "first, or qopt-gptq with sequential=true and calibration data";
-  ElementsAttr xtx = stats.getXtx();
-  auto type = cast<ShapedType>(xtx.getType());
-  if (type.getRank() != 2 || type.getDimSize(0) != k ||
-      type.getDimSize(1) != k || !type.getElementType().isF32())
-    return input.emitError()
-           << "layer '" << pointLayer(input) << "': x^T x must be f32 [" << k
-           << ", " << k << "], got " << type;
-  ArrayRef<char> bytes = denseConstantBytes(xtx, type);
-  if ((int64_t)bytes.size() != k * k * 4)
-    return input.emitError()
-           << "layer '" << pointLayer(input) << "': cannot read x^T x";
-  const float *values = reinterpret_cast<const float *>(bytes.data());
-  return std::vector<double>(values, values + k * k);
-}
-
 /// Writes the report as JSON at `path` and as markdown next to it.
 LogicalResult writeReport(Operation *root, StringRef path,
                           ArrayRef<LayerRecord> records,
@@ -278,7 +255,10 @@ void QOptGPTQPass::runOnOperation() {
   if (!sequential) {
     for (auto [i, layer] : llvm::enumerate(layers)) {
       int64_t k = cast<RankedTensorType>(layer.weight.getType()).getDimSize(0);
-      FailureOr<std::vector<double>> xtx = attachedXtx(layer.input, k);
+      FailureOr<std::vector<double>> xtx = calibratedXtx(
+          layer.input, k,
+          "run qopt-calibrate{collect-xtx=true} first, or qopt-gptq with "
+          "sequential=true and calibration data");
       if (failed(xtx) ||
           failed(quantizeLayer(layer, schemes[i], std::move(*xtx),
                                layer.input.getStatsAttr().getSamples(),

@@ -2,6 +2,7 @@
 
 #include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
+#include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "llvm/Support/Regex.h"
 
@@ -117,6 +118,27 @@ mlir::qopt::calibratedChannelAbsmax(ObserveOp input, int64_t k,
                              << "' has statistics for " << absmax.size()
                              << " channels, the layer " << k;
   return absmax;
+}
+
+FailureOr<std::vector<double>>
+mlir::qopt::calibratedXtx(ObserveOp input, int64_t k, StringRef remedy) {
+  StatsAttr stats = input.getStatsAttr();
+  if (!stats || !stats.getXtx())
+    return input.emitError() << "layer '" << pointLayer(input)
+                             << "' has no x^T x statistics: " << remedy;
+  ElementsAttr xtx = stats.getXtx();
+  auto type = cast<ShapedType>(xtx.getType());
+  if (type.getRank() != 2 || type.getDimSize(0) != k ||
+      type.getDimSize(1) != k || !type.getElementType().isF32())
+    return input.emitError()
+           << "layer '" << pointLayer(input) << "': x^T x must be f32 [" << k
+           << ", " << k << "], got " << type;
+  ArrayRef<char> bytes = denseConstantBytes(xtx, type);
+  if ((int64_t)bytes.size() != k * k * 4)
+    return input.emitError()
+           << "layer '" << pointLayer(input) << "': cannot read x^T x";
+  const float *values = reinterpret_cast<const float *>(bytes.data());
+  return std::vector<double>(values, values + k * k);
 }
 
 StringRef mlir::qopt::pointLayer(ObserveOp point) {

@@ -57,6 +57,10 @@ bool runGPTQ(llvm::ArrayRef<float> w, int64_t k, int64_t n,
 /// sum_n d_n^T H d_n with d = W - dequantize(q) ([K, N], H [K, K]).
 double hessianWeightedError(llvm::ArrayRef<float> w, const QuantizedWeight &q,
                             llvm::ArrayRef<double> h);
+/// The same with d = W - approx ([K, N] each).
+double hessianWeightedDifference(llvm::ArrayRef<float> w,
+                                 llvm::ArrayRef<float> approx, int64_t k,
+                                 int64_t n, llvm::ArrayRef<double> h);
 
 } // namespace mlir::qopt
 

@@ -579,6 +579,48 @@ def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
                            "quant::QuantDialect"];
 }
 
+def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
+  let summary = "Activation-aware weight scaling and clipping (AWQ) for "
+                "low-bit weights";
+  let description = [{
+    AWQ (Lin et al., 2023): for the linear layers reading one activation x,
+    x W = (x / s) (s W) with s_j = m_j^alpha, m_j the calibrated RMS of input
+    channel j, normalized by sqrt(max s min s); alpha is searched on `grid`
+    points in [0, 1) for the least output error of the layers after
+    round-to-nearest under the weight scheme (alpha = 0 is plain RTN, so the
+    search never does worse). The output error over all calibration rows is
+    sum_n d_n^T H d_n with H = x^T x, which `qopt-calibrate{collect-xtx}`
+    attaches: no activation samples are kept, every row counts. The division
+    by s is folded into the all-parallel op producing x (LayerNorm, GELU),
+    exactly as `qopt-smooth-activations` does; layers whose input has no
+    such producer are only clipped. Then, with `clip`, every group of every
+    layer is clamped to the ratio r of its max |w| (r from 1 down to
+    1 - `max-shrink` in `grid` steps) that minimizes d_g^T H_gg d_g.
+
+    The weights stay float (`s W`, clipped): `qopt-quantize` or `qopt-gptq`
+    rounds them next; the inputs' statistics are dropped (x changed), so a
+    later pass that needs them calibrates again. Before:
+
+        %x = linalg.generic ... (LayerNorm)
+        %y = linalg.matmul ins(observe(%x), observe(%w))
+
+    After:
+
+        %x = linalg.generic ... (LayerNorm, times 1/s per channel)
+        %y = linalg.matmul ins(observe(%x), observe(%w_scaled_clipped))
+            {qopt.smoothing = dense<1/s>}
+  }];
+  let options = !listconcat(QOptQuantSchemeOptions, [
+    Option<"grid", "grid", "int64_t", /*default=*/"20",
+           "Points of the alpha search in [0, 1)">,
+    Option<"clip", "clip", "bool", /*default=*/"true",
+           "Search a clipping ratio per group">,
+    Option<"maxShrink", "max-shrink", "double", /*default=*/"0.5",
+           "Largest share of a group's range the clipping may cut">,
+  ]);
+  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect"];
+}
+
 def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
   let summary = "Quantize observed linear layers with GPTQ's "
                 "error-compensating rounding";

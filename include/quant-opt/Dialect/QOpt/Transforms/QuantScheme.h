@@ -74,6 +74,12 @@ LogicalResult checkLayerPattern(Operation *root, StringRef passName,
 FailureOr<SmallVector<float>>
 calibratedChannelAbsmax(ObserveOp input, int64_t k, StringRef missing);
 
+/// The calibrated x^T x ([K, K], as f64) of the activation point `input`
+/// of a layer with `k` input channels. Errors name the layer; without the
+/// statistics the message ends with `remedy`.
+FailureOr<std::vector<double>> calibratedXtx(ObserveOp input, int64_t k,
+                                             StringRef remedy);
+
 /// The layer name of an observation point ("<layer>:input" -> "<layer>").
 StringRef pointLayer(ObserveOp point);
 

@@ -1,0 +1,131 @@
+//===- AWQ.cpp - Activation-aware weight quantization (AWQ) ---------------===//
+
+#include "quant-opt/Dialect/QOpt/Algorithms/AWQ.h"
+#include "quant-opt/Dialect/QOpt/Algorithms/GPTQ.h"
+
+#include <algorithm>
+#include <cblas.h>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+/// The layer's error with input channels scaled by `s`: W against
+/// dequantize(Q(s W)) / s, weighted by H.
+static double scaledError(const AWQLayer &layer, int64_t k, ArrayRef<double> h,
+                          ArrayRef<float> s) {
+  int64_t n = layer.n;
+  std::vector<float> scaled(layer.weight.begin(), layer.weight.end());
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      scaled[r * n + c] *= s[r];
+  std::string error;
+  WeightScheme scheme = layer.scheme;
+  scheme.mseClip = false;
+  QuantizedWeight q = quantizeWeight(scaled, k, n, scheme, error);
+  if (!error.empty())
+    return INFINITY;
+  std::vector<float> approx = dequantizeWeight(q);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      approx[r * n + c] /= s[r];
+  return hessianWeightedDifference(layer.weight, approx, k, n, h);
+}
+
+AWQScale mlir::qopt::searchAWQScale(ArrayRef<AWQLayer> layers, int64_t k,
+                                    ArrayRef<double> h,
+                                    ArrayRef<double> magnitude, int64_t grid) {
+  AWQScale best;
+  best.error = INFINITY;
+  std::vector<float> s(k);
+  for (int64_t step = 0; step < grid; ++step) {
+    double alpha = double(step) / grid;
+    double lo = INFINITY, hi = 0;
+    for (int64_t j = 0; j < k; ++j) {
+      double v = magnitude[j] > 0
+                     ? std::max(std::pow(magnitude[j], alpha), 1e-4)
+                     : 1.0;
+      s[j] = static_cast<float>(v);
+      lo = std::min(lo, v);
+      hi = std::max(hi, v);
+    }
+    double norm = std::sqrt(lo * hi);
+    for (int64_t j = 0; j < k; ++j)
+      s[j] = static_cast<float>(magnitude[j] > 0 ? s[j] / norm : 1.0);
+    double error = 0;
+    for (const AWQLayer &layer : layers)
+      error += scaledError(layer, k, h, s);
+    if (step == 0)
+      best.rtnError = error;
+    if (error < best.error) {
+      best.error = error;
+      best.alpha = alpha;
+      best.scale = s;
+    }
+  }
+  return best;
+}
+
+int64_t mlir::qopt::clipWeightGroups(std::vector<float> &w, int64_t k,
+                                     int64_t n, ArrayRef<double> h,
+                                     const WeightScheme &scheme, int64_t grid,
+                                     double maxShrink) {
+  int64_t g =
+      scheme.granularity == WeightGranularity::Group ? scheme.groupSize : k;
+  int64_t clamped = 0;
+  std::vector<double> hg(g * g), d(g * n), hd(g * n), bestError(n);
+  std::vector<float> bestRatio(n), absmax(n);
+  for (int64_t g0 = 0; g0 < k; g0 += g) {
+    for (int64_t i = 0; i < g; ++i)
+      for (int64_t j = 0; j < g; ++j)
+        hg[i * g + j] = h[(g0 + i) * k + g0 + j];
+    std::fill(absmax.begin(), absmax.end(), 0.0f);
+    for (int64_t i = 0; i < g; ++i)
+      for (int64_t c = 0; c < n; ++c)
+        absmax[c] = std::max(absmax[c], std::fabs(w[(g0 + i) * n + c]));
+    std::fill(bestError.begin(), bestError.end(), INFINITY);
+    std::fill(bestRatio.begin(), bestRatio.end(), 1.0f);
+    for (int64_t step = 0; step < grid; ++step) {
+      float ratio = static_cast<float>(1.0 - maxShrink * step / grid);
+      for (int64_t c = 0; c < n; ++c) {
+        float limit = absmax[c] * ratio;
+        double lo = 0, hi = 0;
+        for (int64_t i = 0; i < g; ++i) {
+          float v = std::clamp(w[(g0 + i) * n + c], -limit, limit);
+          lo = std::min<double>(lo, v);
+          hi = std::max<double>(hi, v);
+        }
+        AffineParams p = computeParams(lo, hi, scheme.bits, scheme.symmetric);
+        for (int64_t i = 0; i < g; ++i) {
+          float orig = w[(g0 + i) * n + c];
+          float v = std::clamp(orig, -limit, limit);
+          d[i * n + c] =
+              double(orig) - double(dequantizeValue(quantizeValue(v, p), p));
+        }
+      }
+      // H_gg times every column's error at once (BLAS-3).
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, n, g, 1.0,
+                  hg.data(), g, d.data(), n, 0.0, hd.data(), n);
+      for (int64_t c = 0; c < n; ++c) {
+        double e = 0;
+        for (int64_t i = 0; i < g; ++i)
+          e += d[i * n + c] * hd[i * n + c];
+        if (e < bestError[c]) {
+          bestError[c] = e;
+          bestRatio[c] = ratio;
+        }
+      }
+    }
+    for (int64_t c = 0; c < n; ++c) {
+      if (bestRatio[c] >= 1.0f)
+        continue;
+      ++clamped;
+      float limit = absmax[c] * bestRatio[c];
+      for (int64_t i = 0; i < g; ++i) {
+        float &v = w[(g0 + i) * n + c];
+        v = std::clamp(v, -limit, limit);
+      }
+    }
+  }
+  return clamped;
+}
