@@ -4,7 +4,8 @@
 # library, then evaluate it: held-out perplexity with quant-run next to the
 # PyTorch model's (models/gpt2-brown.json), a generation, and decode/prefill
 # speed; then quantize it (INT8 per-channel, W8A8 static calibrated on the
-# training split, INT4 g128), compile the quantized models and compare each
+# training split, INT4 g128 rounded to nearest and by GPTQ), compile the
+# quantized models and compare each
 # with the FP32 one (perplexity, mean KL, top-1 agreement).
 #
 #   scripts/main.sh                 # whole held-out text (FP32)
@@ -57,22 +58,24 @@ echo
 echo "== quantized models (quant-opt qopt-ptq, compared with FP32 on the first ${QUANT_OPT_QUANT_TOKENS:-16384} held-out tokens)"
 qtokens=${QUANT_OPT_QUANT_TOKENS:-16384}
 # w8a8-smooth: W8A8 static with SmoothQuant (alpha 0.5), the LM head weight-only;
-# w4-g128-lm8: INT4 groups of 128, the LM head INT8 (docs/quantization.md).
+# w4-g128-lm8: INT4 groups of 128, the LM head INT8 (docs/quantization.md), rounded
+# to nearest; w4-g128-lm8-gptq: the same rounded by GPTQ with act-order (docs/gptq-awq.md).
 declare -A pipelines=(
   [w8]="qopt-ptq{recipe=w8}"
   [w8a8-smooth]="qopt-ptq{recipe=w8a8-static smooth=true float-activations=lm_head calibration-data=$out/data/train.txt samples=32 progress=false}"
   [w4-g128-lm8]="qopt-ptq{recipe=w4-g128 int8-weights=lm_head}"
+  [w4-g128-lm8-gptq]="qopt-ptq{recipe=w4-g128 int8-weights=lm_head algorithm=gptq act-order=true calibration-data=$out/data/train.txt samples=32 progress=false}"
 )
 rows=()
-for recipe in w8 w8a8-smooth w4-g128-lm8; do
+for recipe in w8 w8a8-smooth w4-g128-lm8 w4-g128-lm8-gptq; do
   build/bin/quant-opt "$model.onnx" "--pass-pipeline=builtin.module(${pipelines[$recipe]})" \
     --emit-bytecode -o "$out/$recipe.mlirbc"
   build/bin/quant-compile "$out/$recipe.mlirbc" -o "$out/$recipe.so"
   line=$(build/bin/quant-run "$out/$recipe.so" compare "$out/data/heldout.txt" \
     --reference "$out/gpt2-brown.so" --max-tokens "$qtokens" --tokenizer-dir "$tokenizer" 2>/dev/null)
   echo "$recipe: $line"
-  rows+=("$(printf '%-14s %8s MB   %s' "$recipe" "$(du -m "$out/$recipe.weights" | cut -f1)" \
+  rows+=("$(printf '%-18s %8s MB   %s' "$recipe" "$(du -m "$out/$recipe.weights" | cut -f1)" \
     "$(sed -E 's/^compare: //; s/ \(window.*//' <<<"$line")")")
 done
-printf '\n%-14s %8s      %s\n' "recipe" "weights" "quality vs FP32 ($(du -m "$out/gpt2-brown.weights" | cut -f1) MB)"
+printf '\n%-18s %8s      %s\n' "recipe" "weights" "quality vs FP32 ($(du -m "$out/gpt2-brown.weights" | cut -f1) MB)"
 printf '%s\n' "${rows[@]}"

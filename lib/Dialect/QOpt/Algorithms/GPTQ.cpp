@@ -270,7 +270,7 @@ bool mlir::qopt::runGPTQ(ArrayRef<float> w, int64_t k, int64_t n,
   for (int64_t r = 0; r < k; ++r)
     std::copy_n(codes.begin() + r * n, n, q.values.begin() + perm[r] * n);
   q.params = std::move(params);
-  if (grouped && options.actOrder && !options.staticGroups) {
+  if (grouped && numGroups > 1 && options.actOrder && !options.staticGroups) {
     q.groupIndex.resize(k);
     for (int64_t r = 0; r < k; ++r)
       q.groupIndex[perm[r]] = static_cast<int32_t>(r / g);

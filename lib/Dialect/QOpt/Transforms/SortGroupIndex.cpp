@@ -77,6 +77,15 @@ LogicalResult sortGroupIndex(QMatmulOp op) {
     std::memcpy(groupOf.data(), indexBytes.data(), k * 4);
   else
     return fail("cannot read group_index");
+  std::vector<char> splatBytes;
+  if (auto dense = dyn_cast<DenseElementsAttr>(weightAttr);
+      dense && dense.isSplat()) {
+    // Every row is the same: nothing to reorder but the input.
+    splatBytes.assign(
+        k * rowBytes,
+        static_cast<char>(dense.getSplatValue<APInt>().getZExtValue()));
+    weightBytes = splatBytes;
+  }
   if ((int64_t)weightBytes.size() != k * rowBytes)
     return fail("cannot read the weight");
   std::vector<int64_t> members(groups, 0);

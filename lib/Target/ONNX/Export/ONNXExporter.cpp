@@ -85,6 +85,11 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     return emitError(op.getLoc(),
                      "qopt.qmatmul has no ONNX node name in its location "
                      "(was the module imported from ONNX?)");
+  if (op.getGroupIndex())
+    return emitError(op.getLoc())
+           << "node '" << l.name
+           << "': a group index (GPTQ act-order without static groups) is "
+              "not exported yet; quantize with static-groups=true";
   auto type = cast<quant::QuantizedType>(op.getWeightType());
   l.k = op.getInput().getType().getDimSize(1);
   l.n = op.getOutput().getType().getDimSize(1);

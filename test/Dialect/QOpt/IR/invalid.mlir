@@ -109,3 +109,43 @@ func.func @pure_intrinsic_name(%a: vector<16xi16>) -> vector<8xi32> {
   %0 = qopt.pure_intrinsic "x86.avx2.pmadd.wd"(%a, %a) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
   return %0 : vector<8xi32>
 }
+
+// -----
+
+func.func @qmatmul_group_index_length(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: tensor<3xi32>) -> tensor<?x2xf32> {
+  // expected-error @below {{group_index must be tensor<4xi32> (one group per input channel), got 'tensor<3xi32>'}}
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<3xi32> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_group_index_rank(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: tensor<4x1xi32>) -> tensor<?x2xf32> {
+  // expected-error @below {{group_index must be tensor<4xi32> (one group per input channel), got 'tensor<4x1xi32>'}}
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<4x1xi32> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_group_index_per_channel(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: tensor<4xi32>) -> tensor<?x2xf32> {
+  // expected-error @below {{group_index needs weights quantized in groups}}
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<4xi32> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_group_index_per_tensor(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: tensor<4xi32>) -> tensor<?x2xf32> {
+  // expected-error @below {{group_index needs weights quantized in groups}}
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32, 0.1> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<4xi32> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+func.func @qmatmul_group_index_i64(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: tensor<4xi64>) -> tensor<?x2xf32> {
+  // expected-error @below {{operand #2 must be ranked tensor of 32-bit signless integer values, but got 'tensor<4xi64>'}}
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<4xi64> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}

@@ -47,6 +47,17 @@ func.func @qmatmul(%x: tensor<?x4xf32>, %w8: tensor<4x2xi8>, %w4: tensor<4x1xi8>
   return %0, %1, %2, %3, %4 : tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>, tensor<?x2xf32>
 }
 
+// group_index (GPTQ's g_idx) prints between the weight and the input
+// quantization, its type after the weight's.
+// CHECK-LABEL: func.func @qmatmul_group_index
+// CHECK: qopt.qmatmul %{{.*}}, %{{.*}} group_index %{{.*}} weight !quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{.*}}> : tensor<?x4xf32>, tensor<4x1xi8>, tensor<4xi32> -> tensor<?x2xf32>
+// CHECK: qopt.qmatmul %{{.*}}, %{{.*}} group_index %{{.*}} dynamic_input weight !quant.uniform<u4:f32:{0:2, 1:1}, {{.*}}> : tensor<?x4xf32>, tensor<4x1xi8>, tensor<4xi32> -> tensor<?x2xf32>
+func.func @qmatmul_group_index(%x: tensor<?x4xf32>, %w4: tensor<4x1xi8>, %g: tensor<4xi32>) -> (tensor<?x2xf32>, tensor<?x2xf32>) {
+  %0 = qopt.qmatmul %x, %w4 group_index %g weight !quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x1xi8>, tensor<4xi32> -> tensor<?x2xf32>
+  %1 = qopt.qmatmul %x, %w4 group_index %g dynamic_input weight !quant.uniform<u4:f32:{0:2, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x4xf32>, tensor<4x1xi8>, tensor<4xi32> -> tensor<?x2xf32>
+  return %0, %1 : tensor<?x2xf32>, tensor<?x2xf32>
+}
+
 // CHECK-LABEL: func.func @fmatmul
 // CHECK: qopt.fmatmul %{{.*}}, %{{.*}} scales %{{.*}} : tensor<?x4xf32>, tensor<4x2xf8E4M3FN>, tensor<2xf32> -> tensor<?x2xf32>
 // CHECK: qopt.fmatmul %{{.*}}, %{{.*}} : tensor<?x4xf32>, tensor<4x2xbf16> -> tensor<?x2xf32>

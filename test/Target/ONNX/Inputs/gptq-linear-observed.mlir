@@ -1,0 +1,20 @@
+#loc = loc("gptq-linear.onnxtext":0:0)
+module attributes {onnx.import_note = "checked by ONNX 1.12's checker"} {
+  func.func @main(%arg0: tensor<?x4xf32> {onnx.name = "X"} loc("gptq-linear.onnxtext":0:0)) -> (tensor<?x2xf32> {onnx.name = "Y"}) {
+    %cst = arith.constant dense<[[1.000000e+00, 2.000000e+00], [3.000000e+00, 4.000000e+00], [5.000000e+00, 6.000000e+00], [7.000000e+00, 8.000000e+00]]> : tensor<4x2xf32> loc(#loc1)
+    %c0 = arith.constant 0 : index loc(#loc2)
+    %dim = tensor.dim %arg0, %c0 : tensor<?x4xf32> loc(#loc2)
+    %c0_0 = arith.constant 0 : index loc(#loc2)
+    %dim_1 = tensor.dim %arg0, %c0_0 : tensor<?x4xf32> loc(#loc2)
+    %0 = tensor.empty(%dim_1) : tensor<?x2xf32> loc(#loc2)
+    %cst_2 = arith.constant 0.000000e+00 : f32 loc(#loc2)
+    %1 = linalg.fill ins(%cst_2 : f32) outs(%0 : tensor<?x2xf32>) -> tensor<?x2xf32> loc(#loc2)
+    %2 = qopt.observe %arg0 activation "MatMul_0:input" {stats = #qopt.stats<method = "minmax", samples = 4, min = -1.0, max = 1.0, xtx = dense<[[1.0, 0.5, 0.0, 0.0], [0.5, 4.0, 0.0, 0.0], [0.0, 0.0, 2.0, 0.5], [0.0, 0.0, 0.5, 3.0]]> : tensor<4x4xf32>>} : tensor<?x4xf32> loc(#loc2)
+    %3 = qopt.observe %cst weight "MatMul_0:weight" : tensor<4x2xf32> loc(#loc2)
+    %4 = linalg.matmul ins(%2, %3 : tensor<?x4xf32>, tensor<4x2xf32>) outs(%1 : tensor<?x2xf32>) -> tensor<?x2xf32> loc(#loc2)
+    return %4 : tensor<?x2xf32> loc(#loc)
+  } loc(#loc)
+} loc(#loc)
+#loc1 = loc(unknown)
+#loc2 = loc("MatMul_0"(#loc))
+
