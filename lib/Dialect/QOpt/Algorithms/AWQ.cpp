@@ -6,6 +6,8 @@
 #include <algorithm>
 #include <cblas.h>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -34,17 +36,47 @@ static double scaledError(const AWQLayer &layer, int64_t k, ArrayRef<double> h,
 
 AWQScale mlir::qopt::searchAWQScale(ArrayRef<AWQLayer> layers, int64_t k,
                                     ArrayRef<double> h,
-                                    ArrayRef<double> magnitude, int64_t grid) {
+                                    ArrayRef<double> magnitude, int64_t grid,
+                                    bool duo) {
+  std::vector<float> ones(k, 1.0f);
   AWQScale best;
-  best.error = INFINITY;
+  best.alpha = 0;
+  best.scale = ones;
+  for (const AWQLayer &layer : layers)
+    best.rtnError += scaledError(layer, k, h, ones);
+  best.error = best.rtnError;
+  // AutoAWQ's duo scaling: the weight side is each input channel's mean
+  // |w| relative to its group's max, over the layers' output channels.
+  std::vector<double> weightMean(k, 0.0);
+  int64_t columns = 0;
+  for (const AWQLayer &layer : layers) {
+    int64_t g = layer.scheme.granularity == WeightGranularity::Group
+                    ? layer.scheme.groupSize
+                    : k;
+    for (int64_t c = 0; c < layer.n; ++c)
+      for (int64_t g0 = 0; g0 < k; g0 += g) {
+        double m = 0;
+        for (int64_t r = g0; r < g0 + g; ++r)
+          m = std::max(m, (double)std::fabs(layer.weight[r * layer.n + c]));
+        for (int64_t r = g0; r < g0 + g && m > 0; ++r)
+          weightMean[r] += std::fabs(layer.weight[r * layer.n + c]) / m;
+      }
+    columns += layer.n;
+  }
+  for (double &v : weightMean)
+    v /= std::max<int64_t>(1, columns);
   std::vector<float> s(k);
   for (int64_t step = 0; step < grid; ++step) {
     double alpha = double(step) / grid;
     double lo = INFINITY, hi = 0;
     for (int64_t j = 0; j < k; ++j) {
-      double v = magnitude[j] > 0
-                     ? std::max(std::pow(magnitude[j], alpha), 1e-4)
-                     : 1.0;
+      double v = 1.0;
+      if (magnitude[j] > 0) {
+        v = std::pow(magnitude[j], alpha);
+        if (duo)
+          v /= std::pow(weightMean[j], 1 - alpha) + 1e-4;
+        v = std::max(v, 1e-4);
+      }
       s[j] = static_cast<float>(v);
       lo = std::min(lo, v);
       hi = std::max(hi, v);
@@ -55,8 +87,9 @@ AWQScale mlir::qopt::searchAWQScale(ArrayRef<AWQLayer> layers, int64_t k,
     double error = 0;
     for (const AWQLayer &layer : layers)
       error += scaledError(layer, k, h, s);
-    if (step == 0)
-      best.rtnError = error;
+    if (std::getenv("QOPT_AWQ_DEBUG"))
+      std::fprintf(stderr, "awq alpha %.2f error %.6g (s=1: %.6g)\n", alpha,
+                   error, best.rtnError);
     if (error < best.error) {
       best.error = error;
       best.alpha = alpha;

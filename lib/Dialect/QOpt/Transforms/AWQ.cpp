@@ -119,7 +119,7 @@ private:
     for (auto [i, layer] : llvm::enumerate(layers))
       awqLayers.push_back(
           {weights[i], (int64_t)weights[i].size() / k, schemes[i].weights});
-    AWQScale best = searchAWQScale(awqLayers, k, h, rms, grid);
+    AWQScale best = searchAWQScale(awqLayers, k, h, rms, grid, duoScaling);
     std::vector<float> invScale(k);
     for (int64_t j = 0; j < k; ++j)
       invScale[j] = static_cast<float>(1.0 / best.scale[j]);

@@ -41,7 +41,8 @@ struct AWQScale {
 /// ([K, K]).
 AWQScale searchAWQScale(llvm::ArrayRef<AWQLayer> layers, int64_t k,
                         llvm::ArrayRef<double> h,
-                        llvm::ArrayRef<double> magnitude, int64_t grid);
+                        llvm::ArrayRef<double> magnitude, int64_t grid,
+                        bool duo);
 
 /// AWQ's clipping search: for every column and group of `w` ([K, N], as
 /// `scheme` groups it), the clamp to +-r max|w_g| with r in

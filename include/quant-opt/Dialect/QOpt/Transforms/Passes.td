@@ -613,6 +613,10 @@ def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
   let options = !listconcat(QOptQuantSchemeOptions, [
     Option<"grid", "grid", "int64_t", /*default=*/"20",
            "Points of the alpha search in [0, 1)">,
+    Option<"duoScaling", "duo-scaling", "bool", /*default=*/"true",
+           "s = m^alpha / w^(1-alpha), w the channel's mean |weight| "
+           "relative to its group's max (AutoAWQ's default); false: "
+           "s = m^alpha">,
     Option<"clip", "clip", "bool", /*default=*/"true",
            "Search a clipping ratio per group">,
     Option<"maxShrink", "max-shrink", "double", /*default=*/"0.5",
