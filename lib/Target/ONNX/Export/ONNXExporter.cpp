@@ -45,7 +45,8 @@ using namespace mlir::qopt;
 namespace {
 
 // ONNX TensorProto data types the exporter writes.
-constexpr int32_t kFloat = 1, kUInt8 = 2, kInt8 = 3, kUInt4 = 21, kInt4 = 22;
+constexpr int32_t kFloat = 1, kUInt8 = 2, kInt8 = 3, kInt32 = 6, kUInt4 = 21,
+                  kInt4 = 22;
 // Blockwise DequantizeLinear and INT4/UINT4 DequantizeLinear need opset 21,
 // which needs IR version 10.
 constexpr int64_t kBlockwiseOpset = 21, kInt4IRVersion = 10;
@@ -69,10 +70,14 @@ struct QuantLayer {
   std::vector<AffineParams> params;  // [K / G, N], or 1 when per tensor.
   quant::UniformQuantizedType input; // Static activation, or null.
   bool dynamicInput = false;
-  std::vector<float> smoothing; // [K] factors of the input (SmoothQuant).
+  std::vector<float> smoothing;    // [K] factors of the input (SmoothQuant).
+  std::vector<int32_t> groupIndex; // GPTQ's g_idx [K], or empty.
 
+  int64_t groupOf(int64_t row) const {
+    return groupIndex.empty() ? row / groupSize : groupIndex[row];
+  }
   const AffineParams &at(int64_t row, int64_t col) const {
-    return perTensor ? params[0] : params[(row / groupSize) * n + col];
+    return perTensor ? params[0] : params[groupOf(row) * n + col];
   }
   bool blockwise() const { return !perTensor && !perChannel; }
 };
@@ -85,11 +90,6 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     return emitError(op.getLoc(),
                      "qopt.qmatmul has no ONNX node name in its location "
                      "(was the module imported from ONNX?)");
-  if (op.getGroupIndex())
-    return emitError(op.getLoc())
-           << "node '" << l.name
-           << "': a group index (GPTQ act-order without static groups) is "
-              "not exported yet; quantize with static-groups=true";
   auto type = cast<quant::QuantizedType>(op.getWeightType());
   l.k = op.getInput().getType().getDimSize(1);
   l.n = op.getOutput().getType().getDimSize(1);
@@ -110,6 +110,25 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t c = 0; c < l.n; ++c)
         l.params.push_back(paramsOf(type, {g * l.groupSize, c}));
+  }
+
+  if (Value groupIndex = op.getGroupIndex()) {
+    auto indexConstant = groupIndex.getDefiningOp<arith::ConstantOp>();
+    ArrayRef<char> indexBytes =
+        indexConstant
+            ? denseConstantBytes(indexConstant.getValue(),
+                                 cast<ShapedType>(groupIndex.getType()))
+            : ArrayRef<char>();
+    if ((int64_t)indexBytes.size() != l.k * 4)
+      return emitError(op.getLoc())
+             << "node '" << l.name
+             << "': the group index is not a readable constant";
+    l.groupIndex.resize(l.k);
+    std::memcpy(l.groupIndex.data(), indexBytes.data(), l.k * 4);
+    for (int32_t g : l.groupIndex)
+      if (g < 0 || g >= l.k / l.groupSize)
+        return emitError(op.getLoc()) << "node '" << l.name << "': group index "
+                                      << g << " is not a group";
   }
 
   auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
@@ -552,6 +571,11 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
            << "dynamic per-token activation quantization (w8a8-dynamic) has "
               "no exact standard ONNX form (DynamicQuantizeLinear is per "
               "tensor); export a weight-only or w8a8-static module";
+  if (!l.groupIndex.empty())
+    return nodeError(original, l.name)
+           << "a group index (GPTQ act-order without static groups) has no "
+              "QDQ form (blockwise DequantizeLinear groups contiguous rows): "
+              "use --format=matmulnbits, which takes it as g_idx";
   if (l.bits == 4 || l.blockwise())
     needsOpset21 = true;
   std::string base = original.input(1);
@@ -737,6 +761,11 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
            << "): use --format=qdq"
            << (l.dynamicInput ? " with a w8a8-static module" : "");
   int64_t block = matMulNBitsBlock(l.groupSize);
+  if (!l.groupIndex.empty() && block != l.groupSize)
+    return nodeError(original, l.name)
+           << "with a group index MatMulNBits' blocks must be the groups, but "
+              "the group size "
+           << l.groupSize << " is not a power of two >= 16";
   if (block < 16)
     return nodeError(original, l.name)
            << "MatMulNBits needs blocks of a power of two >= 16 along K, but "
@@ -768,7 +797,9 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
   bool defaultZeroPoints = true;
   for (int64_t c = 0; c < l.n; ++c)
     for (int64_t b = 0; b < blocks; ++b) {
-      const AffineParams &p = l.at(b * block, c);
+      // Block b's scale; with a group index, group b's (= block b's).
+      const AffineParams &p =
+          l.groupIndex.empty() ? l.at(b * block, c) : l.params[b * l.n + c];
       scales[c * blocks + b] = p.scale;
       zps[c * blocks + b] = p.zeroPoint + offset;
       defaultZeroPoints &= p.zeroPoint + offset == int64_t(1) << (l.bits - 1);
@@ -816,6 +847,14 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
       biasInput =
           c.data_type() == kFloat && c.dims_size() == 1 && c.dims(0) == l.n;
     }
+  }
+  if (!l.groupIndex.empty()) {
+    while (node.input_size() < 4)
+      node.add_input("");
+    std::string gidx(l.k * 4, '\0');
+    std::memcpy(gidx.data(), l.groupIndex.data(), l.k * 4);
+    node.add_input(addInitializer(
+        makeTensor(fresh(base + "_g_idx"), kInt32, {l.k}, std::move(gidx))));
   }
   if (biasInput) {
     while (node.input_size() < 5)
