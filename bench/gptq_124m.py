@@ -1,0 +1,98 @@
+"""GPTQ on the GPT-2 124M geometry (12 layers, d=768, random weights): time and
+peak memory of quant-opt, against importing the same model without quantizing
+it (the model's own footprint), with the pass's split of the time (compiling
+the calibration model, the calibration runs, the GPTQ math).
+
+  /usr/bin/python3 bench/gptq_124m.py [--samples 128] [--seq-len 128]
+      [--recipe w4-g128] [--algorithm gptq] [--extra 'act-order=true']
+
+Calibration text: the Brown training split (build/main/data/train.txt, made by
+scripts/main.sh or python -m quantopt.brown). Prints a table and the CPU."""
+import argparse
+import os
+import re
+import resource
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import bench_paths  # noqa: E402
+
+
+def run(cmd):
+    """Wall seconds, peak RSS (MB) of `cmd` (a child of this process), stderr."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    start = time.monotonic()
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=bench_paths.REPO)
+    seconds = time.monotonic() - start
+    if r.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-4000:]}")
+    # ru_maxrss of children is the largest child so far: run the biggest last
+    # or in a fresh process; /usr/bin/time gives the per-process figure.
+    del before
+    return seconds, r.stderr
+
+
+def timed(cmd):
+    seconds, err = run(["/usr/bin/time", "-f", "QOPT_MAXRSS_KB %M"] + cmd)
+    rss = int(re.search(r"QOPT_MAXRSS_KB (\d+)", err).group(1)) / 1024
+    return seconds, rss, err
+
+
+def cpu_name():
+    with open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return "unknown"
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--samples", type=int, default=128)
+    p.add_argument("--seq-len", type=int, default=128)
+    p.add_argument("--recipe", default="w4-g128")
+    p.add_argument("--algorithm", default="gptq")
+    p.add_argument("--extra", default="", help="more qopt-ptq options")
+    args = p.parse_args()
+    onnx = bench_paths.gpt2_124m_onnx()
+    train = os.path.join(bench_paths.REPO, "build/main/data/train.txt")
+    if not os.path.exists(train):
+        bench_paths.sh([bench_paths.PYTHON, "-m", "quantopt.brown", "--out",
+                        "build/main/data"],
+                       env=dict(os.environ, PYTHONPATH=os.path.join(
+                           bench_paths.REPO, "python")))
+    quant_opt = os.path.join(bench_paths.BIN, "quant-opt")
+    out = os.path.join(bench_paths.OUT, "gptq_124m.mlirbc")
+    report = os.path.join(bench_paths.OUT, "gptq_124m_report.json")
+    base_s, base_rss, _ = timed([quant_opt, onnx, "--emit-bytecode", "-o",
+                                 os.path.join(bench_paths.OUT, "import.mlirbc")])
+    options = (f"recipe={args.recipe} algorithm={args.algorithm} "
+               f"calibration-data={train} samples={args.samples} "
+               f"seq-len={args.seq_len} report={report} {args.extra}")
+    print(f"quant-opt {os.path.basename(onnx)} qopt-ptq{{{options}}} ...", flush=True)
+    q_s, q_rss, err = timed([quant_opt, onnx,
+                             f"--pass-pipeline=builtin.module(qopt-ptq{{{options}}})",
+                             "--emit-bytecode", "-o", out])
+    split = re.search(r"qopt-gptq: (\d+) layers in ([\d.]+) s: compiling the "
+                      r"calibration model ([\d.]+) s, calibration runs ([\d.]+) s, "
+                      r"GPTQ ([\d.]+) s", err)
+    print(f"\nCPU: {cpu_name()}, {os.cpu_count()} cores; GPT-2 124M geometry, "
+          f"{args.samples} windows of {args.seq_len} tokens")
+    print("| step | wall s | peak RSS MB |")
+    print("|---|---:|---:|")
+    print(f"| import only (the model) | {base_s:.1f} | {base_rss:.0f} |")
+    print(f"| import + {args.algorithm} {args.recipe} | {q_s:.1f} | {q_rss:.0f} |")
+    print(f"\nbeyond the model: {q_rss - base_rss:.0f} MB (goal < 2048 MB); "
+          f"total {q_s:.1f} s (goal < 180 s)")
+    if split:
+        layers, total, compile_s, calib_s, gptq_s = split.groups()
+        print(f"qopt-gptq: {layers} layers, {total} s in the pass: compiling the "
+              f"calibration model {compile_s} s, calibration runs {calib_s} s, "
+              f"GPTQ math {gptq_s} s; the rest of quant-opt "
+              f"{q_s - float(total):.1f} s (import, observers, writing)")
+
+
+if __name__ == "__main__":
+    main()
