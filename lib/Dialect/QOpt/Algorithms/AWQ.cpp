@@ -78,9 +78,13 @@ AWQScale mlir::qopt::searchAWQScale(ArrayRef<AWQLayer> layers, int64_t k,
         v = std::max(v, 1e-4);
       }
       s[j] = static_cast<float>(v);
-      lo = std::min(lo, v);
-      hi = std::max(hi, v);
+      if (magnitude[j] > 0) { // Dead channels keep s = 1, outside the norm.
+        lo = std::min(lo, v);
+        hi = std::max(hi, v);
+      }
     }
+    if (!(hi > 0))
+      break; // No live channel: nothing to scale.
     double norm = std::sqrt(lo * hi);
     for (int64_t j = 0; j < k; ++j)
       s[j] = static_cast<float>(magnitude[j] > 0 ? s[j] / norm : 1.0);

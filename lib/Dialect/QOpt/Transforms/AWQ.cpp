@@ -46,6 +46,9 @@ struct QOptAWQPass : QuantSchemePass<qopt::impl::QOptAWQPassBase<QOptAWQPass>> {
     };
     if (scheme->floatFormat)
       return fail("AWQ scales integer weights (weight-format=int)");
+    if (scheme->weights.granularity == WeightGranularity::Tensor)
+      return fail("AWQ scales and clips per output channel or per group "
+                  "(weight-granularity=channel or group)");
     if (grid < 1 || grid > 1000)
       return fail("grid must be in [1, 1000], got " + Twine(grid));
     if (!(maxShrink >= 0 && maxShrink < 1))
@@ -58,13 +61,37 @@ struct QOptAWQPass : QuantSchemePass<qopt::impl::QOptAWQPassBase<QOptAWQPass>> {
 
     // Hessians first: scaling drops the statistics they come from.
     DenseMap<Operation *, std::vector<double>> hessians;
+    bool failedAny = false;
     for (ObservedLinear &layer : layers) {
       int64_t k = cast<RankedTensorType>(layer.weight.getType()).getDimSize(0);
       FailureOr<std::vector<double>> h = calibratedXtx(layer.input, k, kRemedy);
-      if (failed(h))
-        return signalPassFailure();
+      if (failed(h)) {
+        failedAny = true;
+        continue;
+      }
+      if (llvm::any_of(*h, [](double v) { return !std::isfinite(v); })) {
+        layer.input.emitError()
+            << "qopt-awq: layer '" << pointLayer(layer.input)
+            << "': x^T x has a non-finite entry";
+        failedAny = true;
+        continue;
+      }
+      FailureOr<std::vector<float>> w = observedWeightValues(layer.weight);
+      if (failed(w)) {
+        failedAny = true;
+        continue;
+      }
+      if (llvm::any_of(*w, [](float v) { return !std::isfinite(v); })) {
+        layer.weight.emitError()
+            << "qopt-awq: layer '" << pointLayer(layer.input)
+            << "': the weight has a non-finite value";
+        failedAny = true;
+        continue;
+      }
       hessians[layer.matmul] = std::move(*h);
     }
+    if (failedAny)
+      return signalPassFailure();
     llvm::MapVector<Operation *, SmallVector<ObservedLinear>> groups;
     SmallVector<ObservedLinear> alone;
     for (ObservedLinear &layer : layers) {

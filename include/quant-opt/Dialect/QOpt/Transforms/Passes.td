@@ -594,8 +594,9 @@ def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
     by s is folded into the all-parallel op producing x (LayerNorm, GELU),
     exactly as `qopt-smooth-activations` does; layers whose input has no
     such producer are only clipped. Then, with `clip`, every group of every
-    layer is clamped to the ratio r of its max |w| (r from 1 down to
-    1 - `max-shrink` in `grid` steps) that minimizes d_g^T H_gg d_g.
+    layer is clamped to the ratio r of its max |w|
+    (r = 1 - max-shrink * k / grid, k = 0 .. grid-1) that minimizes
+    d_g^T H_gg d_g. Per output channel or per group (not per tensor).
 
     The weights stay float (`s W`, clipped): `qopt-quantize` or `qopt-gptq`
     rounds them next; the inputs' statistics are dropped (x changed), so a
