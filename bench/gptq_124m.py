@@ -11,7 +11,6 @@ scripts/main.sh or python -m quantopt.brown). Prints a table and the CPU."""
 import argparse
 import os
 import re
-import resource
 import subprocess
 import sys
 import time
@@ -21,17 +20,21 @@ import bench_paths  # noqa: E402
 
 
 def run(cmd):
-    """Wall seconds, peak RSS (MB) of `cmd` (a child of this process), stderr."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    """Wall seconds and stderr of `cmd`; its progress lines are echoed."""
     start = time.monotonic()
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=bench_paths.REPO)
+    p = subprocess.Popen(cmd, stderr=subprocess.PIPE, text=True,
+                         cwd=bench_paths.REPO)
+    lines = []
+    for line in p.stderr:
+        lines.append(line)
+        if line.startswith("qopt-"):
+            print("  " + line.rstrip(), flush=True)
+    p.wait()
     seconds = time.monotonic() - start
-    if r.returncode != 0:
-        sys.exit(f"failed: {' '.join(cmd)}\n{r.stderr[-4000:]}")
-    # ru_maxrss of children is the largest child so far: run the biggest last
-    # or in a fresh process; /usr/bin/time gives the per-process figure.
-    del before
-    return seconds, r.stderr
+    err = "".join(lines)
+    if p.returncode != 0:
+        sys.exit(f"failed: {' '.join(cmd)}\n{err[-4000:]}")
+    return seconds, err
 
 
 def timed(cmd):

@@ -636,7 +636,11 @@ def markdown(meta, rows, bars, failures, plot_name):
         "model trained on Brown: 4 layers, d=256, not OpenAI's GPT-2) with quant-opt's "
         "`qopt-ptq` recipes, compiled with `quant-compile` and scored with `quant-run` "
         "against the FP32 compiled model. How to use the passes: "
-        "[quantization.md](quantization.md).",
+        "[quantization.md](quantization.md). The rows here round weights to nearest "
+        "(RTN); GPTQ and AWQ next to RTN on the same protocol, with the LM head FP32 "
+        "and every layer INT4, on this model and a second one, and their perplexity "
+        "against bits per weight: [gptq-results.md](gptq-results.md) "
+        "(`bench/gptq_quality.py`) and [gptq-awq.md](gptq-awq.md).",
         "",
         f"- **Date:** {meta['date']}",
         f"- **Machine:** {m['cpu']}, {m['cores']} cores, {m['memory']}"
