@@ -124,6 +124,9 @@ struct QOptCalibratePass
     // Attach the statistics.
     Builder b(&getContext());
     bool failedAny = false;
+    // The compiled copy is no longer needed: free it before the statistics
+    // become attributes (the x^T x of GPT-2 124M's layers is ~1 GB in f64).
+    session->reset();
     for (auto [op, stats] : llvm::zip(activations, points)) {
       if (stats.sawNonFinite()) {
         op.emitError() << "activation point '" << op.getPoint()
@@ -146,11 +149,12 @@ struct QOptCalibratePass
       }
       ElementsAttr xtx;
       if (collectXtx) {
-        std::vector<double> sums = stats.xtxMatrix();
-        std::vector<float> m(sums.begin(), sums.end());
         int64_t k = stats.channelCount();
-        AsmResourceBlob blob =
-            HeapAsmResourceBlob::allocateAndCopyInferAlign(ArrayRef<float>(m));
+        AsmResourceBlob blob = HeapAsmResourceBlob::allocate(
+            k * k * sizeof(float), alignof(float));
+        stats.xtxMatrixInto(
+            reinterpret_cast<float *>(blob.getMutableData().data()));
+        stats.releaseXtx();
         xtx = DenseResourceElementsAttr::get(
             RankedTensorType::get({k, k}, b.getF32Type()), "xtx",
             std::move(blob));

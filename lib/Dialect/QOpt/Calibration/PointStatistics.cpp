@@ -262,3 +262,10 @@ std::vector<double> PointStatistics::xtxMatrix() const {
       m[i * channels + j] = m[j * channels + i];
   return m;
 }
+
+void PointStatistics::xtxMatrixInto(float *out) const {
+  for (int64_t i = 0; i < channels; ++i)
+    for (int64_t j = 0; j < channels; ++j)
+      out[i * channels + j] = static_cast<float>(
+          i <= j ? xtx[i * channels + j] : xtx[j * channels + i]);
+}

@@ -54,6 +54,10 @@ public:
   /// Row-major K x K sum of x x^T over the observed rows (accumulated in
   /// f64), empty unless collected.
   std::vector<double> xtxMatrix() const;
+  /// The same rounded to f32 into `out` (K x K floats).
+  void xtxMatrixInto(float *out) const;
+  /// Frees the x^T x sums.
+  void releaseXtx() { std::vector<double>().swap(xtx); }
 
 private:
   void addToXtx(const float *data, int64_t rows, int64_t channels,
