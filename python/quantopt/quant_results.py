@@ -118,18 +118,21 @@ class StepFailed(Exception):
 class Runner:
     """Runs the steps, one progress line each, and logs their output."""
 
-    def __init__(self, work, total):
+    def __init__(self, work, total, cwd=None, label_width=62):
         self.work, self.total, self.done = work, total, 0
+        self.cwd, self.label_width = cwd, label_width
+        self.last_load = 0.0  # 1-minute load average when the last step started.
         self.start = time.monotonic()
         os.makedirs(os.path.join(work, "logs"), exist_ok=True)
 
     def run(self, label, command, log_name):
         self.done += 1
         prefix = f"[{self.done:2d}/{self.total}] {label}"
-        print(f"{prefix:<62}", end="", flush=True)
+        print(f"{prefix:<{self.label_width}}", end="", flush=True)
+        self.last_load = os.getloadavg()[0]
         t0 = time.monotonic()
         p = subprocess.run(command, stdin=subprocess.DEVNULL, capture_output=True,
-                           text=True, errors="replace")
+                           text=True, errors="replace", cwd=self.cwd)
         seconds = time.monotonic() - t0
         log = os.path.join(self.work, "logs", log_name + ".log")
         with open(log, "w") as f:
@@ -147,7 +150,7 @@ class Runner:
 
 
 _DIAGNOSTIC = re.compile(r"error:|LLVM ERROR|Assertion|terminate called|Segmentation|"
-                         r"Stack dump|PLEASE submit")
+                         r"Stack dump|PLEASE submit|Aborted|Killed")
 
 
 def _tail(text, lines, width=400):
