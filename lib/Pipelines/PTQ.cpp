@@ -159,7 +159,8 @@ void mlir::qopt::registerPTQPipelines() {
                               options.algorithm +
                               "' (rtn, gptq, awq, awq+gptq)");
         if (options.algorithm != "rtn") {
-          const Recipe &r = *lookupRecipe(options.recipe);
+          // A copy: lookupRecipe returns a temporary optional.
+          Recipe r = *lookupRecipe(options.recipe);
           if (r.format != "int")
             return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
                                 " works on integer weights; recipe '" +
