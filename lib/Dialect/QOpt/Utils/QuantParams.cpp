@@ -142,24 +142,6 @@ QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
   return q;
 }
 
-QuantizedWeight mlir::qopt::sortRowsByGroup(const QuantizedWeight &q,
-                                            std::vector<int32_t> &permutation) {
-  permutation.resize(q.k);
-  for (int64_t r = 0; r < q.k; ++r)
-    permutation[r] = static_cast<int32_t>(r);
-  if (q.groupIndex.empty())
-    return q;
-  std::stable_sort(
-      permutation.begin(), permutation.end(),
-      [&](int32_t a, int32_t b) { return q.groupIndex[a] < q.groupIndex[b]; });
-  QuantizedWeight sorted = q;
-  sorted.groupIndex.clear();
-  for (int64_t r = 0; r < q.k; ++r)
-    std::copy_n(q.values.begin() + permutation[r] * q.n, q.n,
-                sorted.values.begin() + r * q.n);
-  return sorted;
-}
-
 std::vector<char> mlir::qopt::packWeight(const QuantizedWeight &q,
                                          unsigned bits) {
   int64_t rowBytes = (q.n * bits + 7) / 8;

@@ -86,12 +86,6 @@ struct QuantizedWeight {
 /// Bits of the storage container of `bits`-bit codes (3-bit codes in 4).
 inline unsigned containerBits(unsigned bits) { return bits == 3 ? 4 : bits; }
 
-/// The rows of `q` reordered so that each group's rows are contiguous
-/// (stable by group), and `permutation[i]` = the original row of new row i.
-/// Without a group index, returns `q` and the identity.
-QuantizedWeight sortRowsByGroup(const QuantizedWeight &q,
-                                std::vector<int32_t> &permutation);
-
 /// Checks `scheme` against a weight with `k` input channels; returns an
 /// error message or "".
 std::string checkWeightScheme(const WeightScheme &scheme, int64_t k);
