@@ -137,10 +137,8 @@ LogicalResult writeReport(Operation *root, StringRef path,
        << " | " << r.stage << " | "
        << llvm::format("%.4g | %.4g | %.3f | %.4g | %.4g | %.3g | %d | %.2f",
                        r.result.errorH, r.result.rtnErrorH,
-                       r.result.rtnErrorH > 0
-                           ? r.result.errorH / r.result.rtnErrorH
-                           : 1.0,
-                       r.result.errorF, r.result.rtnErrorF, r.result.dampUsed,
+                       r.result.errorRatio(), r.result.errorF,
+                       r.result.rtnErrorF, r.result.dampUsed,
                        (int)r.result.deadChannels, r.seconds)
        << " |\n";
   return success();
@@ -194,10 +192,7 @@ LogicalResult QOptGPTQPass::quantizeLayer(ObservedLinear layer,
         "||W-Q||_H %.3g (RTN %.3g, x%.2f), damp %.3g, %.2f s\n",
         (long long)record.stage, record.name.c_str(), (long long)k,
         (long long)n, record.bits, record.result.errorH,
-        record.result.rtnErrorH,
-        record.result.rtnErrorH > 0
-            ? record.result.errorH / record.result.rtnErrorH
-            : 1.0,
+        record.result.rtnErrorH, record.result.errorRatio(),
         record.result.dampUsed, record.seconds);
   return success();
 }
@@ -274,13 +269,9 @@ void QOptGPTQPass::runOnOperation() {
                   "qopt-calibrate{collect-xtx=true} and sequential=false)");
     if (samples < 1 || seqLen < 2)
       return fail("samples must be >= 1 and seq-len >= 2");
-    auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir);
+    auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
     if (!tokenIds)
       return fail(llvm::toString(tokenIds.takeError()));
-    if ((int64_t)tokenIds->size() < seqLen)
-      return fail("the calibration data has " + Twine(tokenIds->size()) +
-                  " tokens, fewer than one window (seq-len " + Twine(seqLen) +
-                  ")");
     // Inputs (maybe shared between layers) report; every weight is a slot.
     SmallVector<ObserveOp> inputs, weights;
     DenseMap<Operation *, size_t> inputIds;

@@ -108,17 +108,18 @@ struct QOptAWQPass : QuantSchemePass<qopt::impl::QOptAWQPassBase<QOptAWQPass>> {
         alone.append(members.begin(), members.end());
         continue;
       }
-      if (failed(scaleGroup(producer, members, hessians)))
+      if (failed(scaleGroup(producer, members, *scheme, hessians)))
         return signalPassFailure();
     }
     for (ObservedLinear &layer : alone)
-      if (failed(clipOnly(layer, hessians[layer.matmul])))
+      if (failed(clipOnly(layer, *scheme, hessians[layer.matmul])))
         return signalPassFailure();
   }
 
 private:
   LogicalResult scaleGroup(linalg::GenericOp producer,
                            MutableArrayRef<ObservedLinear> layers,
+                           const QuantScheme &scheme,
                            DenseMap<Operation *, std::vector<double>> &hs) {
     int64_t k =
         cast<RankedTensorType>(layers[0].weight.getType()).getDimSize(0);
@@ -136,7 +137,7 @@ private:
       if (failed(w))
         return failure();
       weights.push_back(std::move(*w));
-      schemes.push_back(schemeAt(*parseScheme(), layer.input));
+      schemes.push_back(schemeAt(scheme, layer.input));
       std::string error = checkWeightScheme(schemes.back().weights, k);
       if (!error.empty())
         return layer.weight.emitError()
@@ -178,11 +179,12 @@ private:
     return success();
   }
 
-  LogicalResult clipOnly(ObservedLinear &layer, ArrayRef<double> h) {
+  LogicalResult clipOnly(ObservedLinear &layer, const QuantScheme &scheme,
+                         ArrayRef<double> h) {
     if (!clip)
       return success();
     int64_t k = cast<RankedTensorType>(layer.weight.getType()).getDimSize(0);
-    QuantScheme layerScheme = schemeAt(*parseScheme(), layer.input);
+    QuantScheme layerScheme = schemeAt(scheme, layer.input);
     std::string error = checkWeightScheme(layerScheme.weights, k);
     if (!error.empty())
       return layer.weight.emitError()

@@ -44,6 +44,8 @@ struct GPTQResult {
   /// round-to-nearest on the same grid; and the plain squared errors.
   double errorH = 0, rtnErrorH = 0;
   double errorF = 0, rtnErrorF = 0;
+  /// errorH relative to RTN's (1 when RTN's is 0).
+  double errorRatio() const { return rtnErrorH > 0 ? errorH / rtnErrorH : 1.0; }
 };
 
 /// Runs GPTQ on `w` ([K, N] row-major, rows are input channels) with the
