@@ -97,15 +97,10 @@ struct QOptCalibratePass
     if (activations.empty())
       return;
 
-    auto tokens = readCalibrationTokens(data, this->tokens, tokenizerDir);
+    auto tokens =
+        readCalibrationTokens(data, this->tokens, tokenizerDir, seqLen);
     if (!tokens)
       return error(llvm::toString(tokens.takeError()));
-    if (tokens->empty())
-      return error("the calibration data is empty");
-    if ((int64_t)tokens->size() < seqLen)
-      return error("the calibration data has " + Twine(tokens->size()) +
-                   " tokens, fewer than one window (seq-len " + Twine(seqLen) +
-                   ")");
 
     auto session = CalibrationSession::create(module, activations, {});
     if (!session)

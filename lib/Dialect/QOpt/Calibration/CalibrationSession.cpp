@@ -211,11 +211,22 @@ llvm::Error makeError(const Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+/// Why `count` tokens cannot hold a window of `seqLen`, or success.
+llvm::Error checkWindow(size_t count, int64_t seqLen) {
+  if (count == 0)
+    return makeError("the calibration data is empty");
+  if ((int64_t)count < seqLen)
+    return makeError("the calibration data has " + Twine(count) +
+                     " tokens, fewer than one window (seq-len " +
+                     Twine(seqLen) + ")");
+  return llvm::Error::success();
+}
+
 } // namespace
 
 llvm::Expected<std::vector<int32_t>>
 mlir::qopt::readCalibrationTokens(StringRef data, StringRef tokens,
-                                  StringRef tokenizerDir) {
+                                  StringRef tokenizerDir, int64_t seqLen) {
   if (data.empty() == tokens.empty())
     return makeError("give exactly one of data=<text file> and tokens=<file>");
   StringRef path = data.empty() ? tokens : data;
@@ -234,6 +245,8 @@ mlir::qopt::readCalibrationTokens(StringRef data, StringRef tokens,
         return makeError("'" + path + "': '" + field + "' is not a token id");
       ids.push_back(v);
     }
+    if (auto err = checkWindow(ids.size(), seqLen))
+      return std::move(err);
     return ids;
   }
   size_t badOffset = 0;
@@ -248,7 +261,10 @@ mlir::qopt::readCalibrationTokens(StringRef data, StringRef tokens,
   auto tokenizer = GPT2Tokenizer::load(encoder, vocab);
   if (!tokenizer)
     return tokenizer.takeError();
-  return tokenizer->encode(text);
+  ids = tokenizer->encode(text);
+  if (auto err = checkWindow(ids.size(), seqLen))
+    return std::move(err);
+  return ids;
 }
 
 CalibrationSession::~CalibrationSession() {
@@ -366,10 +382,8 @@ llvm::Error CalibrationSession::run(ArrayRef<int32_t> tokens,
                                     StringRef progressLabel,
                                     std::vector<PointStatistics> &stats) {
   int64_t samples = windows.samples, seqLen = windows.seqLen;
-  if ((int64_t)tokens.size() < seqLen)
-    return makeError("the calibration data has " + Twine(tokens.size()) +
-                     " tokens, fewer than one window (seq-len " +
-                     Twine(seqLen) + ")");
+  if (auto err = checkWindow(tokens.size(), seqLen))
+    return err;
   stats.assign(activationCount, PointStatistics(options));
   Collection collection;
   collection.points = &stats;

@@ -34,8 +34,10 @@ namespace mlir::qopt {
 /// Reads the calibration tokens: a pre-tokenized file (`tokens`, ids
 /// separated by whitespace) or UTF-8 text (`data`) encoded with GPT-2's BPE
 /// from `tokenizerDir` (empty: the directory quant-opt was built with).
+/// Fewer tokens than one window of `seqLen` is an error saying so.
 llvm::Expected<std::vector<int32_t>>
-readCalibrationTokens(StringRef data, StringRef tokens, StringRef tokenizerDir);
+readCalibrationTokens(StringRef data, StringRef tokens, StringRef tokenizerDir,
+                      int64_t seqLen);
 
 /// Where the calibration windows come from.
 struct CalibrationWindows {
