@@ -48,7 +48,8 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
   QOptInsertObserversPassOptions observe;
   observe.attention = options.attention;
-  observe.embedding = options.embedding;
+  // Tables are stored quantized for integer formats only (qopt.qgather).
+  observe.embedding = options.embedding && recipe->format == "int";
   observe.skip = options.skip;
   pm.addPass(createQOptInsertObserversPass(observe));
   // Outlier decomposition and smoothing need per-channel maxima even for

@@ -164,9 +164,11 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
       llvm::cl::init(0.5)};
   Option<bool> embedding{
       *this, "embedding",
-      llvm::cl::desc("Also quantize the embedding tables (simulated, per "
-                     "row)"),
-      llvm::cl::init(false)};
+      llvm::cl::desc("Quantize the gathered tables (token and position "
+                     "embeddings) per row with the recipe's integer format; "
+                     "a tied embedding shares its LM head's stored weight "
+                     "(false: keep them f32; float recipes always do)"),
+      llvm::cl::init(true)};
   Option<bool> attention{
       *this, "attention",
       llvm::cl::desc("Also quantize attention's activation matmuls"),

@@ -166,9 +166,10 @@ Value groupSums(OpBuilder &b, Location loc, Value x, int64_t group,
 
 } // namespace
 
-void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
-                              KernelTarget target, RewriterBase &rewriter,
-                              SymbolTable &symbols) {
+PackedWeightView qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
+                                          KernelTarget target,
+                                          RewriterBase &rewriter,
+                                          SymbolTable &symbols) {
   Location loc = op.getLoc();
   FloatKernelWeights packed = packForFloatKernel(w);
   FloatKernelShape s{w.k,           w.n,
@@ -218,6 +219,14 @@ void qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
   if (outType != outDyn)
     y = tensor::CastOp::create(rewriter, loc, outType, y);
   rewriter.replaceOp(op, y);
+  return {PackedWeightView::Layout::FloatPanels,
+          s.bits,
+          s.signedBytes,
+          s.group,
+          1,
+          operands[1],
+          operands[2],
+          s.hasBias ? operands[3] : Value()};
 }
 
 Value qopt::callF32Kernel(OpBuilder &b, Location loc, ModuleOp module,

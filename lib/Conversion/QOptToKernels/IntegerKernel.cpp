@@ -359,9 +359,11 @@ bool qopt::integerKernelTakes(const QMatmulWeights &w, KernelTarget target) {
   return w.groups == 1 || w.group % kBlockOf(target, w.bits) == 0;
 }
 
-void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
-                                KernelTarget target, bool fuseInput,
-                                RewriterBase &rewriter, SymbolTable &symbols) {
+PackedWeightView qopt::lowerToIntegerKernel(QMatmulOp op,
+                                            const QMatmulWeights &w,
+                                            KernelTarget target, bool fuseInput,
+                                            RewriterBase &rewriter,
+                                            SymbolTable &symbols) {
   Location loc = op.getLoc();
   int64_t ku = kBlockOf(target, w.bits);
   IntegerKernelWeights packed = packForIntegerKernel(w, ku);
@@ -449,4 +451,12 @@ void qopt::lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
     rewriter.eraseOp(producer);
     producer = reshape ? next : nullptr;
   }
+  return {PackedWeightView::Layout::IntegerBlocks,
+          s.bits,
+          true,
+          s.k / s.groups,
+          ku,
+          operands[1],
+          operands[3],
+          s.hasZeroPoint ? operands[6] : Value()};
 }

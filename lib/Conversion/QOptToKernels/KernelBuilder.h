@@ -97,11 +97,32 @@ getOrCreatePanelKernel(ModuleOp module, SymbolTable &symbols, StringRef name,
                                           Value, int64_t, Value)>
                            panelRows);
 
+/// Where a kernel keeps a weight's values: a `qopt.qgather` on the same
+/// stored weight (a tied embedding) reads this copy instead of a second
+/// one (lowerQGatherToPackedWeight).
+struct PackedWeightView {
+  /// Float kernel: bytes [P, K, B], params [P, groups, 16], value
+  /// u * scale + bias. Integer kernels: bytes [P, Kp / ku, 16 * ku * bits / 8],
+  /// params [groups, P * 16], value (w' - zp) * scale.
+  enum class Layout { FloatPanels, IntegerBlocks } layout;
+  unsigned bits = 8;
+  bool signedBytes = true; ///< 8-bit values are signed bytes.
+  int64_t group = 0, ku = 1;
+  Value bytes, scales;
+  Value offsets; ///< Biases (float) or zero points (integer); may be null.
+};
+
 /// Replaces a qmatmul with float activations by a call to the
-/// weight-unpacking float kernel.
-void lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
-                        KernelTarget target, RewriterBase &rewriter,
-                        SymbolTable &symbols);
+/// weight-unpacking float kernel; returns where the packed weight is.
+PackedWeightView lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
+                                    KernelTarget target, RewriterBase &rewriter,
+                                    SymbolTable &symbols);
+
+/// Replaces `op` by a gather that dequantizes its rows (columns of the
+/// stored [D, V] weight) from the kernel layout `view`. The packed
+/// constants must dominate `op`: they are moved before it when needed.
+void lowerQGatherToPackedWeight(QGatherOp op, const PackedWeightView &view,
+                                RewriterBase &rewriter);
 
 /// A call, built at `b`, of the f32 panel kernel for `x` ([?, K] or [M, K]
 /// f32) times the constant `weights` ([K, N] row-major), which it packs
@@ -120,9 +141,10 @@ bool integerKernelTakes(const QMatmulWeights &w, KernelTarget target);
 /// quantization and a call to the integer kernel of `target`. With
 /// `fuseInput` the quantization goes into x's elementwise producer where
 /// there is one (see InputQuantization.h).
-void lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
-                          KernelTarget target, bool fuseInput,
-                          RewriterBase &rewriter, SymbolTable &symbols);
+PackedWeightView lowerToIntegerKernel(QMatmulOp op, const QMatmulWeights &w,
+                                      KernelTarget target, bool fuseInput,
+                                      RewriterBase &rewriter,
+                                      SymbolTable &symbols);
 
 } // namespace mlir::qopt
 

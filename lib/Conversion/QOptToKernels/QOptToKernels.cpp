@@ -29,24 +29,37 @@ struct ConvertQOptToKernelsPass
     getOperation().walk([&](QMatmulOp op) { ops.push_back(op); });
     SymbolTable symbols(getOperation());
     IRRewriter rewriter(&getContext());
+    // Stored weights the kernels repacked, for the gathers that share them.
+    DenseMap<Value, PackedWeightView> packed;
+    SmallVector<Operation *> storedWeights;
     for (QMatmulOp op : ops) {
       FailureOr<QMatmulWeights> weights = readQMatmulWeights(op);
       if (failed(weights))
         continue; // The reference lowering handles it.
-      Operation *storedWeight = op.getWeight().getDefiningOp();
+      Value storage = op.getWeight();
       bool integer = op.getInputType() || op.getDynamicInput();
       if (integer && !integerKernelTakes(*weights, *kernelTarget))
         continue;
-      if (integer)
-        lowerToIntegerKernel(op, *weights, *kernelTarget, fuseInputQuantization,
-                             rewriter, symbols);
-      else
-        lowerToFloatKernel(op, *weights, *kernelTarget, rewriter, symbols);
-      // The repacked copy replaces it; left alone, the canonical layout
-      // would be written to the weight archive too.
-      if (storedWeight->use_empty())
-        rewriter.eraseOp(storedWeight);
+      PackedWeightView view =
+          integer
+              ? lowerToIntegerKernel(op, *weights, *kernelTarget,
+                                     fuseInputQuantization, rewriter, symbols)
+              : lowerToFloatKernel(op, *weights, *kernelTarget, rewriter,
+                                   symbols);
+      packed.try_emplace(storage, view);
+      storedWeights.push_back(storage.getDefiningOp());
     }
+    // A tied embedding reads the LM head kernel's copy.
+    SmallVector<QGatherOp> gathers;
+    getOperation().walk([&](QGatherOp op) { gathers.push_back(op); });
+    for (QGatherOp op : gathers)
+      if (auto it = packed.find(op.getTable()); it != packed.end())
+        lowerQGatherToPackedWeight(op, it->second, rewriter);
+    // The repacked copies replace them; left alone, the canonical layout
+    // would be written to the weight archive too.
+    for (Operation *stored : storedWeights)
+      if (stored->use_empty())
+        rewriter.eraseOp(stored);
   }
 };
 

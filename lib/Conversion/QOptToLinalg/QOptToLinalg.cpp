@@ -119,6 +119,31 @@ std::pair<Value, Value> weightParamConstants(OpBuilder &b, Location loc,
   return {s, z};
 }
 
+/// The stored integer (i32) of column `column` in its storage `byte`: the
+/// byte itself for 8 bits, else the low nibble for even columns and the
+/// high one for odd columns, sign-extended for signed types.
+Value storedValue(OpBuilder &b, Location loc, Value byte, Value column,
+                  unsigned bits, bool isSigned) {
+  Type i32 = b.getI32Type();
+  if (bits == 8)
+    return isSigned ? arith::ExtSIOp::create(b, loc, i32, byte).getResult()
+                    : arith::ExtUIOp::create(b, loc, i32, byte).getResult();
+  Value odd = arith::IndexCastOp::create(
+      b, loc, i32,
+      arith::RemUIOp::create(b, loc, column,
+                             arith::ConstantIndexOp::create(b, loc, 2)));
+  // Shift by 4 for the high nibble (odd columns), 0 for the low.
+  Value shift = arith::ShLIOp::create(b, loc, odd, i32Const(b, loc, 2));
+  Value u = arith::ExtUIOp::create(b, loc, i32, byte);
+  Value v = arith::AndIOp::create(
+      b, loc, arith::ShRUIOp::create(b, loc, u, shift), i32Const(b, loc, 15));
+  if (isSigned) // Sign-extend the nibble: (v ^ 8) - 8.
+    v = arith::SubIOp::create(
+        b, loc, arith::XOrIOp::create(b, loc, v, i32Const(b, loc, 8)),
+        i32Const(b, loc, 8));
+  return v;
+}
+
 /// The weight [K, N] with values `q - zp` (i32), or `(q - zp) * scale`
 /// (f32) when `dequantize`, unpacked from the storage at run time (rows
 /// are read in order, so this streams through the packed bytes).
@@ -152,28 +177,8 @@ Value unpackWeight(OpBuilder &b, Location loc, QMatmulOp op, bool dequantize) {
       SmallVector<utils::IteratorType>(2, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
         Value byte = a[0], scale = a[1], zp = a[2];
-        Type i32 = nb.getI32Type();
-        Value v;
-        if (bits == 8) {
-          v = isSigned ? arith::ExtSIOp::create(nb, nl, i32, byte).getResult()
-                       : arith::ExtUIOp::create(nb, nl, i32, byte).getResult();
-        } else {
-          Value nn = linalg::IndexOp::create(nb, nl, 1);
-          Value odd = arith::IndexCastOp::create(
-              nb, nl, i32,
-              arith::RemUIOp::create(
-                  nb, nl, nn, arith::ConstantIndexOp::create(nb, nl, 2)));
-          // Shift by 4 for the high nibble (odd columns), 0 for the low.
-          Value shift = arith::ShLIOp::create(nb, nl, odd, i32Const(nb, nl, 2));
-          Value u = arith::ExtUIOp::create(nb, nl, i32, byte);
-          v = arith::AndIOp::create(nb, nl,
-                                    arith::ShRUIOp::create(nb, nl, u, shift),
-                                    i32Const(nb, nl, 15));
-          if (isSigned) // Sign-extend the nibble: (v ^ 8) - 8.
-            v = arith::SubIOp::create(
-                nb, nl, arith::XOrIOp::create(nb, nl, v, i32Const(nb, nl, 8)),
-                i32Const(nb, nl, 8));
-        }
+        Value v = storedValue(nb, nl, byte, linalg::IndexOp::create(nb, nl, 1),
+                              bits, isSigned);
         Value centred = arith::SubIOp::create(nb, nl, v, zp);
         if (!dequantize) {
           linalg::YieldOp::create(nb, nl, centred);
@@ -425,13 +430,85 @@ LogicalResult lowerFMatmul(FMatmulOp op, RewriterBase &b) {
   return success();
 }
 
+/// qopt.qgather: one generic over the output; each element reads its
+/// token's stored value, scale and zero point (column `id` of the table).
+LogicalResult lowerQGather(QGatherOp op, RewriterBase &b) {
+  Location loc = op.getLoc();
+  MLIRContext *ctx = b.getContext();
+  auto qtype = cast<quant::QuantizedType>(op.getTableType());
+  int64_t d = op.getRowWidth(), v = op.getNumRows();
+  int64_t group = d;
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype))
+    for (auto [dim, block] : sub.getBlockSizeInfo())
+      if (dim == 0)
+        group = block;
+  unsigned bits = op.getTableBits();
+  auto [scales, zps] = weightParamConstants(b, loc, qtype, d, v, group);
+  auto outType = op.getOutput().getType();
+  int64_t rank = outType.getRank();
+  SmallVector<Value> dyn;
+  for (int64_t i = 0; i + 1 < rank; ++i)
+    if (outType.isDynamicDim(i))
+      dyn.push_back(tensor::DimOp::create(b, loc, op.getIds(), i));
+  Value empty =
+      tensor::EmptyOp::create(b, loc, outType.getShape(), b.getF32Type(), dyn);
+  AffineMap id = AffineMap::getMultiDimIdentityMap(rank, ctx);
+  auto generic = linalg::GenericOp::create(
+      b, loc, TypeRange{outType}, ValueRange{op.getIds()}, ValueRange{empty},
+      ArrayRef<AffineMap>{id.dropResult(rank - 1), id},
+      SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
+      [&](OpBuilder &nb, Location nl, ValueRange a) {
+        // ONNX Gather: negative ids count from the end; then clamp.
+        Type indexType = nb.getIndexType();
+        Value token = a[0].getType().isIndex()
+                          ? a[0]
+                          : arith::IndexCastOp::create(nb, nl, indexType, a[0])
+                                .getResult();
+        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
+        Value rows = arith::ConstantIndexOp::create(nb, nl, v);
+        Value negative = arith::CmpIOp::create(
+            nb, nl, arith::CmpIPredicate::slt, token, zero);
+        token = arith::SelectOp::create(
+            nb, nl, negative, arith::AddIOp::create(nb, nl, token, rows),
+            token);
+        token = arith::MaxSIOp::create(
+            nb, nl,
+            arith::MinSIOp::create(
+                nb, nl, token, arith::ConstantIndexOp::create(nb, nl, v - 1)),
+            zero);
+        Value channel = linalg::IndexOp::create(nb, nl, rank - 1);
+        Value byteColumn =
+            bits == 8
+                ? token
+                : arith::DivUIOp::create(
+                      nb, nl, token, arith::ConstantIndexOp::create(nb, nl, 2))
+                      .getResult();
+        Value byte = tensor::ExtractOp::create(nb, nl, op.getTable(),
+                                               ValueRange{channel, byteColumn});
+        Value groupRow = arith::DivUIOp::create(
+            nb, nl, channel, arith::ConstantIndexOp::create(nb, nl, group));
+        Value scale = tensor::ExtractOp::create(nb, nl, scales,
+                                                ValueRange{groupRow, token});
+        Value zp =
+            tensor::ExtractOp::create(nb, nl, zps, ValueRange{groupRow, token});
+        Value q = storedValue(nb, nl, byte, token, bits, qtype.isSigned());
+        Value centred = arith::SubIOp::create(nb, nl, q, zp);
+        Value y = arith::MulFOp::create(
+            nb, nl, arith::SIToFPOp::create(nb, nl, nb.getF32Type(), centred),
+            scale);
+        linalg::YieldOp::create(nb, nl, y);
+      });
+  b.replaceOp(op, generic.getResults());
+  return success();
+}
+
 struct ConvertQOptToLinalgPass
     : qopt::impl::ConvertQOptToLinalgPassBase<ConvertQOptToLinalgPass> {
   void runOnOperation() override {
     SmallVector<Operation *> ops;
     getOperation().walk([&](Operation *op) {
-      if (isa<ObserveOp, FakeQuantOp, DynamicFakeQuantOp, QMatmulOp, FMatmulOp>(
-              op))
+      if (isa<ObserveOp, FakeQuantOp, DynamicFakeQuantOp, QMatmulOp, FMatmulOp,
+              QGatherOp>(op))
         ops.push_back(op);
     });
     IRRewriter rewriter(&getContext());
@@ -448,7 +525,8 @@ struct ConvertQOptToLinalgPass
                 return lowerDynamicFakeQuant(o, rewriter);
               })
               .Case([&](QMatmulOp o) { return lowerQMatmul(o, rewriter); })
-              .Case([&](FMatmulOp o) { return lowerFMatmul(o, rewriter); });
+              .Case([&](FMatmulOp o) { return lowerFMatmul(o, rewriter); })
+              .Case([&](QGatherOp o) { return lowerQGather(o, rewriter); });
       if (failed(result))
         return signalPassFailure();
     }

@@ -347,9 +347,10 @@ void QOptGPTQPass::runOnOperation() {
   }
   if (failedAny)
     return signalPassFailure();
-  // Other points (attention, embedding tables) are simulated, as
-  // qopt-quantize does.
-  if (failed(fakeQuantizeAll(module, *scheme)))
+  // Tables as qopt-quantize quantizes them (a tied embedding shares the
+  // LM head's GPTQ weight); other points (attention) are simulated.
+  if (failed(quantizeTables(module, *scheme)) ||
+      failed(fakeQuantizeAll(module, *scheme)))
     return signalPassFailure();
 
   double total = secondsSince(passStart);

@@ -140,6 +140,62 @@ LogicalResult QMatmulOp::verify() {
   return success();
 }
 
+unsigned QGatherOp::getTableBits() {
+  return cast<quant::QuantizedType>(getTableType())
+      .getStorageTypeIntegralWidth();
+}
+
+int64_t QGatherOp::getRowWidth() { return getTable().getType().getDimSize(0); }
+
+int64_t QGatherOp::getNumRows() {
+  Type type = getTableType();
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(type))
+    return perAxis.getScales().size();
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(type))
+    return sub.getScales().getType().getDimSize(1);
+  return ShapedType::kDynamic;
+}
+
+LogicalResult QGatherOp::verify() {
+  auto table = getTable().getType(), ids = getIds().getType(),
+       output = getOutput().getType();
+  if (table.getRank() != 2 || !table.hasStaticShape())
+    return emitOpError("expects a static rank-2 table [D, V bytes]");
+  auto qtype = dyn_cast<quant::QuantizedType>(getTableType());
+  if (!qtype || !isa<quant::UniformQuantizedPerAxisType,
+                     quant::UniformQuantizedSubChannelType>(qtype))
+    return emitOpError("table_type must be a per-axis (axis 1) or "
+                       "sub-channel (blocks {0:G, 1:1}) !quant.uniform type, "
+                       "got ")
+           << getTableType();
+  int64_t d = getRowWidth(), v = getNumRows();
+  if (failed(verifyQuantTypeFits(*this, qtype, {d, v}, output.getElementType(),
+                                 "table_type")))
+    return failure();
+  if (auto perAxis = dyn_cast<quant::UniformQuantizedPerAxisType>(qtype);
+      perAxis && perAxis.getQuantizedDimension() != 1)
+    return emitOpError("per-axis tables must be quantized along axis 1 "
+                       "(one scale per token)");
+  unsigned bits = qtype.getStorageTypeIntegralWidth();
+  if (bits != 8 && bits != 4)
+    return emitOpError() << "supports 8- and 4-bit tables, not " << bits;
+  int64_t rowBytes = (v * bits + 7) / 8;
+  if (table.getDimSize(1) != rowBytes)
+    return emitOpError() << "table storage must be [" << d << ", " << rowBytes
+                         << "] for " << v << " rows of " << d << " at " << bits
+                         << " bits, got " << table;
+  if (output.getRank() != ids.getRank() + 1 ||
+      output.getDimSize(ids.getRank()) != d)
+    return emitOpError() << "output must be the ids' shape followed by " << d;
+  for (int64_t i = 0; i < ids.getRank(); ++i)
+    if (!ids.isDynamicDim(i) && !output.isDynamicDim(i) &&
+        ids.getDimSize(i) != output.getDimSize(i))
+      return emitOpError() << "output dimension " << i << " is "
+                           << output.getDimSize(i) << ", the ids' "
+                           << ids.getDimSize(i);
+  return success();
+}
+
 LogicalResult FMatmulOp::verify() {
   auto input = getInput().getType(), weight = getWeight().getType(),
        output = getOutput().getType();

@@ -2,6 +2,7 @@
 
 #include "ChannelScaling.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
 
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 
@@ -134,6 +135,8 @@ void mlir::qopt::replaceLayerWeight(ObservedLinear &layer,
       createResourceConstant(b, layer.weight.getLoc(), type, values, name);
   layer.weight.getInputMutable().assign(constant);
   layer.weight.removeStatsAttr();
+  // New values: an LM head no longer shares the embedding table.
+  layer.matmul->removeAttr(kTiedAttr);
   if (layer.weightConstant->use_empty())
     layer.weightConstant->erase();
   layer.weightConstant = constant;

@@ -4,11 +4,11 @@
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
-#include "llvm/Support/Regex.h"
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QOPTINSERTOBSERVERSPASS
@@ -20,23 +20,9 @@ using namespace mlir::qopt;
 
 namespace {
 
-/// Names ops uniquely: the location's name, else `<op>#<n>`, with a
-/// `#<n>` suffix when a name repeats.
-class PointNamer {
-public:
-  std::string nameOf(Operation *op) {
-    std::string base = locationName(op->getLoc());
-    if (base.empty())
-      base = op->getName().getStringRef().str();
-    unsigned &count = seen[base];
-    return count++ ? base + "#" + std::to_string(count - 1) : base;
-  }
-
-private:
-  llvm::StringMap<unsigned> seen;
-};
-
 /// Observes operand `index` of `op` unless it already is observed.
+/// The point carries the layer's role (`qopt.role`) so that options can
+/// select it by role.
 void observeOperand(OpBuilder &b, Operation *op, unsigned index,
                     ObserveRole role, const std::string &point) {
   Value operand = op->getOperand(index);
@@ -45,25 +31,22 @@ void observeOperand(OpBuilder &b, Operation *op, unsigned index,
   b.setInsertionPoint(op);
   auto observe = ObserveOp::create(b, op->getLoc(), operand.getType(), operand,
                                    role, b.getStringAttr(point), nullptr);
+  if (Attribute layerRole = op->getAttr(kRoleAttr))
+    observe->setAttr(kRoleAttr, layerRole);
   op->setOperand(index, observe.getResult());
 }
 
-/// Observes the rank-2 float constants a generic's body gathers from.
-void observeTables(OpBuilder &b, linalg::GenericOp generic, PointNamer &namer) {
-  SmallVector<tensor::ExtractOp> extracts;
-  generic.getRegion().walk([&](tensor::ExtractOp e) { extracts.push_back(e); });
-  for (tensor::ExtractOp extract : extracts) {
-    auto constant = extract.getTensor().getDefiningOp<arith::ConstantOp>();
-    auto type = dyn_cast<RankedTensorType>(extract.getTensor().getType());
-    if (!constant || !type || type.getRank() != 2 ||
-        !type.getElementType().isF32() || !type.hasStaticShape())
-      continue;
-    b.setInsertionPoint(generic);
-    auto observe = ObserveOp::create(
-        b, generic.getLoc(), type, constant.getResult(), ObserveRole::weight,
-        b.getStringAttr(namer.nameOf(generic) + ":table"), nullptr);
-    extract.getTensorMutable().assign(observe.getResult());
-  }
+/// Observes the table of a row gather (the token and position embeddings).
+void observeTable(OpBuilder &b, RowGather gather, const std::string &name) {
+  if (gather.table.getDefiningOp<ObserveOp>())
+    return;
+  b.setInsertionPoint(gather.op);
+  auto observe = ObserveOp::create(
+      b, gather.op.getLoc(), gather.table.getType(), gather.table,
+      ObserveRole::weight, b.getStringAttr(name + ":table"), nullptr);
+  if (Attribute layerRole = gather.op->getAttr(kRoleAttr))
+    observe->setAttr(kRoleAttr, layerRole);
+  gather.extract.getTensorMutable().assign(observe.getResult());
 }
 
 struct QOptInsertObserversPass
@@ -71,25 +54,30 @@ struct QOptInsertObserversPass
   using Base::Base;
 
   void runOnOperation() override {
+    markModelRoles(getOperation());
     if (failed(checkLayerPattern(getOperation(), getArgument(), "skip", skip)))
       return signalPassFailure();
-    llvm::Regex skipRegex(skip);
-    PointNamer namer;
+    LayerNamer namer;
     OpBuilder b(&getContext());
     getOperation().walk([&](Operation *op) {
       if (auto matmul = dyn_cast<linalg::MatmulOp>(op)) {
         if (!isLinearLayer(matmul))
           return;
         std::string name = namer.nameOf(op);
-        if (!skip.empty() && skipRegex.match(name))
+        if (layerPatternMatches(skip, name, roleOf(op)))
           return;
         observeOperand(b, op, 0, ObserveRole::activation, name + ":input");
         observeOperand(b, op, 1, ObserveRole::weight, name + ":weight");
         return;
       }
       if (auto generic = dyn_cast<linalg::GenericOp>(op)) {
-        if (embedding)
-          observeTables(b, generic, namer);
+        std::optional<RowGather> gather = matchRowGather(generic);
+        if (!gather)
+          return;
+        // Named whether observed or not, so names do not depend on options.
+        std::string name = namer.nameOf(op);
+        if (embedding && !layerPatternMatches(skip, name, roleOf(op)))
+          observeTable(b, *gather, name);
         return;
       }
       auto bmm = dyn_cast<linalg::BatchMatmulOp>(op);

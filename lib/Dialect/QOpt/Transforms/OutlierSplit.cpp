@@ -68,6 +68,8 @@ LogicalResult mlir::qopt::splitOutlierChannels(ObservedLinear &layer,
     return failure();
 
   linalg::MatmulOp matmul = layer.matmul;
+  // Its weight is no longer the embedding table transposed.
+  matmul->removeAttr(kTiedAttr);
   OpBuilder b(matmul);
   Location loc = matmul.getLoc();
   MLIRContext *ctx = b.getContext();

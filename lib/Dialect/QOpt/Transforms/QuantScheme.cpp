@@ -2,6 +2,7 @@
 
 #include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
 
+#include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "llvm/Support/Regex.h"
@@ -96,12 +97,28 @@ FailureOr<QuantScheme> mlir::qopt::parseQuantScheme(Operation *root,
 LogicalResult mlir::qopt::checkLayerPattern(Operation *root, StringRef passName,
                                             StringRef option,
                                             StringRef pattern) {
-  std::string regexError;
-  if (pattern.empty() || llvm::Regex(pattern).isValid(regexError))
+  if (pattern.empty())
     return success();
-  return root->emitError() << passName << ": invalid " << option
-                           << " regular expression '" << pattern
-                           << "': " << regexError;
+  std::string regexError;
+  if (!llvm::Regex(pattern).isValid(regexError))
+    return emitError(root->getLoc())
+           << passName << ": invalid " << option << " regular expression '"
+           << pattern << "': " << regexError;
+  std::vector<LayerInfo> layers = listLayers(root);
+  for (const LayerInfo &layer : layers)
+    if (layerPatternMatches(pattern, layer.name, layer.role))
+      return success();
+  // A pattern that selects nothing is a mistake the user must hear about.
+  // On the location, not the op: the message must not dump the module.
+  InFlightDiagnostic diag = emitError(root->getLoc())
+                            << passName << ": " << option << "='" << pattern
+                            << "' matches no layer; layers (name [role]):";
+  for (const LayerInfo &layer : layers)
+    diag << "\n  " << layer.name
+         << (layer.role.empty() ? "" : " [" + layer.role + "]");
+  if (layers.empty())
+    diag << " none";
+  return diag;
 }
 
 FailureOr<SmallVector<float>>
@@ -147,9 +164,11 @@ StringRef mlir::qopt::pointLayer(ObserveOp point) {
   return colon == StringRef::npos ? name : name.take_front(colon);
 }
 
+StringRef mlir::qopt::pointRole(ObserveOp point) { return roleOf(point); }
+
 QuantScheme mlir::qopt::schemeAt(const QuantScheme &scheme, ObserveOp point) {
   auto matches = [&](StringRef pattern) {
-    return !pattern.empty() && llvm::Regex(pattern).match(pointLayer(point));
+    return layerPatternMatches(pattern, pointLayer(point), pointRole(point));
   };
   QuantScheme layer = scheme;
   if (matches(scheme.floatActivations)) {
@@ -257,9 +276,37 @@ static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
   return result;
 }
 
+QuantScheme mlir::qopt::tableScheme(const QuantScheme &modelScheme,
+                                    ObserveOp table) {
+  QuantScheme scheme = schemeAt(modelScheme, table);
+  if (pointRole(table) == kEmbeddingRole)
+    if (auto func = table->getParentOfType<func::FuncOp>())
+      func.walk([&](Operation *op) {
+        if (!op->hasAttr(kTiedAttr) || !isa<linalg::MatmulOp, QMatmulOp>(op))
+          return;
+        // The LM head's own scheme, as its options select it.
+        QuantScheme head = modelScheme;
+        auto matches = [&](StringRef pattern) {
+          return layerPatternMatches(pattern, locationName(op->getLoc()),
+                                     roleOf(op));
+        };
+        if (matches(modelScheme.int8Weights)) {
+          head.weights.bits = 8;
+          head.weights.granularity = WeightGranularity::Channel;
+        }
+        scheme.weights = head.weights;
+        scheme.floatFormat = head.floatFormat;
+      });
+  if (scheme.weights.granularity == WeightGranularity::Tensor)
+    scheme.weights.granularity = WeightGranularity::Channel;
+  return scheme;
+}
+
 LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
                                               const QuantScheme &modelScheme) {
-  QuantScheme scheme = schemeAt(modelScheme, observe);
+  QuantScheme scheme = observe.getPoint().ends_with(":table")
+                           ? tableScheme(modelScheme, observe)
+                           : schemeAt(modelScheme, observe);
   OpBuilder b(observe);
   Value replacement = observe.getInput();
   if (observe.getRole() == ObserveRole::weight) {

@@ -128,6 +128,103 @@ LogicalResult mlir::qopt::replaceWithQMatmul(ObservedLinear layer,
   return replaceLinear(layer, buildIntegerLinear(b, layer, scheme, weight));
 }
 
+/// The LM head that is the embedding table transposed and reads a shareable
+/// stored weight (no group index), if it has been quantized.
+static QMatmulOp findTiedHead(Operation *root) {
+  QMatmulOp head;
+  root->walk([&](QMatmulOp op) {
+    if (op->hasAttr(kTiedAttr) && !op.getGroupIndex())
+      head = op;
+  });
+  return head;
+}
+
+/// The row gather whose table is the observation point `point`.
+static std::optional<RowGather> gatherOf(ObserveOp point) {
+  for (Operation *user : point->getUsers())
+    if (auto generic = user->getParentOfType<linalg::GenericOp>())
+      if (std::optional<RowGather> gather = matchRowGather(generic);
+          gather && gather->table == point.getResult())
+        return gather;
+  return std::nullopt;
+}
+
+/// Replaces the gather of the table point `point` by `qopt.qgather`: on the
+/// tied LM head's stored weight when there is one (one copy serves both),
+/// else on the table quantized per row (token) under the scheme.
+static LogicalResult quantizeTable(ObserveOp point, const QuantScheme &scheme,
+                                   QMatmulOp tiedHead) {
+  std::optional<RowGather> gather = gatherOf(point);
+  if (!gather)
+    return point.emitError() << "table point '" << point.getPoint()
+                             << "' is not the table of a row gather";
+  OpBuilder b(gather->op);
+  Location loc = gather->op.getLoc();
+  Value storage;
+  Type tableType;
+  if (tiedHead && pointRole(point) == kEmbeddingRole) {
+    storage = tiedHead.getWeight();
+    tableType = tiedHead.getWeightType();
+    // The LM head comes last: its stored weight must precede the gather.
+    if (Operation *def = storage.getDefiningOp();
+        def && def->getBlock() == gather->op->getBlock() &&
+        gather->op->isBeforeInBlock(def))
+      def->moveBefore(gather->op);
+  } else {
+    FailureOr<std::vector<float>> table = observedWeightValues(point);
+    if (failed(table))
+      return failure();
+    auto type = cast<RankedTensorType>(point.getType());
+    int64_t v = type.getDimSize(0), d = type.getDimSize(1);
+    std::vector<float> transposed(v * d);
+    for (int64_t r = 0; r < v; ++r)
+      for (int64_t c = 0; c < d; ++c)
+        transposed[c * v + r] = (*table)[r * d + c];
+    const WeightScheme &rows = scheme.weights;
+    std::string error;
+    QuantizedWeight q = quantizeWeight(transposed, d, v, rows, error);
+    if (!error.empty())
+      return point.emitError()
+             << "table point '" << point.getPoint() << "': " << error;
+    unsigned bits = containerBits(rows.bits);
+    auto storageType = RankedTensorType::get(
+        {d, (v * bits + 7) / 8}, IntegerType::get(b.getContext(), 8));
+    storage = createResourceConstant(b, loc, storageType, packWeight(q, bits),
+                                     "qtable");
+    tableType = weightQuantType(b.getContext(), q, bits, rows.symmetric);
+  }
+  auto gathered =
+      QGatherOp::create(b, loc, gather->op.getResultTypes()[0], storage,
+                        gather->ids, TypeAttr::get(tableType));
+  gathered->setDiscardableAttrs(gather->op->getDiscardableAttrDictionary());
+  gather->op.getResult(0).replaceAllUsesWith(gathered.getResult());
+  gather->op.erase();
+  auto constant = point.getInput().getDefiningOp<arith::ConstantOp>();
+  point.erase();
+  if (constant && constant->use_empty())
+    constant.erase();
+  return success();
+}
+
+LogicalResult mlir::qopt::quantizeTables(Operation *root,
+                                         const QuantScheme &modelScheme) {
+  SmallVector<ObserveOp> points;
+  root->walk([&](ObserveOp op) {
+    if (op.getRole() == ObserveRole::weight &&
+        op.getPoint().ends_with(":table"))
+      points.push_back(op);
+  });
+  QMatmulOp tiedHead = findTiedHead(root);
+  bool failedAny = false;
+  for (ObserveOp point : points) {
+    QuantScheme scheme = tableScheme(modelScheme, point);
+    if (scheme.floatFormat)
+      continue; // Float formats leave tables to fake quantization.
+    failedAny |= failed(quantizeTable(point, scheme, tiedHead));
+  }
+  return failure(failedAny);
+}
+
 namespace {
 
 struct QOptQuantizePass
@@ -144,6 +241,8 @@ struct QOptQuantizePass
       failedAny |= failed(splitOutlierChannels(layer, layerScheme)) ||
                    failed(quantizeLinear(layer, layerScheme));
     }
+    // Tables after the layers, so that a tied LM head's weight serves both.
+    failedAny |= failed(quantizeTables(getOperation(), *scheme));
     // What is left (attention, partially observed layers) is simulated.
     if (failed(fakeQuantizeAll(getOperation(), *scheme)) || failedAny)
       signalPassFailure();

@@ -14,7 +14,6 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "llvm/ADT/MapVector.h"
-#include "llvm/Support/Regex.h"
 
 #include <cmath>
 
@@ -40,7 +39,6 @@ struct QOptSmoothActivationsPass
     }
     if (failed(checkLayerPattern(getOperation(), getArgument(), "skip", skip)))
       return signalPassFailure();
-    llvm::Regex skipRegex(skip);
     // Layers grouped by the op producing their input: layers that read one
     // activation must share its scale.
     llvm::MapVector<Operation *, SmallVector<ObservedLinear>> groups;
@@ -51,7 +49,8 @@ struct QOptSmoothActivationsPass
       if (!producer)
         continue;
       groups[producer].push_back(layer);
-      if (!skip.empty() && skipRegex.match(pointLayer(layer.input)))
+      if (layerPatternMatches(skip, pointLayer(layer.input),
+                              pointRole(layer.input)))
         skipped.insert(producer);
     }
     for (auto &[op, layers] : groups)

@@ -72,6 +72,10 @@ struct QuantLayer {
   bool dynamicInput = false;
   std::vector<float> smoothing;    // [K] factors of the input (SmoothQuant).
   std::vector<int32_t> groupIndex; // GPTQ's g_idx [K], or empty.
+  /// A quantized embedding table (qopt.qgather on an ONNX Gather): K = D,
+  /// N = V, the float table [V, D] is the weight transposed.
+  bool isTable = false;
+  Value storage; // The stored weight (shared by a tied LM head).
 
   int64_t groupOf(int64_t row) const {
     return groupIndex.empty() ? row / groupSize : groupIndex[row];
@@ -82,6 +86,18 @@ struct QuantLayer {
   bool blockwise() const { return !perTensor && !perChannel; }
 };
 
+/// The group size along K of a stored weight's type (K without groups).
+int64_t groupSizeOf(quant::QuantizedType type, int64_t k) {
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(type))
+    for (auto [dim, block] : sub.getBlockSizeInfo())
+      if (dim == 0)
+        return block;
+  return k;
+}
+
+/// Reads the stored weight `storage` [K, N] of type `qtype` into `l`.
+LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype);
+
 FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   QuantLayer l;
   l.op = op;
@@ -90,28 +106,10 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     return emitError(op.getLoc(),
                      "qopt.qmatmul has no ONNX node name in its location "
                      "(was the module imported from ONNX?)");
-  auto type = cast<quant::QuantizedType>(op.getWeightType());
   l.k = op.getInput().getType().getDimSize(1);
   l.n = op.getOutput().getType().getDimSize(1);
-  l.bits = op.getWeightBits();
-  l.isSigned = type.isSigned();
-  l.perTensor = isa<quant::UniformQuantizedType>(type);
-  l.perChannel = isa<quant::UniformQuantizedPerAxisType>(type);
-  l.groupSize = l.perTensor || l.perChannel ? l.k : op.getGroupSize();
-  if (l.groupSize <= 0 || l.k % l.groupSize)
-    return emitError(op.getLoc())
-           << "node '" << l.name << "': group size " << l.groupSize
-           << " does not divide K = " << l.k;
-  if (l.perTensor) {
-    l.params.push_back(paramsOf(type, {0, 0}));
-  } else {
-    int64_t groups = l.k / l.groupSize;
-    l.params.reserve(groups * l.n);
-    for (int64_t g = 0; g < groups; ++g)
-      for (int64_t c = 0; c < l.n; ++c)
-        l.params.push_back(paramsOf(type, {g * l.groupSize, c}));
-  }
-
+  if (failed(readStoredWeight(l, op.getWeight(), op.getWeightType())))
+    return failure();
   if (Value groupIndex = op.getGroupIndex()) {
     auto indexConstant = groupIndex.getDefiningOp<arith::ConstantOp>();
     ArrayRef<char> indexBytes =
@@ -130,36 +128,6 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
         return emitError(op.getLoc()) << "node '" << l.name << "': group index "
                                       << g << " is not a group";
   }
-
-  auto constant = op.getWeight().getDefiningOp<arith::ConstantOp>();
-  if (!constant)
-    return emitError(op.getLoc())
-           << "node '" << l.name << "': the packed weight is not a constant";
-  auto storageType = op.getWeight().getType();
-  int64_t rowBytes = storageType.getDimSize(1);
-  ArrayRef<char> bytes = denseConstantBytes(constant.getValue(), storageType);
-  std::vector<char> splat;
-  if (bytes.empty()) {
-    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
-    if (!dense || !dense.isSplat())
-      return emitError(op.getLoc())
-             << "node '" << l.name
-             << "': cannot read the packed weight constant";
-    splat.assign(
-        l.k * rowBytes,
-        static_cast<char>(dense.getSplatValue<APInt>().getZExtValue() & 0xFF));
-    bytes = splat;
-  }
-  l.values.resize(l.k * l.n);
-  for (int64_t r = 0; r < l.k; ++r)
-    for (int64_t c = 0; c < l.n; ++c) {
-      auto byte =
-          static_cast<uint8_t>(bytes[r * rowBytes + (l.bits == 8 ? c : c / 2)]);
-      int v = l.bits == 8 ? byte : (c % 2 ? byte >> 4 : byte & 0xF);
-      if (l.isSigned && v >= (1 << (l.bits - 1)))
-        v -= 1 << l.bits;
-      l.values[r * l.n + c] = static_cast<int16_t>(v);
-    }
 
   if (auto input = op.getInputType()) {
     l.input = dyn_cast<quant::UniformQuantizedType>(*input);
@@ -181,6 +149,75 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     auto values = factors.getValues<float>();
     l.smoothing.assign(values.begin(), values.end());
   }
+  return l;
+}
+
+LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype) {
+  Location loc = l.op->getLoc();
+  auto type = cast<quant::QuantizedType>(qtype);
+  l.storage = storage;
+  l.bits = type.getStorageTypeIntegralWidth();
+  l.isSigned = type.isSigned();
+  l.perTensor = isa<quant::UniformQuantizedType>(type);
+  l.perChannel = isa<quant::UniformQuantizedPerAxisType>(type);
+  l.groupSize = groupSizeOf(type, l.k);
+  if (l.groupSize <= 0 || l.k % l.groupSize)
+    return emitError(loc) << "node '" << l.name << "': group size "
+                          << l.groupSize << " does not divide K = " << l.k;
+  if (l.perTensor) {
+    l.params.push_back(paramsOf(type, {0, 0}));
+  } else {
+    int64_t groups = l.k / l.groupSize;
+    l.params.reserve(groups * l.n);
+    for (int64_t g = 0; g < groups; ++g)
+      for (int64_t c = 0; c < l.n; ++c)
+        l.params.push_back(paramsOf(type, {g * l.groupSize, c}));
+  }
+  auto constant = storage.getDefiningOp<arith::ConstantOp>();
+  if (!constant)
+    return emitError(loc) << "node '" << l.name
+                          << "': the packed weight is not a constant";
+  auto storageType = cast<RankedTensorType>(storage.getType());
+  int64_t rowBytes = storageType.getDimSize(1);
+  ArrayRef<char> bytes = denseConstantBytes(constant.getValue(), storageType);
+  std::vector<char> splat;
+  if (bytes.empty()) {
+    auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());
+    if (!dense || !dense.isSplat())
+      return emitError(loc) << "node '" << l.name
+                            << "': cannot read the packed weight constant";
+    splat.assign(
+        l.k * rowBytes,
+        static_cast<char>(dense.getSplatValue<APInt>().getZExtValue() & 0xFF));
+    bytes = splat;
+  }
+  l.values.resize(l.k * l.n);
+  for (int64_t r = 0; r < l.k; ++r)
+    for (int64_t c = 0; c < l.n; ++c) {
+      auto byte =
+          static_cast<uint8_t>(bytes[r * rowBytes + (l.bits == 8 ? c : c / 2)]);
+      int v = l.bits == 8 ? byte : (c % 2 ? byte >> 4 : byte & 0xF);
+      if (l.isSigned && v >= (1 << (l.bits - 1)))
+        v -= 1 << l.bits;
+      l.values[r * l.n + c] = static_cast<int16_t>(v);
+    }
+  return success();
+}
+
+/// A quantized embedding table: the weight of its ONNX Gather, transposed.
+FailureOr<QuantLayer> readTable(QGatherOp op) {
+  QuantLayer l;
+  l.op = op;
+  l.isTable = true;
+  l.name = locationName(op.getLoc());
+  if (l.name.empty())
+    return emitError(op.getLoc(),
+                     "qopt.qgather has no ONNX node name in its location "
+                     "(was the module imported from ONNX?)");
+  l.k = op.getRowWidth();
+  l.n = op.getNumRows();
+  if (failed(readStoredWeight(l, op.getTable(), op.getTableType())))
+    return failure();
   return l;
 }
 
@@ -301,6 +338,9 @@ private:
   LogicalResult checkLayer(const QuantLayer &l, int nodeIndex);
   LogicalResult rewriteQDQ(const QuantLayer &l, int nodeIndex);
   LogicalResult rewriteMatMulNBits(const QuantLayer &l, int nodeIndex);
+  std::string addDequantizeLinear(const QuantLayer &l, int nodeIndex,
+                                  const std::string &base);
+  LogicalResult rewriteTable(const QuantLayer &l, int nodeIndex);
   void addSmoothingMul(const QuantLayer &l, int nodeIndex);
   void addActivationQDQ(const QuantLayer &l, int nodeIndex);
   LogicalResult upgradeOpset();
@@ -334,6 +374,8 @@ private:
   llvm::StringMap<int> initializerIndex;
   llvm::StringSet<> names;
   bool needsOpset21 = false;
+  /// Stored weights already dequantized in the graph: node, output.
+  DenseMap<Value, std::pair<int, std::string>> dequantized;
 
   // Rewrites, applied in one pass over the node list at the end.
   std::vector<std::vector<onnx::NodeProto>> before, after;
@@ -361,28 +403,37 @@ LogicalResult Exporter::collectLayers() {
           << "') cannot be exported: only qopt.qmatmul "
              "(integer weights from qopt-quantize) is written to "
              "ONNX; simulated quantization (fake=true, "
-             "attention=true, embedding=true) and float weight formats "
-             "are not";
+             "attention=true) and float weight formats are not";
       return WalkResult::interrupt();
     }
-    auto qmatmul = dyn_cast<QMatmulOp>(op);
-    if (!qmatmul)
+    FailureOr<QuantLayer> layer = failure();
+    if (auto qmatmul = dyn_cast<QMatmulOp>(op))
+      layer = readLayer(qmatmul);
+    else if (auto gather = dyn_cast<QGatherOp>(op))
+      layer = readTable(gather);
+    else
       return WalkResult::advance();
-    FailureOr<QuantLayer> layer = readLayer(qmatmul);
     if (failed(layer))
       return WalkResult::interrupt();
     if (seen.count(layer->name)) {
-      emitError(op->getLoc())
-          << "two qopt.qmatmul ops are named after ONNX node '" << layer->name
-          << "'";
+      emitError(op->getLoc()) << "two quantized ops are named after ONNX node '"
+                              << layer->name << "'";
       return WalkResult::interrupt();
     }
     seen[layer->name] = op;
     layers.push_back(std::move(*layer));
+
     return WalkResult::advance();
   });
   if (walk.wasInterrupted())
     return failure();
+  // Tables last: a tied embedding reuses its LM head's DequantizeLinear.
+  std::vector<QuantLayer> ordered;
+  for (bool tables : {false, true})
+    for (QuantLayer &l : layers)
+      if (l.isTable == tables)
+        ordered.push_back(std::move(l));
+  layers = std::move(ordered);
   for (const QuantLayer &l : layers)
     if (contractions.lookup(l.name) > 1)
       return emitError(l.op->getLoc())
@@ -390,7 +441,7 @@ LogicalResult Exporter::collectLayers() {
              << "' is quantized only in part (a float matmul next to the "
                 "quantized one, e.g. outlier-threshold), which one ONNX node "
                 "cannot express";
-  if (layers.empty())
+  if (llvm::none_of(layers, [](const QuantLayer &l) { return !l.isTable; }))
     return emitError(module.getLoc())
            << "the module has no qopt.qmatmul: nothing to export (quantize it "
               "first, e.g. with qopt-ptq{recipe=w8}; fake=true keeps float "
@@ -510,16 +561,26 @@ FailureOr<std::vector<float>> Exporter::readFloats(const onnx::TensorProto &t,
 LogicalResult Exporter::checkLayer(const QuantLayer &l, int nodeIndex) {
   const onnx::NodeProto &node = graph->node(nodeIndex);
   bool isGemm = node.op_type() == "Gemm";
-  if (!isDefaultDomain(node.domain()) ||
-      (node.op_type() != "MatMul" && !isGemm))
+  if (l.isTable &&
+      (!isDefaultDomain(node.domain()) || node.op_type() != "Gather" ||
+       intAttr(node, "axis", 0) != 0))
+    return nodeError(node, l.name)
+           << "expected a Gather on axis 0 for a quantized embedding table";
+  if (!l.isTable && (!isDefaultDomain(node.domain()) ||
+                     (node.op_type() != "MatMul" && !isGemm)))
     return nodeError(node, l.name)
            << "expected a MatMul or Gemm node for a quantized linear layer";
   if (node.input_size() < 2)
     return nodeError(node, l.name) << "has no weight input";
-  FailureOr<WeightSource> src = resolveWeight(node, l.name, node.input(1));
+  // A table [V, D] is the stored [D, V] weight transposed.
+  int weightInput = l.isTable ? 0 : 1;
+  FailureOr<WeightSource> src =
+      resolveWeight(node, l.name, node.input(weightInput));
   if (failed(src))
     return failure();
-  bool transposed = src->transposed ^ (isGemm && intAttr(node, "transB", 0));
+  bool transposed =
+      l.isTable ? !src->transposed
+                : src->transposed ^ (isGemm && intAttr(node, "transB", 0));
   const onnx::TensorProto &t = *src->tensor;
   int64_t rows = transposed ? l.n : l.k, cols = transposed ? l.k : l.n;
   if (t.dims_size() != 2 || t.dims(0) != rows || t.dims(1) != cols)
@@ -562,23 +623,12 @@ LogicalResult Exporter::checkLayer(const QuantLayer &l, int nodeIndex) {
   return success();
 }
 
-/// Scales and zero points as ONNX tensors: scalars per tensor, [N] per
-/// channel, [K/G, N] per block.
-LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
-  const onnx::NodeProto &original = graph->node(nodeIndex);
-  if (l.dynamicInput)
-    return nodeError(original, l.name)
-           << "dynamic per-token activation quantization (w8a8-dynamic) has "
-              "no exact standard ONNX form (DynamicQuantizeLinear is per "
-              "tensor); export a weight-only or w8a8-static module";
-  if (!l.groupIndex.empty())
-    return nodeError(original, l.name)
-           << "a group index (GPTQ act-order without static groups) has no "
-              "QDQ form (blockwise DequantizeLinear groups contiguous rows): "
-              "use --format=matmulnbits, which takes it as g_idx";
+/// A DequantizeLinear of `l`'s stored weight [K, N] (new initializers named
+/// after `base`), placed before node `nodeIndex`; returns its output.
+std::string Exporter::addDequantizeLinear(const QuantLayer &l, int nodeIndex,
+                                          const std::string &base) {
   if (l.bits == 4 || l.blockwise())
     needsOpset21 = true;
-  std::string base = original.input(1);
   // ONNX Runtime fuses u8 activations x s8 weights into kernels that
   // saturate 16-bit pair sums on x86 without VNNI; shifted to u8 (q + 128,
   // zero point + 128) the same weights dequantize identically and run on
@@ -650,6 +700,25 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   }
   before[nodeIndex].push_back(std::move(dq));
 
+  return dqOut;
+}
+
+/// Scales and zero points as ONNX tensors: scalars per tensor, [N] per
+/// channel, [K/G, N] per block.
+LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
+  const onnx::NodeProto &original = graph->node(nodeIndex);
+  if (l.dynamicInput)
+    return nodeError(original, l.name)
+           << "dynamic per-token activation quantization (w8a8-dynamic) has "
+              "no exact standard ONNX form (DynamicQuantizeLinear is per "
+              "tensor); export a weight-only or w8a8-static module";
+  if (!l.groupIndex.empty())
+    return nodeError(original, l.name)
+           << "a group index (GPTQ act-order without static groups) has no "
+              "QDQ form (blockwise DequantizeLinear groups contiguous rows): "
+              "use --format=matmulnbits, which takes it as g_idx";
+  std::string dqOut = addDequantizeLinear(l, nodeIndex, original.input(1));
+  dequantized[l.storage] = {nodeIndex, dqOut};
   onnx::NodeProto node = original;
   node.set_input(1, dqOut);
   if (node.op_type() == "Gemm" && intAttr(node, "transB", 0))
@@ -658,6 +727,49 @@ LogicalResult Exporter::rewriteQDQ(const QuantLayer &l, int nodeIndex) {
   addSmoothingMul(l, nodeIndex);
   if (l.input)
     addActivationQDQ(l, nodeIndex);
+  return success();
+}
+
+/// An embedding table: Gather(Transpose(DequantizeLinear(q)), ids). A tied
+/// LM head exported as QDQ already dequantizes the same stored weight: its
+/// DequantizeLinear moves before the Gather (the first reader) and serves
+/// both, so the file stores the table once.
+LogicalResult Exporter::rewriteTable(const QuantLayer &l, int nodeIndex) {
+  const onnx::NodeProto &original = graph->node(nodeIndex);
+  std::string dqOut;
+  auto shared = dequantized.find(l.storage);
+  if (shared != dequantized.end()) {
+    int headIndex = shared->second.first;
+    std::string output = shared->second.second;
+    dqOut = output;
+    if (headIndex > nodeIndex) {
+      auto &nodes = before[headIndex];
+      auto it = llvm::find_if(nodes, [&](const onnx::NodeProto &n) {
+        return n.output_size() == 1 && n.output(0) == output;
+      });
+      if (it != nodes.end()) {
+        before[nodeIndex].push_back(std::move(*it));
+        nodes.erase(it);
+      }
+    }
+  } else {
+    dqOut = addDequantizeLinear(l, nodeIndex, original.input(0));
+  }
+  onnx::NodeProto transpose;
+  transpose.set_name(fresh(original.input(0) + "_Transpose"));
+  transpose.set_op_type("Transpose");
+  transpose.add_input(dqOut);
+  std::string table = fresh(original.input(0) + "_dequantized");
+  transpose.add_output(table);
+  onnx::AttributeProto *perm = transpose.add_attribute();
+  perm->set_name("perm");
+  perm->set_type(onnx::AttributeProto::INTS);
+  perm->add_ints(1);
+  perm->add_ints(0);
+  before[nodeIndex].push_back(std::move(transpose));
+  onnx::NodeProto node = original;
+  node.set_input(0, table);
+  replacement[nodeIndex] = std::move(node);
   return success();
 }
 
@@ -1095,7 +1207,8 @@ LogicalResult Exporter::run(StringRef outputPath, ONNXExportSummary &summary) {
       return emitError(fileLoc) << "node '" << l.name << "' quantized twice";
     if (failed(checkLayer(l, it->second)))
       return failure();
-    LogicalResult rewritten = options.format == ONNXExportFormat::QDQ
+    LogicalResult rewritten = l.isTable ? rewriteTable(l, it->second)
+                              : options.format == ONNXExportFormat::QDQ
                                   ? rewriteQDQ(l, it->second)
                                   : rewriteMatMulNBits(l, it->second);
     if (failed(rewritten))

@@ -149,3 +149,51 @@ func.func @qmatmul_group_index_i64(%x: tensor<?x4xf32>, %w: tensor<4x2xi8>, %g: 
   %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8>, tensor<4xi64> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+func.func @qgather_per_tensor(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x4xf32> {
+  // expected-error @below {{table_type must be a per-axis (axis 1) or sub-channel (blocks {0:G, 1:1}) !quant.uniform type}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i8<-127:127>:f32, 0.1> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x4xf32>
+  return %0 : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @qgather_axis0(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x4xf32> {
+  // expected-error @below {{per-axis tables must be quantized along axis 1 (one scale per token)}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i8<-127:127>:f32:0, {0.1, 0.2, 0.3, 0.4}> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x4xf32>
+  return %0 : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @qgather_storage(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x4xf32> {
+  // expected-error @below {{table storage must be [4, 2] for 3 rows of 4 at 4 bits, got 'tensor<4x3xi8>'}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i4<-7:7>:f32:1, {0.1, 0.2, 0.3}> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x4xf32>
+  return %0 : tensor<5x4xf32>
+}
+
+// -----
+
+func.func @qgather_output(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x3xf32> {
+  // expected-error @below {{output must be the ids' shape followed by 4}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2, 0.3}> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x3xf32>
+  return %0 : tensor<5x3xf32>
+}
+
+// -----
+
+func.func @qgather_ids(%t: tensor<4x3xi8>, %ids: tensor<2x5xi64>) -> tensor<2x6x4xf32> {
+  // expected-error @below {{output dimension 1 is 6, the ids' 5}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2, 0.3}> : tensor<4x3xi8>, tensor<2x5xi64> -> tensor<2x6x4xf32>
+  return %0 : tensor<2x6x4xf32>
+}
+
+// -----
+
+func.func @qgather_blocks(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x4xf32> {
+  // expected-error @below {{table_type block size 3 does not divide axis 0 of size 4}}
+  %0 = qopt.qgather %t[%ids] table !quant.uniform<i8:f32:{0:3, 1:1}, {{0.1, 0.2, 0.3}}> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x4xf32>
+  return %0 : tensor<5x4xf32>
+}

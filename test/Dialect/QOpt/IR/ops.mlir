@@ -73,3 +73,12 @@ func.func @pure_intrinsic(%a: vector<16xi16>, %b: vector<16xi16>) -> vector<8xi3
   %0 = qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
   return %0 : vector<8xi32>
 }
+
+// CHECK-LABEL: func.func @qgather
+// CHECK: qopt.qgather %{{.*}}[%{{.*}}] table !quant.uniform<u4:f32:{0:2, 1:1}, {{.*}}> : tensor<4x2xi8>, tensor<?x?xi64> -> tensor<?x?x4xf32>
+// CHECK: qopt.qgather %{{.*}}[%{{.*}}] table !quant.uniform<i8<-127:127>:f32:1, {1.000000e-01,2.000000e-01,3.000000e-01}> : tensor<4x3xi8>, tensor<5xi32> -> tensor<5x4xf32>
+func.func @qgather(%t4: tensor<4x2xi8>, %ids: tensor<?x?xi64>, %t8: tensor<4x3xi8>, %ids32: tensor<5xi32>) -> (tensor<?x?x4xf32>, tensor<5x4xf32>) {
+  %0 = qopt.qgather %t4[%ids] table !quant.uniform<u4:f32:{0:2, 1:1}, {{0.1:8, 0.2:8, 0.3:8}, {0.4:8, 0.5:8, 0.6:8}}> : tensor<4x2xi8>, tensor<?x?xi64> -> tensor<?x?x4xf32>
+  %1 = qopt.qgather %t8[%ids32] table !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2, 0.3}> : tensor<4x3xi8>, tensor<5xi32> -> tensor<5x4xf32>
+  return %0, %1 : tensor<?x?x4xf32>, tensor<5x4xf32>
+}

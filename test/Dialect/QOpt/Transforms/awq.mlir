@@ -11,7 +11,8 @@
 // RUN: quant-opt %s -split-input-file -qopt-awq="weight-bits=4 weight-granularity=group group-size=4" -o /dev/null 2>&1 | FileCheck %s --check-prefix=LOG
 // int8-weights: the matching layer's search and clipping use INT8 per channel,
 // exactly as weight-bits=8 for the whole model does (same prefix).
-// RUN: quant-opt %s -split-input-file -qopt-awq="weight-bits=4 weight-granularity=group group-size=4 int8-weights=^lm_head$" 2>/dev/null | FileCheck %s --check-prefix=W8
+// Splits without an lm_head layer refuse the pattern (roles.test).
+// RUN: not quant-opt %s -split-input-file -qopt-awq="weight-bits=4 weight-granularity=group group-size=4 int8-weights=^lm_head$" 2>/dev/null | FileCheck %s --check-prefix=W8
 // RUN: quant-opt %s -split-input-file -qopt-awq="weight-bits=8" 2>/dev/null | FileCheck %s --check-prefix=W8
 //
 // x^T x (samples = 8, so the RMS m_j = sqrt(H_jj / 8)):

@@ -162,6 +162,45 @@ def QOpt_QMatmulOp : QOpt_Op<"qmatmul", [Pure]> {
   }];
 }
 
+def QOpt_QGatherOp : QOpt_Op<"qgather", [Pure]> {
+  let summary = "Embedding lookup in a quantized, packed table";
+  let description = [{
+    `output[..., d] = dequantize(table)[d, clamp(ids[...])]`: the rows of an
+    embedding table `[V, D]` that `ids` select, dequantized. The table is
+    stored as `qopt.qmatmul` stores a weight `[K, N]`, with K = D and
+    N = V (each token a column): `table_type` is per-axis along axis 1 (one
+    scale per token) or sub-channel with blocks `{0:G, 1:1}` (groups of G
+    embedding channels per token), and `table` holds the storage values
+    `[D, ceil(V * bits / 8)]`, two 4-bit values per byte along V. A tied LM
+    head (logits = h · tableᵀ) is exactly a `qopt.qmatmul` on that weight,
+    so both ops can read one stored copy.
+
+    An id below 0 counts from the end (ONNX Gather); ids are then clamped
+    to [0, V - 1], so no id reads outside the table.
+
+    ```mlir
+    %e = qopt.qgather %table[%ids] table !quant.uniform<i8<-127:127>:f32:1, {...}>
+           : tensor<256x50257xi8>, tensor<?x?xi64> -> tensor<?x?x256xf32>
+    ```
+  }];
+  let arguments = (ins RankedTensorOf<[I8]>:$table,
+                   RankedTensorOf<[I64, I32, Index]>:$ids,
+                   TypeAttr:$table_type);
+  let results = (outs RankedTensorOf<[F32]>:$output);
+  let assemblyFormat = [{
+    $table `[` $ids `]` `table` $table_type attr-dict `:` type($table) `,`
+    type($ids) `->` type($output)
+  }];
+  let hasVerifier = 1;
+  let extraClassDeclaration = [{
+    /// Rows of the table (tokens, V) and their width (D).
+    int64_t getNumRows();
+    int64_t getRowWidth();
+    /// Bits per stored value (8 or 4).
+    unsigned getTableBits();
+  }];
+}
+
 def QOpt_FMatmulOp : QOpt_Op<"fmatmul", [Pure]> {
   let summary = "Linear layer on low-precision float weights";
   let description = [{

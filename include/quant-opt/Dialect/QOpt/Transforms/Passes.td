@@ -380,6 +380,35 @@ def QOptSortGroupIndexPass
 // Post-training quantization
 //===----------------------------------------------------------------------===//
 
+def QOptListLayersPass : Pass<"qopt-list-layers", "ModuleOp"> {
+  let summary = "Name the embedding and LM head, and print the quantizable "
+                "layers";
+  let description = [{
+    Finds the roles structurally (never by ONNX node name) and records them
+    as `qopt.role` on the ops: `embedding` (the gather whose ids are a
+    function argument), `position_embedding` (other gathered tables) and
+    `lm_head` (the linear layer with one output per token of the embedding
+    whose result is a function result through reshapes only; `qopt.tied_embedding` when its weight is the embedding
+    table transposed). Then prints one line per linear layer and gathered
+    table: the name that layer-selecting options (`skip`,
+    `float-activations`, `int8-weights`) match, its role, kind, weight
+    shape and parameter count, and the total. Those options match a
+    layer's name or its role, so `int8-weights=lm_head` selects the LM head
+    whatever the exporter called it.
+
+    ```
+    $ quant-opt model.onnx --qopt-list-layers -o /dev/null
+    name                               role       kind    shape       parameters
+    /model/transformer/wte/Gather      embedding  table   50257x256   12865792
+    ...
+    ```
+  }];
+  let options = [
+    Option<"output", "output", "std::string", /*default=*/"\"-\"",
+           "Where to print the table (- for standard output)">,
+  ];
+}
+
 def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
   let summary = "Put observation points on the inputs and weights of "
                 "quantizable ops";

@@ -5,6 +5,7 @@
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
@@ -62,9 +63,11 @@ protected:
   }
 };
 
-/// Checks a layer-name regular expression option (empty: none); reports an
-/// invalid one on `root` as "<pass>: invalid <option> regular expression
-/// '<pattern>': <reason>".
+/// Checks a layer-selecting regular expression option (empty: none; it
+/// matches a layer's name or its role): reports an invalid one on `root` as
+/// "<pass>: invalid <option> regular expression '<pattern>': <reason>", and
+/// one that selects no layer under `root` with the list of layers it could
+/// select.
 LogicalResult checkLayerPattern(Operation *root, StringRef passName,
                                 StringRef option, StringRef pattern);
 
@@ -82,12 +85,20 @@ FailureOr<std::vector<double>> calibratedXtx(ObserveOp input, int64_t k,
 
 /// The layer name of an observation point ("<layer>:input" -> "<layer>").
 StringRef pointLayer(ObserveOp point);
+/// The role of the point's layer (`lm_head`, `embedding`, ...; "" if none).
+StringRef pointRole(ObserveOp point);
 
 /// `scheme` as it applies to the layer of `point`: weight-only (no
 /// activation quantization, no outlier decomposition) when the layer's name
 /// matches `floatActivations`, with INT8 per-channel weights when it
 /// matches `int8Weights`.
 QuantScheme schemeAt(const QuantScheme &scheme, ObserveOp point);
+
+/// The scheme of a table point (a gathered embedding): per row at least
+/// (per tensor becomes per token); a token embedding whose LM head is tied
+/// to it takes the LM head's weight format, since the two share one stored
+/// copy.
+QuantScheme tableScheme(const QuantScheme &scheme, ObserveOp table);
 
 /// LLM.int8()-style decomposition of a linear layer: the input channels
 /// whose calibrated max |x| exceeds the scheme's threshold are split off
@@ -115,6 +126,14 @@ FailureOr<FloatQuantizedWeight> quantizeObservedWeightFloat(ObserveOp observe,
 LogicalResult replaceWithQMatmul(ObservedLinear layer,
                                  const QuantScheme &scheme,
                                  const QuantizedWeight &weight);
+
+/// Replaces the gathers of observed tables (`<name>:table` points) by
+/// `qopt.qgather` on integer tables quantized per row under the scheme (at
+/// least one scale per token); the token embedding of a tied LM head that
+/// is already a `qopt.qmatmul` without group index reads that layer's
+/// stored weight instead, whatever the scheme says, so the model stores
+/// the table once. Float formats leave tables to fake quantization.
+LogicalResult quantizeTables(Operation *root, const QuantScheme &scheme);
 
 /// The per-tensor activation type of a calibrated point (error if the
 /// point has no statistics).

@@ -73,7 +73,7 @@ def windows():
 
 def stats_of(path):
     text = open(path).read()
-    m = re.search(r'"head:input" \{stats = #qopt.stats<method = "([a-z-]+)", samples = (\d+), '
+    m = re.search(r'"head:input" \{(?:qopt.role = "[a-z_]+", )?stats = #qopt.stats<method = "([a-z-]+)", samples = (\d+), '
                   r'min = ([-0-9.e+]+) : f64, max = ([-0-9.e+]+) : f64(.*?)>\}', text)
     if not m:
         sys.exit(f"{path}: no statistics on head:input")
