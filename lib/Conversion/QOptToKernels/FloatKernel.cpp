@@ -48,6 +48,13 @@ Value unpackRow(KernelBuilder &kb, const FloatKernelShape &s, Value bytes) {
                                     kb.splat(i32x8, b.getI32IntegerAttr(15)));
   Value high = arith::ShRUIOp::create(b, loc, wide,
                                       kb.splat(i32x8, b.getI32IntegerAttr(4)));
+  // Signed nibbles are stored offset by 8: taking the 8 off in registers
+  // spares a bias per group (symmetric weights then need none).
+  if (s.signedBytes) {
+    Value eight = kb.splat(i32x8, b.getI32IntegerAttr(8));
+    low = arith::SubIOp::create(b, loc, low, eight);
+    high = arith::SubIOp::create(b, loc, high, eight);
+  }
   return kb.concat({arith::SIToFPOp::create(b, loc, f32x8, low),
                     arith::SIToFPOp::create(b, loc, f32x8, high)});
 }
@@ -172,11 +179,9 @@ PackedWeightView qopt::lowerToFloatKernel(QMatmulOp op, const QMatmulWeights &w,
                                           SymbolTable &symbols) {
   Location loc = op.getLoc();
   FloatKernelWeights packed = packForFloatKernel(w);
-  FloatKernelShape s{w.k,           w.n,
-                     w.group,       w.groups,
-                     w.panels(),    packed.bytesPerRow,
-                     w.bits,        w.bits == 8 && w.isSigned,
-                     packed.hasBias};
+  FloatKernelShape s{w.k,      w.n,        w.group,
+                     w.groups, w.panels(), packed.bytesPerRow,
+                     w.bits,   w.isSigned, packed.hasBias};
   Type f32 = rewriter.getF32Type();
   auto xType = op.getInput().getType();
   auto outType = op.getOutput().getType();

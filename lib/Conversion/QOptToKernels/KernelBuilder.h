@@ -106,7 +106,8 @@ struct PackedWeightView {
   /// params [groups, P * 16], value (w' - zp) * scale.
   enum class Layout { FloatPanels, IntegerBlocks } layout;
   unsigned bits = 8;
-  bool signedBytes = true; ///< 8-bit values are signed bytes.
+  /// Signed values: 8-bit bytes as stored, 4-bit nibbles offset by 8.
+  bool signedBytes = true;
   int64_t group = 0, ku = 1;
   Value bytes, scales;
   Value offsets; ///< Biases (float) or zero points (integer); may be null.

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "KernelBuilder.h"
+#include "quant-opt/Conversion/GatherIndex.h"
 
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 
@@ -25,23 +26,6 @@ Value idx(OpBuilder &b, Location loc, int64_t v) {
 
 Value i32(OpBuilder &b, Location loc, int64_t v) {
   return arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(v));
-}
-
-/// ONNX Gather's index: negative ids count from the end, then clamped to
-/// [0, rows - 1] so that no id reads outside the table.
-Value tokenIndex(OpBuilder &b, Location loc, Value id, int64_t rows) {
-  Value token = id.getType().isIndex()
-                    ? id
-                    : arith::IndexCastOp::create(b, loc, b.getIndexType(), id)
-                          .getResult();
-  Value zero = idx(b, loc, 0);
-  Value negative =
-      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, token, zero);
-  token = arith::SelectOp::create(
-      b, loc, negative, arith::AddIOp::create(b, loc, token, idx(b, loc, rows)),
-      token);
-  token = arith::MinSIOp::create(b, loc, token, idx(b, loc, rows - 1));
-  return arith::MaxSIOp::create(b, loc, token, zero);
 }
 
 /// The nibble of `byte` at `shift` (0 or 4, i32), as an unsigned i32.
@@ -74,6 +58,8 @@ Value floatPanelValue(OpBuilder &b, Location loc, const PackedWeightView &v,
         b, loc, b.getI32Type(), arith::DivUIOp::create(b, loc, j, half));
     u = nibble(b, loc, byte,
                arith::MulIOp::create(b, loc, high, i32(b, loc, 4)));
+    if (v.signedBytes) // Stored offset by 8, as the kernel reads them.
+      u = arith::SubIOp::create(b, loc, u, i32(b, loc, 8));
   }
   Value y = arith::MulFOp::create(
       b, loc, arith::SIToFPOp::create(b, loc, b.getF32Type(), u),
@@ -151,7 +137,7 @@ void qopt::lowerQGatherToPackedWeight(QGatherOp op,
       ValueRange{empty}, ArrayRef<AffineMap>{id.dropResult(rank - 1), id},
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &b, Location l, ValueRange a) {
-        Value token = tokenIndex(b, l, a[0], rows);
+        Value token = gatherRowIndex(b, l, a[0], rows);
         Value channel = linalg::IndexOp::create(b, l, rank - 1);
         Value y = view.layout == PackedWeightView::Layout::FloatPanels
                       ? floatPanelValue(b, l, view, channel, token)

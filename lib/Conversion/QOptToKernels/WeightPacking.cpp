@@ -90,8 +90,9 @@ FloatKernelWeights qopt::packForFloatKernel(const QMatmulWeights &w) {
         int64_t c = p * kPanel + j;
         if (c >= w.n)
           continue;
+        // The kernel takes the offset off signed nibbles again.
         float scale = w.scales[g * w.n + c];
-        int32_t zp = w.zeroPoints[g * w.n + c] + offset;
+        int32_t zp = w.zeroPoints[g * w.n + c];
         out.scales[(p * w.groups + g) * kPanel + j] = scale;
         out.biases[(p * w.groups + g) * kPanel + j] = -zp * scale;
         out.hasBias |= zp != 0;

@@ -39,10 +39,11 @@ FailureOr<QMatmulWeights> readQMatmulWeights(QMatmulOp op);
 
 /// Weights for the float-activation kernel: `bytes` is [P, K, B] with
 /// B = 8 (4 bits: byte j of a panel row holds column j in its low nibble
-/// and column j + 8 in its high nibble, as unsigned values) or 16 (8 bits,
-/// as stored). A weight is (u - zp) * scale = u * scale + bias, with the
-/// signed 4-bit values offset by 8 and their zero points with them;
-/// `scales` and `biases` are [P, groups, kPanel] (0 in padding columns).
+/// and column j + 8 in its high nibble, as unsigned values: signed ones
+/// offset by 8, which the kernel subtracts after unpacking) or 16 (8 bits,
+/// as stored). A weight is (v - zp) * scale = v * scale + bias with v the
+/// value after unpacking (symmetric weights need no bias); `scales` and
+/// `biases` are [P, groups, kPanel] (0 in padding columns).
 struct FloatKernelWeights {
   std::vector<char> bytes;
   std::vector<float> scales, biases;

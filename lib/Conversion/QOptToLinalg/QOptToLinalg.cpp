@@ -1,6 +1,7 @@
 //===- QOptToLinalg.cpp - The reference lowering of qopt ops --------------===//
 
 #include "quant-opt/Conversion/ActivationQuantization.h"
+#include "quant-opt/Conversion/GatherIndex.h"
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
@@ -458,24 +459,7 @@ LogicalResult lowerQGather(QGatherOp op, RewriterBase &b) {
       ArrayRef<AffineMap>{id.dropResult(rank - 1), id},
       SmallVector<utils::IteratorType>(rank, utils::IteratorType::parallel),
       [&](OpBuilder &nb, Location nl, ValueRange a) {
-        // ONNX Gather: negative ids count from the end; then clamp.
-        Type indexType = nb.getIndexType();
-        Value token = a[0].getType().isIndex()
-                          ? a[0]
-                          : arith::IndexCastOp::create(nb, nl, indexType, a[0])
-                                .getResult();
-        Value zero = arith::ConstantIndexOp::create(nb, nl, 0);
-        Value rows = arith::ConstantIndexOp::create(nb, nl, v);
-        Value negative = arith::CmpIOp::create(
-            nb, nl, arith::CmpIPredicate::slt, token, zero);
-        token = arith::SelectOp::create(
-            nb, nl, negative, arith::AddIOp::create(nb, nl, token, rows),
-            token);
-        token = arith::MaxSIOp::create(
-            nb, nl,
-            arith::MinSIOp::create(
-                nb, nl, token, arith::ConstantIndexOp::create(nb, nl, v - 1)),
-            zero);
+        Value token = gatherRowIndex(nb, nl, a[0], v);
         Value channel = linalg::IndexOp::create(nb, nl, rank - 1);
         Value byteColumn =
             bits == 8
