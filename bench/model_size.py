@@ -106,7 +106,7 @@ def sum_of_parts(parts, linear_fmt, head_fmt, table_fmt):
     head = parts["head"]
     if head is not None:
         total += quantized_bytes(head[0], head[1], head_fmt)
-        if parts["tied"] and table_fmt is not None:
+        if parts["tied"] and table_fmt in (head_fmt, "head"):
             # The token table is the LM head's weight: counted once.
             tables.remove((head[1], head[0]))
     for v, d in tables:

@@ -417,3 +417,23 @@ llvm::Error CalibrationSession::run(ArrayRef<int32_t> tokens,
     return makeError(collection.errors.front());
   return llvm::Error::success();
 }
+
+llvm::Error CalibrationSession::forEachWindowLogits(
+    ArrayRef<int32_t> tokens, const CalibrationWindows &windows,
+    function_ref<void(int64_t, ArrayRef<float>)> consume) {
+  int64_t samples = windows.samples, seqLen = windows.seqLen;
+  if (auto err = checkWindow(tokens.size(), seqLen))
+    return err;
+  int64_t span = (int64_t)tokens.size() - seqLen;
+  for (int64_t i = 0; i < samples; ++i) {
+    int64_t offset = samples > 1 ? span * i / (samples - 1) : 0;
+    model->reset();
+    auto logits =
+        model->forward(ArrayRef<int32_t>(tokens.data() + offset, seqLen));
+    if (!logits)
+      return makeError("running window " + Twine(i) + ": " +
+                       llvm::toString(logits.takeError()));
+    consume(i, ArrayRef<float>(logits->data(), logits->size()));
+  }
+  return llvm::Error::success();
+}

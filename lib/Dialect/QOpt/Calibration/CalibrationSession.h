@@ -69,6 +69,14 @@ public:
                   bool lastPositionOnly, StringRef progressLabel,
                   std::vector<PointStatistics> &stats);
 
+  /// Runs the same windows as `run` without collecting statistics and calls
+  /// `consume(window, logits)` with each window's logits ([seqLen, vocab]
+  /// row-major, valid during the call).
+  llvm::Error
+  forEachWindowLogits(ArrayRef<int32_t> tokens,
+                      const CalibrationWindows &windows,
+                      function_ref<void(int64_t, ArrayRef<float>)> consume);
+
 private:
   CalibrationSession() = default;
   OwningOpRef<ModuleOp> copy;

@@ -367,3 +367,42 @@ LogicalResult mlir::qopt::fakeQuantizeAll(Operation *root,
     failedAny |= failed(fakeQuantizeObserve(point, scheme));
   return failure(failedAny);
 }
+
+FailureOr<CandidateFormat> mlir::qopt::parseCandidateFormat(StringRef name) {
+  CandidateFormat f;
+  f.name = name.str();
+  if (std::optional<FloatFormat> ff = parseFloatFormat(name);
+      ff && (*ff == FloatFormat::F16 || *ff == FloatFormat::BF16)) {
+    f.floatFormat = ff;
+    return f;
+  }
+  auto [bitsText, groupText] = name.split("-g");
+  unsigned bits = 0;
+  if (bitsText == "int8")
+    bits = 8;
+  else if (bitsText == "int4")
+    bits = 4;
+  else if (bitsText == "int3")
+    bits = 3;
+  else
+    return failure();
+  f.scheme.bits = bits;
+  f.scheme.symmetric = true;
+  f.scheme.granularity = WeightGranularity::Channel;
+  if (!groupText.empty()) {
+    if (groupText.getAsInteger(10, f.scheme.groupSize) ||
+        f.scheme.groupSize <= 0)
+      return failure();
+    f.scheme.granularity = WeightGranularity::Group;
+  }
+  return f;
+}
+
+double CandidateFormat::bytes(int64_t k, int64_t n) const {
+  if (floatFormat)
+    return 2.0 * k * n;
+  unsigned container = containerBits(scheme.bits);
+  int64_t groups =
+      scheme.granularity == WeightGranularity::Group ? k / scheme.groupSize : 1;
+  return (double)k * ((n * container + 7) / 8) + 4.0 * groups * n;
+}

@@ -655,6 +655,44 @@ def QOptAWQPass : Pass<"qopt-awq", "ModuleOp"> {
   let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect"];
 }
 
+def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
+  let summary = "Measure how much quantizing each weight alone costs the "
+                "model's output";
+  let description = [{
+    For every observed weight (linear layers and gathered tables; a tied
+    token table and LM head are one tensor) and every candidate format, the
+    damage of quantizing that tensor alone: the mean KL divergence
+    KL(P_float || P_quantized) of the next-token distributions over the
+    calibration windows, measured by running the model compiled once (JIT)
+    with that tensor's weight buffer holding its dequantized values and
+    every other tensor float. Also a cheap proxy where the layer's input
+    has `x^T x` statistics (`qopt-calibrate{collect-xtx=true}`): the
+    Hessian-weighted error sum_n d_n^T (x^T x / rows) d_n, and the rank
+    correlation (Spearman) between proxy and measurement.
+
+    Results go on the tensor's weight points as a dictionary
+    `qopt.sensitivity = {"int8" = <KL>, "int4-g128" = <KL>, ...}` (f64), with
+    the bytes each format stores (`qopt.format_bytes`), for
+    `qopt-assign-precision`; `report` writes them as JSON and markdown.
+
+    Formats: `fp16`, `bf16`, `int8`, `int4`, `int3` (per output channel;
+    per token for tables), `int8-gG`, `int4-gG`, `int3-gG` (groups of G
+    input channels), symmetric. A format whose groups do not divide a
+    tensor's input channels is skipped for that tensor.
+  }];
+  let options = !listconcat(QOptCalibrationDataOptions, [
+    Option<"formats", "formats", "std::string",
+           /*default=*/"\"int8,int4-g128,int4-g64,int4-g32,int3-g128\"",
+           "Comma-separated candidate formats">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the measurements as JSON at this path and markdown next "
+           "to it (.md)">,
+    Option<"progress", "progress", "bool", /*default=*/"true",
+           "Print one line per tensor">,
+  ]);
+  let dependentDialects = ["qopt::QOptDialect"];
+}
+
 def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
   let summary = "Quantize observed linear layers with GPTQ's "
                 "error-compensating rounding";

@@ -28,6 +28,20 @@ struct QuantScheme {
   std::string int8Weights;
 };
 
+/// A weight format mixed precision chooses from (qopt-sensitivity,
+/// qopt-assign-precision): "fp16", "bf16", "int8", "int4", "int3" (per
+/// output channel), "int8-gG", "int4-gG", "int3-gG" (groups of G), all
+/// symmetric.
+struct CandidateFormat {
+  std::string name;
+  WeightScheme scheme;
+  std::optional<FloatFormat> floatFormat;
+  /// Bytes a [K, N] weight stores in this format: its codes (rows padded
+  /// to whole bytes) and one f32 scale per group and column.
+  double bytes(int64_t k, int64_t n) const;
+};
+FailureOr<CandidateFormat> parseCandidateFormat(StringRef name);
+
 /// The scheme options as the passes declare them (QOptQuantSchemeOptions).
 struct SchemeOptions {
   unsigned weightBits;

@@ -1,0 +1,379 @@
+//===- Sensitivity.cpp - qopt-sensitivity: the cost of each tensor's format
+//===//
+//
+// One compiled copy of the float model whose weights are read from buffers
+// (CalibrationSession's weight slots): for each tensor and format the
+// buffer gets the dequantized values, the calibration windows run, and the
+// next-token distributions are compared with the float model's. A tied token
+// table and LM head are one stored tensor, so they are quantized together.
+//
+//===----------------------------------------------------------------------===//
+
+#include "CalibrationSession.h"
+#include "quant-opt/Dialect/QOpt/Algorithms/GPTQ.h"
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Transforms/QuantScheme.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
+#include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
+
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/JSON.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <algorithm>
+#include <cmath>
+#include <numeric>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTSENSITIVITYPASS
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+namespace json = llvm::json;
+
+namespace {
+
+/// One stored tensor: a linear layer's weight, a table, or a tied table
+/// and LM head (one tensor read two ways).
+struct Unit {
+  std::string name, role;
+  int64_t k = 0, n = 0;          // As a [K, N] weight (tables: [D, V]).
+  std::vector<float> w;          // [K, N].
+  SmallVector<ObserveOp> points; // The weight points that read it.
+  SmallVector<bool> transposed;  // Point i holds [N, K] (a table).
+  SmallVector<size_t> slots;     // Session slot of point i.
+  ObserveOp input;               // The layer's input point (proxy), or null.
+};
+
+/// The values of `u` as point `i` reads them.
+std::vector<float> oriented(const Unit &u, size_t i, ArrayRef<float> kn) {
+  if (!u.transposed[i])
+    return std::vector<float>(kn.begin(), kn.end());
+  std::vector<float> t(kn.size());
+  for (int64_t r = 0; r < u.k; ++r)
+    for (int64_t c = 0; c < u.n; ++c)
+      t[c * u.k + r] = kn[r * u.n + c];
+  return t;
+}
+
+/// Log-softmax of each row of `logits` [rows, vocab] into `out`.
+void logSoftmax(ArrayRef<float> logits, int64_t vocab,
+                std::vector<float> &out) {
+  out.resize(logits.size());
+  for (size_t r = 0; r * vocab < logits.size(); ++r) {
+    const float *z = logits.data() + r * vocab;
+    float m = *std::max_element(z, z + vocab);
+    double sum = 0;
+    for (int64_t v = 0; v < vocab; ++v)
+      sum += std::exp((double)z[v] - m);
+    float lse = m + (float)std::log(sum);
+    for (int64_t v = 0; v < vocab; ++v)
+      out[r * vocab + v] = z[v] - lse;
+  }
+}
+
+/// Spearman rank correlation of two equally long series.
+double spearman(ArrayRef<double> a, ArrayRef<double> b) {
+  auto ranks = [](ArrayRef<double> x) {
+    std::vector<size_t> order(x.size());
+    std::iota(order.begin(), order.end(), 0);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](size_t i, size_t j) { return x[i] < x[j]; });
+    std::vector<double> r(x.size());
+    for (size_t i = 0; i < order.size(); ++i)
+      r[order[i]] = (double)i;
+    return r;
+  };
+  std::vector<double> ra = ranks(a), rb = ranks(b);
+  double n = a.size(), ma = (n - 1) / 2, num = 0, da = 0, db = 0;
+  for (size_t i = 0; i < a.size(); ++i) {
+    num += (ra[i] - ma) * (rb[i] - ma);
+    da += (ra[i] - ma) * (ra[i] - ma);
+    db += (rb[i] - ma) * (rb[i] - ma);
+  }
+  return da > 0 && db > 0 ? num / std::sqrt(da * db) : 0;
+}
+
+struct QOptSensitivityPass
+    : qopt::impl::QOptSensitivityPassBase<QOptSensitivityPass> {
+  using Base::Base;
+
+  LogicalResult fail(const Twine &message) {
+    return emitError(getOperation().getLoc())
+           << "qopt-sensitivity: " << message;
+  }
+
+  FailureOr<std::vector<Unit>> collectUnits() {
+    ModuleOp module = getOperation();
+    std::vector<Unit> units;
+    std::optional<size_t> tiedHead;
+    for (ObservedLinear layer : findObservedLinears(module)) {
+      FailureOr<std::vector<float>> w = observedWeightValues(layer.weight);
+      if (failed(w))
+        return failure();
+      auto type = cast<RankedTensorType>(layer.weight.getType());
+      Unit u{pointLayer(layer.weight).str(),
+             roleOf(layer.matmul).str(),
+             type.getDimSize(0),
+             type.getDimSize(1),
+             std::move(*w),
+             {layer.weight},
+             {false},
+             {},
+             layer.input};
+      if (layer.matmul->hasAttr(kTiedAttr))
+        tiedHead = units.size();
+      units.push_back(std::move(u));
+    }
+    SmallVector<ObserveOp> tables;
+    module.walk([&](ObserveOp op) {
+      if (op.getRole() == ObserveRole::weight &&
+          op.getPoint().ends_with(":table"))
+        tables.push_back(op);
+    });
+    for (ObserveOp table : tables) {
+      auto type = cast<RankedTensorType>(table.getType());
+      // The tied token table is the LM head's weight, read transposed.
+      if (tiedHead && pointRole(table) == kEmbeddingRole) {
+        Unit &head = units[*tiedHead];
+        head.points.push_back(table);
+        head.transposed.push_back(true);
+        head.role = "lm_head+embedding";
+        continue;
+      }
+      FailureOr<std::vector<float>> values = observedWeightValues(table);
+      if (failed(values))
+        return failure();
+      int64_t v = type.getDimSize(0), d = type.getDimSize(1);
+      Unit u{pointLayer(table).str(),
+             pointRole(table).str(),
+             d,
+             v,
+             {},
+             {table},
+             {true},
+             {},
+             nullptr};
+      u.w.resize(v * d);
+      for (int64_t r = 0; r < v; ++r)
+        for (int64_t c = 0; c < d; ++c)
+          u.w[c * v + r] = (*values)[r * d + c];
+      units.push_back(std::move(u));
+    }
+    return units;
+  }
+
+  void runOnOperation() override {
+    ModuleOp module = getOperation();
+    SmallVector<CandidateFormat> candidates;
+    for (StringRef name : llvm::split(formats, ',')) {
+      FailureOr<CandidateFormat> f = parseCandidateFormat(name.trim());
+      if (failed(f)) {
+        (void)fail("unknown format '" + name.trim() +
+                   "' (fp16, bf16, int8, int4, int3, int8-gG, int4-gG, "
+                   "int3-gG)");
+        return signalPassFailure();
+      }
+      candidates.push_back(*f);
+    }
+    if (samples <= 0 || seqLen <= 0) {
+      (void)fail("samples and seq-len must be positive");
+      return signalPassFailure();
+    }
+    FailureOr<std::vector<Unit>> collected = collectUnits();
+    if (failed(collected))
+      return signalPassFailure();
+    std::vector<Unit> &units = *collected;
+    if (units.empty()) {
+      (void)fail("no observed weights (run qopt-insert-observers first, "
+                 "embedding=true for the tables)");
+      return signalPassFailure();
+    }
+    auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
+    if (!tokenIds) {
+      (void)fail(llvm::toString(tokenIds.takeError()));
+      return signalPassFailure();
+    }
+    SmallVector<ObserveOp> slotPoints;
+    for (Unit &u : units)
+      for (ObserveOp p : u.points) {
+        u.slots.push_back(slotPoints.size());
+        slotPoints.push_back(p);
+      }
+    auto session = CalibrationSession::create(module, {}, slotPoints);
+    if (!session) {
+      (void)fail(llvm::toString(session.takeError()));
+      return signalPassFailure();
+    }
+    auto writeUnit = [&](const Unit &u, ArrayRef<float> kn) {
+      for (size_t i = 0; i < u.points.size(); ++i)
+        (*session)->setWeight(u.slots[i], oriented(u, i, kn));
+    };
+    for (const Unit &u : units)
+      writeUnit(u, u.w);
+
+    CalibrationWindows windows{samples, seqLen};
+    int64_t vocab = 0;
+    std::vector<std::vector<float>> reference(samples);
+    if (auto err = (*session)->forEachWindowLogits(
+            *tokenIds, windows, [&](int64_t i, ArrayRef<float> logits) {
+              vocab = logits.size() / seqLen;
+              logSoftmax(logits, vocab, reference[i]);
+            })) {
+      (void)fail(llvm::toString(std::move(err)));
+      return signalPassFailure();
+    }
+    // Mean KL(P_float || P) over every position of every window.
+    auto measure = [&]() -> FailureOr<double> {
+      double total = 0;
+      std::vector<float> lp;
+      if (auto err = (*session)->forEachWindowLogits(
+              *tokenIds, windows, [&](int64_t i, ArrayRef<float> logits) {
+                logSoftmax(logits, vocab, lp);
+                const std::vector<float> &ref = reference[i];
+                for (size_t j = 0; j < lp.size(); ++j) {
+                  double p = std::exp((double)ref[j]);
+                  total += p * ((double)ref[j] - lp[j]);
+                }
+              })) {
+        (void)fail(llvm::toString(std::move(err)));
+        return failure();
+      }
+      return total / (double)(samples * seqLen);
+    };
+
+    json::Array records;
+    std::vector<double> proxies, measured;
+    Builder b(&getContext());
+    for (Unit &u : units) {
+      // The layer's Hessian x^T x / rows, for the proxy.
+      std::vector<double> h;
+      if (u.input)
+        if (StatsAttr stats = u.input.getStatsAttr();
+            stats && stats.getXtx() && stats.getSamples() > 0) {
+          FailureOr<std::vector<double>> xtx = calibratedXtx(u.input, u.k, "");
+          if (succeeded(xtx)) {
+            h = std::move(*xtx);
+            for (double &v : h)
+              v /= (double)stats.getSamples();
+          }
+        }
+      SmallVector<NamedAttribute> klAttrs, byteAttrs;
+      byteAttrs.push_back(
+          b.getNamedAttr("f32", b.getI64IntegerAttr(4 * u.k * u.n)));
+      json::Object formatsJson;
+      std::string line;
+      for (const CandidateFormat &f : candidates) {
+        std::vector<float> deq;
+        std::string error;
+        if (f.floatFormat) {
+          FloatQuantizedWeight q =
+              quantizeWeightFloat(u.w, u.k, u.n, *f.floatFormat, error);
+          if (error.empty())
+            for (int64_t r = 0; r < u.k; ++r)
+              for (int64_t c = 0; c < u.n; ++c)
+                deq.push_back(q.valueAt(r, c));
+        } else if (checkWeightScheme(f.scheme, u.k).empty()) {
+          QuantizedWeight q = quantizeWeight(u.w, u.k, u.n, f.scheme, error);
+          if (error.empty())
+            deq = dequantizeWeight(q);
+        } else {
+          continue; // Groups that do not divide K: not a format for it.
+        }
+        if (!error.empty()) {
+          (void)fail("'" + u.name + "' as " + f.name + ": " + error);
+          return signalPassFailure();
+        }
+        writeUnit(u, deq);
+        FailureOr<double> kl = measure();
+        writeUnit(u, u.w);
+        if (failed(kl))
+          return signalPassFailure();
+        double bytes = f.bytes(u.k, u.n);
+        klAttrs.push_back(b.getNamedAttr(f.name, b.getF64FloatAttr(*kl)));
+        byteAttrs.push_back(
+            b.getNamedAttr(f.name, b.getI64IntegerAttr((int64_t)bytes)));
+        json::Object entry{{"kl", *kl}, {"bytes", (int64_t)bytes}};
+        if (!h.empty()) {
+          double proxy = hessianWeightedDifference(u.w, deq, u.k, u.n, h);
+          entry["proxy"] = proxy;
+          proxies.push_back(proxy);
+          measured.push_back(*kl);
+        }
+        formatsJson[f.name] = std::move(entry);
+        line += llvm::formatv(" {0}={1:e2}", f.name, *kl).str();
+      }
+      auto klDict = b.getDictionaryAttr(klAttrs);
+      auto bytesDict = b.getDictionaryAttr(byteAttrs);
+      for (ObserveOp p : u.points) {
+        p->setAttr("qopt.sensitivity", klDict);
+        p->setAttr("qopt.format_bytes", bytesDict);
+      }
+      if (progress)
+        llvm::errs() << "qopt-sensitivity: " << u.name
+                     << (u.role.empty() ? "" : " [" + u.role + "]") << line
+                     << "\n";
+      records.push_back(json::Object{{"name", u.name},
+                                     {"role", u.role},
+                                     {"k", u.k},
+                                     {"n", u.n},
+                                     {"formats", std::move(formatsJson)}});
+    }
+    double rho = proxies.size() > 1 ? spearman(proxies, measured) : 0;
+    if (progress && proxies.size() > 1)
+      llvm::errs() << llvm::format("qopt-sensitivity: proxy vs measured KL: "
+                                   "Spearman %.3f over %zu (layer, format) "
+                                   "pairs\n",
+                                   rho, proxies.size());
+    if (!report.empty() && failed(writeReport(records, rho, proxies.size())))
+      return signalPassFailure();
+  }
+
+  LogicalResult writeReport(json::Array &records, double rho, size_t pairs) {
+    std::error_code ec;
+    llvm::raw_fd_ostream md(report + ".md", ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write '" + report + ".md': " + ec.message());
+    md << "| tensor | role | shape |";
+    SmallVector<std::string> names;
+    for (json::Value &r : records)
+      for (auto &kv : *r.getAsObject()->getObject("formats"))
+        if (!llvm::is_contained(names, kv.first.str()))
+          names.push_back(kv.first.str());
+    for (const std::string &n : names)
+      md << " KL " << n << " |";
+    md << "\n|---|---|---|"
+       << llvm::join(SmallVector<std::string>(names.size(), "---:"), "|")
+       << "|\n";
+    for (json::Value &r : records) {
+      json::Object &o = *r.getAsObject();
+      md << "| " << *o.getString("name") << " | " << *o.getString("role")
+         << " | " << *o.getInteger("k") << "x" << *o.getInteger("n") << " |";
+      for (const std::string &n : names) {
+        json::Object *f = o.getObject("formats")->getObject(n);
+        md << (f ? llvm::formatv(" {0:e2} |", *f->getNumber("kl")).str()
+                 : std::string(" — |"));
+      }
+      md << "\n";
+    }
+    md << llvm::formatv("\nProxy (Hessian-weighted error) vs measured KL: "
+                        "Spearman {0:f3} over {1} pairs.\n",
+                        rho, pairs);
+    json::Object root{{"samples", (int64_t)samples},
+                      {"seq_len", (int64_t)seqLen},
+                      {"proxy_spearman", rho},
+                      {"proxy_pairs", (int64_t)pairs},
+                      {"tensors", std::move(records)}};
+    llvm::raw_fd_ostream js(report, ec, llvm::sys::fs::OF_Text);
+    if (ec)
+      return fail("cannot write '" + report + "': " + ec.message());
+    js << llvm::formatv("{0:2}", json::Value(std::move(root))) << "\n";
+    return success();
+  }
+};
+
+} // namespace
