@@ -37,6 +37,8 @@ static std::optional<Recipe> lookupRecipe(StringRef name) {
       .Case("w4a8-g128", Recipe{"int", 4, "group", 128, "dynamic"})
       .Cases({"fp16", "bf16", "fp8-e4m3", "fp8-e5m2"},
              Recipe{name, 8, "channel", 128, "none"})
+      // Per-tensor formats from qopt-assign-precision; INT8 where none.
+      .Case("auto", Recipe{"int", 8, "channel", 128, "none"})
       .Default(std::nullopt);
 }
 
@@ -57,12 +59,16 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   // when it changed them.
   bool isStatic = recipe->activations == "static";
   bool calibrate = isStatic || options.outlierThreshold > 0 || options.smooth;
+  // The passes that run the model on calibration text read it alike.
+  auto copyCalibrationData = [&](auto &pass) {
+    pass.data = options.data;
+    pass.tokens = options.tokens;
+    pass.tokenizerDir = options.tokenizerDir;
+    pass.samples = options.samples;
+    pass.seqLen = options.seqLen;
+  };
   QOptCalibratePassOptions calibration;
-  calibration.data = options.data;
-  calibration.tokens = options.tokens;
-  calibration.tokenizerDir = options.tokenizerDir;
-  calibration.samples = options.samples;
-  calibration.seqLen = options.seqLen;
+  copyCalibrationData(calibration);
   calibration.method = options.method;
   calibration.percentile = options.percentile;
   calibration.progress = options.progress;
@@ -90,6 +96,18 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     scheme.floatActivations = options.floatActivations;
     scheme.int8Weights = options.int8Weights;
   };
+  if (options.recipe == "auto") {
+    QOptSensitivityPassOptions sensitivity;
+    copyCalibrationData(sensitivity);
+    sensitivity.formats = options.formats;
+    sensitivity.progress = options.progress;
+    pm.addPass(createQOptSensitivityPass(sensitivity));
+    QOptAssignPrecisionPassOptions assign;
+    assign.sizeMb = options.sizeMb;
+    assign.bitsPerWeight = options.bitsPerWeight;
+    assign.maxKl = options.maxKl;
+    pm.addPass(createQOptAssignPrecisionPass(assign));
+  }
   bool awq = options.algorithm == "awq" || options.algorithm == "awq+gptq";
   bool gptqRounding =
       options.algorithm == "gptq" || options.algorithm == "awq+gptq";
@@ -107,11 +125,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
   if (gptqRounding) {
     QOptGPTQPassOptions gptq;
     fill(gptq);
-    gptq.data = options.data;
-    gptq.tokens = options.tokens;
-    gptq.tokenizerDir = options.tokenizerDir;
-    gptq.samples = options.samples;
-    gptq.seqLen = options.seqLen;
+    copyCalibrationData(gptq);
     gptq.damp = options.damp;
     gptq.blockSize = options.blockSize;
     gptq.actOrder = options.actOrder;
@@ -153,7 +167,8 @@ void mlir::qopt::registerPTQPipelines() {
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "
                               "w4-g32, w4-g64, w4-g128, w3, w3-g64, "
                               "w3-g128, w4a8, w4a8-g32, "
-                              "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2)");
+                              "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2, "
+                              "auto)");
         if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
                                 options.algorithm.getValue()))
           return errorHandler("qopt-ptq: unknown algorithm '" +
@@ -187,7 +202,14 @@ void mlir::qopt::registerPTQPipelines() {
           return errorHandler("qopt-ptq: smooth needs a recipe with "
                               "quantized activations (w8a8-static, "
                               "w8a8-dynamic, w4a8, w4a8-g32, w4a8-g128)");
-        bool calibrates = options.smooth || options.outlierThreshold > 0 ||
+        if (options.recipe == "auto" && (options.sizeMb > 0) +
+                                                (options.bitsPerWeight > 0) +
+                                                (options.maxKl > 0) !=
+                                            1)
+          return errorHandler("qopt-ptq: recipe=auto needs one of size-mb, "
+                              "bits-per-weight or max-kl");
+        bool calibrates = options.recipe == "auto" || options.smooth ||
+                          options.outlierThreshold > 0 ||
                           lookupRecipe(options.recipe)->activations == "static";
         if (calibrates && options.data.empty() == options.tokens.empty())
           return errorHandler("qopt-ptq: recipe '" + options.recipe + "'" +

@@ -46,7 +46,7 @@
 // W3-NEXT: qopt-quantize{{.*}} activations=none {{.*}} weight-bits=3 weight-format=int weight-granularity=channel weight-mse-clip=false weight-symmetric=true}
 // W3G64: qopt-quantize{{.*}} group-size=64 {{.*}} weight-bits=3 weight-format=int weight-granularity=group {{.*}} weight-symmetric=true}
 // W3G128: qopt-quantize{{.*}} group-size=128 {{.*}} weight-bits=3 weight-format=int weight-granularity=group {{.*}} weight-symmetric=false}
-// RECIPE: qopt-ptq: unknown recipe 'w2' (w8, w8a8-static, w8a8-dynamic, w4, w4-g32, w4-g64, w4-g128, w3, w3-g64, w3-g128, w4a8, w4a8-g32, w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2)
+// RECIPE: qopt-ptq: unknown recipe 'w2' (w8, w8a8-static, w8a8-dynamic, w4, w4-g32, w4-g64, w4-g128, w3, w3-g64, w3-g128, w4a8, w4a8-g32, w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2, auto)
 // NODATA: qopt-ptq: recipe 'w8a8-static' calibrates: give calibration-data=<text> or calibration-tokens=<file>
 // OUTLIER: qopt-ptq: outlier-threshold needs a recipe with quantized activations and 8-bit weights (w8a8-static, w8a8-dynamic)
 // OUTLIERDATA: qopt-ptq: recipe 'w8a8-dynamic' with outlier-threshold calibrates: give calibration-data=<text> or calibration-tokens=<file>

@@ -88,8 +88,26 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
           "w4a8-g128 (INT4 weights, "
           "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
           "fp8-e5m2 (float "
-          "weights, the 8-bit ones scaled per output channel)"),
+          "weights, the 8-bit ones scaled per output channel), auto (a "
+          "format per tensor under size-mb, bits-per-weight or max-kl, "
+          "measured on calibration data)"),
       llvm::cl::init("w8")};
+  Option<double> sizeMb{*this, "size-mb",
+                        llvm::cl::desc("recipe=auto: size budget in MB"),
+                        llvm::cl::init(0)};
+  Option<double> bitsPerWeight{
+      *this, "bits-per-weight",
+      llvm::cl::desc("recipe=auto: size budget in bits per weight"),
+      llvm::cl::init(0)};
+  Option<double> maxKl{
+      *this, "max-kl",
+      llvm::cl::desc("recipe=auto: the smallest model within this summed "
+                     "predicted KL"),
+      llvm::cl::init(0)};
+  Option<std::string> formats{
+      *this, "formats",
+      llvm::cl::desc("recipe=auto: candidate formats (qopt-sensitivity)"),
+      llvm::cl::init("int8,int4-g128,int4-g64,int4-g32,int3-g128")};
   Option<std::string> algorithm{
       *this, "algorithm",
       llvm::cl::desc("How integer weights are rounded: rtn (round to "

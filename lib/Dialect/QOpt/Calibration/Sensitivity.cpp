@@ -267,7 +267,11 @@ struct QOptSensitivityPass
           b.getNamedAttr("f32", b.getI64IntegerAttr(4 * u.k * u.n)));
       json::Object formatsJson;
       std::string line;
+      bool hasTable = llvm::is_contained(u.transposed, true);
       for (const CandidateFormat &f : candidates) {
+        // Tables are stored as integers only (qopt.qgather).
+        if (f.floatFormat && hasTable)
+          continue;
         std::vector<float> deq;
         std::string error;
         if (f.floatFormat) {

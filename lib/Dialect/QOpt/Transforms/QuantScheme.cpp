@@ -179,6 +179,18 @@ QuantScheme mlir::qopt::schemeAt(const QuantScheme &scheme, ObserveOp point) {
     layer.weights.bits = 8;
     layer.weights.granularity = WeightGranularity::Channel;
   }
+  if (auto format = point->getAttrOfType<StringAttr>(kFormatAttr)) {
+    layer.activations = ActivationMode::None;
+    layer.outlierThreshold = 0;
+    if (format.getValue() == "f32") {
+      layer.keepFloat = true;
+    } else if (FailureOr<CandidateFormat> f =
+                   parseCandidateFormat(format.getValue());
+               succeeded(f)) {
+      layer.weights = f->scheme;
+      layer.floatFormat = f->floatFormat;
+    }
+  }
   return layer;
 }
 
@@ -279,7 +291,7 @@ static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
 QuantScheme mlir::qopt::tableScheme(const QuantScheme &modelScheme,
                                     ObserveOp table) {
   QuantScheme scheme = schemeAt(modelScheme, table);
-  if (pointRole(table) == kEmbeddingRole)
+  if (pointRole(table) == kEmbeddingRole && !table->hasAttr(kFormatAttr))
     if (auto func = table->getParentOfType<func::FuncOp>())
       func.walk([&](Operation *op) {
         if (!op->hasAttr(kTiedAttr) || !isa<linalg::MatmulOp, QMatmulOp>(op))
@@ -309,7 +321,9 @@ LogicalResult mlir::qopt::fakeQuantizeObserve(ObserveOp observe,
                            : schemeAt(modelScheme, observe);
   OpBuilder b(observe);
   Value replacement = observe.getInput();
-  if (observe.getRole() == ObserveRole::weight) {
+  if (scheme.keepFloat) {
+    // Stays f32: the point just goes.
+  } else if (observe.getRole() == ObserveRole::weight) {
     std::vector<float> w;
     if (observe.getPoint().ends_with(":table")) {
       // Embedding tables: per row (token), whatever the format.

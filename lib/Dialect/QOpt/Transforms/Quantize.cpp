@@ -104,6 +104,8 @@ LogicalResult checkZeroFilled(ObservedLinear layer) {
 }
 
 LogicalResult quantizeLinear(ObservedLinear layer, const QuantScheme &scheme) {
+  if (scheme.keepFloat) // Its points are dropped with the others.
+    return success();
   if (failed(checkZeroFilled(layer)))
     return failure();
   OpBuilder b(layer.matmul);
@@ -218,7 +220,7 @@ LogicalResult mlir::qopt::quantizeTables(Operation *root,
   bool failedAny = false;
   for (ObserveOp point : points) {
     QuantScheme scheme = tableScheme(modelScheme, point);
-    if (scheme.floatFormat)
+    if (scheme.floatFormat || scheme.keepFloat)
       continue; // Float formats leave tables to fake quantization.
     failedAny |= failed(quantizeTable(point, scheme, tiedHead));
   }

@@ -693,6 +693,45 @@ def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
   let dependentDialects = ["qopt::QOptDialect"];
 }
 
+def QOptAssignPrecisionPass : Pass<"qopt-assign-precision", "ModuleOp"> {
+  let summary = "Choose each tensor's weight format under a size budget or "
+                "a damage bound";
+  let description = [{
+    Reads what `qopt-sensitivity` measured on the weight points (KL per
+    format, `qopt.sensitivity`, and bytes, `qopt.format_bytes`) and picks
+    one format per stored tensor (f32 included, at KL 0): the smallest
+    summed KL whose bytes fit `size-mb` (MB of the quantizable tensors plus
+    the model's other float constants) or `bits-per-weight` (over the
+    quantizable tensors), or the fewest bytes whose summed KL stays within
+    `max-kl`. A multiple-choice knapsack, solved exactly by dynamic
+    programming over bytes in steps of 1/65536 of the largest total. The choice is
+    written as `qopt.format = "<format>"` on every point of the tensor's
+    layer, which `qopt-quantize` and `qopt-fake-quant` apply per layer
+    (weight-only), so the rest of the pipeline is unchanged; a tied table
+    and LM head get one format. `report` writes the choice per tensor with
+    its bytes and predicted KL (the sum assumes the damages add up).
+
+    ```
+    %w = qopt.observe %cst weight "fc:weight" {qopt.sensitivity = {...},
+           qopt.format_bytes = {...}, qopt.format = "int4-g64"}
+    ```
+  }];
+  let options = [
+    Option<"sizeMb", "size-mb", "double", /*default=*/"0",
+           "Size budget in MB (10^6 bytes) of the weights (0: unset)">,
+    Option<"bitsPerWeight", "bits-per-weight", "double", /*default=*/"0",
+           "Size budget in bits per quantizable weight (0: unset)">,
+    Option<"maxKl", "max-kl", "double", /*default=*/"0",
+           "Bound on the summed predicted KL: the smallest model within it "
+           "(0: unset)">,
+    Option<"allowFloat", "allow-float", "bool", /*default=*/"true",
+           "Let tensors stay f32">,
+    Option<"report", "report", "std::string", /*default=*/"\"\"",
+           "Write the choice per tensor as markdown at this path">,
+  ];
+  let dependentDialects = ["qopt::QOptDialect"];
+}
+
 def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
   let summary = "Quantize observed linear layers with GPTQ's "
                 "error-compensating rounding";

@@ -26,7 +26,14 @@ struct QuantScheme {
   /// Regular expression: layers whose name matches get INT8 per-channel
   /// weights whatever `weights` says.
   std::string int8Weights;
+  /// The layer stays f32 (a per-layer `qopt.format = "f32"`).
+  bool keepFloat = false;
 };
+
+/// The discardable attribute on observation points that fixes their
+/// layer's weight format (a CandidateFormat name, or "f32"), as
+/// qopt-assign-precision chooses it; it overrides the pass options.
+constexpr llvm::StringLiteral kFormatAttr = "qopt.format";
 
 /// A weight format mixed precision chooses from (qopt-sensitivity,
 /// qopt-assign-precision): "fp16", "bf16", "int8", "int4", "int3" (per
@@ -105,7 +112,8 @@ StringRef pointRole(ObserveOp point);
 /// `scheme` as it applies to the layer of `point`: weight-only (no
 /// activation quantization, no outlier decomposition) when the layer's name
 /// matches `floatActivations`, with INT8 per-channel weights when it
-/// matches `int8Weights`.
+/// matches `int8Weights`; a `qopt.format` on the point decides the weight
+/// format (and keeps the layer weight-only).
 QuantScheme schemeAt(const QuantScheme &scheme, ObserveOp point);
 
 /// The scheme of a table point (a gathered embedding): per row at least
