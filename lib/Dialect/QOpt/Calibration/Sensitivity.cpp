@@ -20,9 +20,11 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/Parallel.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <numeric>
 
@@ -36,6 +38,11 @@ using namespace mlir::qopt;
 namespace json = llvm::json;
 
 namespace {
+
+using Clock = std::chrono::steady_clock;
+double secondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
 
 /// One stored tensor: a linear layer's weight, a table, or a tied table
 /// and LM head (one tensor read two ways).
@@ -60,20 +67,55 @@ std::vector<float> oriented(const Unit &u, size_t i, ArrayRef<float> kn) {
   return t;
 }
 
-/// Log-softmax of each row of `logits` [rows, vocab] into `out`.
-void logSoftmax(ArrayRef<float> logits, int64_t vocab,
-                std::vector<float> &out) {
-  out.resize(logits.size());
-  for (size_t r = 0; r * vocab < logits.size(); ++r) {
+/// The float model's next-token distributions of one window: p per row
+/// ([rows, vocab]) and sum_v p log p per row.
+struct Reference {
+  std::vector<float> p;
+  std::vector<double> negEntropy;
+};
+
+/// Log-sum-exp of one row.
+double logSumExp(const float *z, int64_t vocab) {
+  float m = *std::max_element(z, z + vocab);
+  double sum = 0;
+  for (int64_t v = 0; v < vocab; ++v)
+    sum += std::exp(z[v] - m);
+  return m + std::log(sum);
+}
+
+Reference makeReference(ArrayRef<float> logits, int64_t vocab) {
+  int64_t rows = logits.size() / vocab;
+  Reference ref;
+  ref.p.resize(logits.size());
+  ref.negEntropy.assign(rows, 0);
+  llvm::parallelFor(0, rows, [&](int64_t r) {
     const float *z = logits.data() + r * vocab;
-    float m = *std::max_element(z, z + vocab);
-    double sum = 0;
+    double lse = logSumExp(z, vocab), h = 0;
+    for (int64_t v = 0; v < vocab; ++v) {
+      double lp = z[v] - lse;
+      float p = (float)std::exp(lp);
+      ref.p[r * vocab + v] = p;
+      h += p * lp;
+    }
+    ref.negEntropy[r] = h;
+  });
+  return ref;
+}
+
+/// Sum over rows of KL(P_ref || softmax(logits)) =
+/// sum_v p log p - sum_v p z_v + logsumexp(z): one exp per logit.
+double klSum(const Reference &ref, ArrayRef<float> logits, int64_t vocab) {
+  int64_t rows = logits.size() / vocab;
+  std::vector<double> perRow(rows);
+  llvm::parallelFor(0, rows, [&](int64_t r) {
+    const float *z = logits.data() + r * vocab;
+    const float *p = ref.p.data() + r * vocab;
+    double dot = 0;
     for (int64_t v = 0; v < vocab; ++v)
-      sum += std::exp((double)z[v] - m);
-    float lse = m + (float)std::log(sum);
-    for (int64_t v = 0; v < vocab; ++v)
-      out[r * vocab + v] = z[v] - lse;
-  }
+      dot += (double)p[v] * z[v];
+    perRow[r] = ref.negEntropy[r] - dot + logSumExp(z, vocab);
+  });
+  return std::accumulate(perRow.begin(), perRow.end(), 0.0);
 }
 
 /// Spearman rank correlation of two equally long series.
@@ -204,7 +246,10 @@ struct QOptSensitivityPass
         u.slots.push_back(slotPoints.size());
         slotPoints.push_back(p);
       }
+    auto passStart = Clock::now();
     auto session = CalibrationSession::create(module, {}, slotPoints);
+    double compileSeconds = secondsSince(passStart), klSeconds = 0;
+    int64_t runs = 0;
     if (!session) {
       (void)fail(llvm::toString(session.takeError()));
       return signalPassFailure();
@@ -218,11 +263,11 @@ struct QOptSensitivityPass
 
     CalibrationWindows windows{samples, seqLen};
     int64_t vocab = 0;
-    std::vector<std::vector<float>> reference(samples);
+    std::vector<Reference> reference(samples);
     if (auto err = (*session)->forEachWindowLogits(
             *tokenIds, windows, [&](int64_t i, ArrayRef<float> logits) {
               vocab = logits.size() / seqLen;
-              logSoftmax(logits, vocab, reference[i]);
+              reference[i] = makeReference(logits, vocab);
             })) {
       (void)fail(llvm::toString(std::move(err)));
       return signalPassFailure();
@@ -230,19 +275,16 @@ struct QOptSensitivityPass
     // Mean KL(P_float || P) over every position of every window.
     auto measure = [&]() -> FailureOr<double> {
       double total = 0;
-      std::vector<float> lp;
       if (auto err = (*session)->forEachWindowLogits(
               *tokenIds, windows, [&](int64_t i, ArrayRef<float> logits) {
-                logSoftmax(logits, vocab, lp);
-                const std::vector<float> &ref = reference[i];
-                for (size_t j = 0; j < lp.size(); ++j) {
-                  double p = std::exp((double)ref[j]);
-                  total += p * ((double)ref[j] - lp[j]);
-                }
+                auto klStart = Clock::now();
+                total += klSum(reference[i], logits, vocab);
+                klSeconds += secondsSince(klStart);
               })) {
         (void)fail(llvm::toString(std::move(err)));
         return failure();
       }
+      ++runs;
       return total / (double)(samples * seqLen);
     };
 
@@ -328,6 +370,15 @@ struct QOptSensitivityPass
                                      {"formats", std::move(formatsJson)}});
     }
     double rho = proxies.size() > 1 ? spearman(proxies, measured) : 0;
+    double totalSeconds = secondsSince(passStart);
+    if (progress)
+      llvm::errs() << llvm::format(
+          "qopt-sensitivity: %zu tensors, %lld runs of %lld windows x %lld "
+          "tokens in %.1f s: compiling %.1f s, running the model %.1f s, "
+          "KL %.1f s\n",
+          units.size(), (long long)runs, (long long)samples, (long long)seqLen,
+          totalSeconds, compileSeconds,
+          totalSeconds - compileSeconds - klSeconds, klSeconds);
     if (progress && proxies.size() > 1)
       llvm::errs() << llvm::format("qopt-sensitivity: proxy vs measured KL: "
                                    "Spearman %.3f over %zu (layer, format) "
