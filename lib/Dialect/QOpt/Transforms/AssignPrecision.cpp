@@ -225,10 +225,9 @@ struct QOptAssignPrecisionPass
               .str();
     }
     std::string summary = llvm::formatv(
-        "qopt-assign-precision: {0} tensors, {1:f3} MB of weights ({2:f2} "
-        "bits per weight) + {3:f3} MB other, predicted KL {4:e3}",
-        tensors.size(), total / 1e6, 8.0 * total / parameters, otherBytes / 1e6,
-        predicted);
+        "qopt-assign-precision: {0} tensors, {1} bytes of weights ({2:f2} "
+        "bits per weight) + {3} bytes other, predicted KL {4:e3}",
+        tensors.size(), total, 8.0 * total / parameters, otherBytes, predicted);
     llvm::errs() << summary << "\n";
     if (!report.empty()) {
       std::error_code ec;
