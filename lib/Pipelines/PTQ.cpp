@@ -202,6 +202,11 @@ void mlir::qopt::registerPTQPipelines() {
           return errorHandler("qopt-ptq: smooth needs a recipe with "
                               "quantized activations (w8a8-static, "
                               "w8a8-dynamic, w4a8, w4a8-g32, w4a8-g128)");
+        if (options.recipe == "auto" && options.algorithm != "rtn")
+          return errorHandler("qopt-ptq: recipe=auto measures and applies "
+                              "round-to-nearest formats (algorithm=rtn); "
+                              "algorithm=" +
+                              options.algorithm + " is not offered with it");
         if (options.recipe == "auto" && (options.sizeMb > 0) +
                                                 (options.bitsPerWeight > 0) +
                                                 (options.maxKl > 0) !=
