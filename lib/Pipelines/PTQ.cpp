@@ -80,6 +80,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     // Layers with float activations are smoothed too: the scales then
     // give their high-activation weight rows finer steps (as AWQ does).
     smoothing.alpha = options.smoothAlpha;
+    smoothing.skip = options.smoothSkip;
     pm.addPass(createQOptSmoothActivationsPass(smoothing));
     if (isStatic || options.outlierThreshold > 0)
       pm.addPass(createQOptCalibratePass(calibration));

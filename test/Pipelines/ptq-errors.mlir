@@ -11,6 +11,10 @@
 // precision where activations are large), calibrate again.
 // RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w8a8-static smooth=true float-activations=lm_head calibration-data=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=SMOOTHSTATIC
 // RUN: quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w8a8-dynamic smooth=true smooth-alpha=0.8 calibration-data=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=SMOOTHDYNAMIC
+// smooth-skip reaches the smoothing pass (a tied LM head left unsmoothed keeps
+// sharing the embedding table).
+// RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w8a8-dynamic smooth=true smooth-skip=lm_head calibration-data=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=SMOOTHSKIP
+// SMOOTHSKIP: qopt-smooth-activations{alpha=5.000000e-01 skip=lm_head}
 // RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{algorithm=bogus})' 2>&1 | FileCheck %s --check-prefix=ALGORITHM
 // RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w4-g128 algorithm=gptq})' 2>&1 | FileCheck %s --check-prefix=GPTQDATA
 // RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w4 algorithm=gptq sequential=false})' 2>&1 | FileCheck %s --check-prefix=GPTQDATA

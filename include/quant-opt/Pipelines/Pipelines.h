@@ -176,6 +176,12 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
                      "per-channel weights whatever the recipe, e.g. lm_head "
                      "in an INT4 model"),
       llvm::cl::init("")};
+  Option<std::string> smoothSkip{
+      *this, "smooth-skip",
+      llvm::cl::desc("Regular expression (name or role): layers whose input "
+                     "smoothing leaves alone, e.g. lm_head to keep a tied LM "
+                     "head equal to the embedding table (one stored copy)"),
+      llvm::cl::init("")};
   Option<double> smoothAlpha{
       *this, "smooth-alpha",
       llvm::cl::desc("SmoothQuant migration strength in [0, 1]"),
