@@ -438,11 +438,7 @@ LogicalResult lowerQGather(QGatherOp op, RewriterBase &b) {
   MLIRContext *ctx = b.getContext();
   auto qtype = cast<quant::QuantizedType>(op.getTableType());
   int64_t d = op.getRowWidth(), v = op.getNumRows();
-  int64_t group = d;
-  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(qtype))
-    for (auto [dim, block] : sub.getBlockSizeInfo())
-      if (dim == 0)
-        group = block;
+  int64_t group = op.getGroupSize();
   unsigned bits = op.getTableBits();
   auto [scales, zps] = weightParamConstants(b, loc, qtype, d, v, group);
   auto outType = op.getOutput().getType();

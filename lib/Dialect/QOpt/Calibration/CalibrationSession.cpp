@@ -374,6 +374,28 @@ void CalibrationSession::setWeight(size_t slot, ArrayRef<float> values) {
               std::min(count, values.size()) * sizeof(float));
 }
 
+llvm::Error CalibrationSession::runWindows(
+    ArrayRef<int32_t> tokens, const CalibrationWindows &windows,
+    bool lastPositionOnly,
+    function_ref<void(int64_t, ArrayRef<float>)> consume) {
+  int64_t samples = windows.samples, seqLen = windows.seqLen;
+  if (auto err = checkWindow(tokens.size(), seqLen))
+    return err;
+  bool last = lastPositionOnly && model->hasLastPositionEntry();
+  int64_t span = (int64_t)tokens.size() - seqLen;
+  for (int64_t i = 0; i < samples; ++i) {
+    int64_t offset = samples > 1 ? span * i / (samples - 1) : 0;
+    ArrayRef<int32_t> window(tokens.data() + offset, seqLen);
+    model->reset();
+    auto logits = last ? model->forwardLast(window) : model->forward(window);
+    if (!logits)
+      return makeError("running window " + Twine(i) + ": " +
+                       llvm::toString(logits.takeError()));
+    consume(i, ArrayRef<float>(logits->data(), logits->size()));
+  }
+  return llvm::Error::success();
+}
+
 llvm::Error CalibrationSession::run(ArrayRef<int32_t> tokens,
                                     const CalibrationWindows &windows,
                                     const StatisticsOptions &options,
@@ -381,38 +403,26 @@ llvm::Error CalibrationSession::run(ArrayRef<int32_t> tokens,
                                     bool lastPositionOnly,
                                     StringRef progressLabel,
                                     std::vector<PointStatistics> &stats) {
-  int64_t samples = windows.samples, seqLen = windows.seqLen;
-  if (auto err = checkWindow(tokens.size(), seqLen))
-    return err;
   stats.assign(activationCount, PointStatistics(options));
   Collection collection;
   collection.points = &stats;
   collection.active = active;
   activeCollection = &collection;
-  auto start = std::chrono::steady_clock::now();
-  bool last = lastPositionOnly && model->hasLastPositionEntry();
-  int64_t span = (int64_t)tokens.size() - seqLen, seen = 0;
-  for (int64_t i = 0; i < samples; ++i) {
-    int64_t offset = samples > 1 ? span * i / (samples - 1) : 0;
-    ArrayRef<int32_t> window(tokens.data() + offset, seqLen);
-    model->reset();
-    auto logits = last ? model->forwardLast(window) : model->forward(window);
-    if (!logits) {
-      activeCollection = nullptr;
-      return makeError("running window " + Twine(i) + ": " +
-                       llvm::toString(logits.takeError()));
-    }
-    for (auto [id, p] : llvm::enumerate(stats))
-      if (active.empty() || active[id])
-        p.endWindow();
-    seen += seqLen;
-    if (!progressLabel.empty())
-      showProgress(progressLabel, i + 1, samples, seen,
-                   std::chrono::duration<double>(
-                       std::chrono::steady_clock::now() - start)
-                       .count());
-  }
+  auto start = CalibrationClock::now();
+  int64_t seen = 0;
+  llvm::Error err = runWindows(
+      tokens, windows, lastPositionOnly, [&](int64_t i, ArrayRef<float>) {
+        for (auto [id, p] : llvm::enumerate(stats))
+          if (active.empty() || active[id])
+            p.endWindow();
+        seen += windows.seqLen;
+        if (!progressLabel.empty())
+          showProgress(progressLabel, i + 1, windows.samples, seen,
+                       secondsSince(start));
+      });
   activeCollection = nullptr;
+  if (err)
+    return err;
   if (!collection.errors.empty())
     return makeError(collection.errors.front());
   return llvm::Error::success();
@@ -421,19 +431,5 @@ llvm::Error CalibrationSession::run(ArrayRef<int32_t> tokens,
 llvm::Error CalibrationSession::forEachWindowLogits(
     ArrayRef<int32_t> tokens, const CalibrationWindows &windows,
     function_ref<void(int64_t, ArrayRef<float>)> consume) {
-  int64_t samples = windows.samples, seqLen = windows.seqLen;
-  if (auto err = checkWindow(tokens.size(), seqLen))
-    return err;
-  int64_t span = (int64_t)tokens.size() - seqLen;
-  for (int64_t i = 0; i < samples; ++i) {
-    int64_t offset = samples > 1 ? span * i / (samples - 1) : 0;
-    model->reset();
-    auto logits =
-        model->forward(ArrayRef<int32_t>(tokens.data() + offset, seqLen));
-    if (!logits)
-      return makeError("running window " + Twine(i) + ": " +
-                       llvm::toString(logits.takeError()));
-    consume(i, ArrayRef<float>(logits->data(), logits->size()));
-  }
-  return llvm::Error::success();
+  return runWindows(tokens, windows, /*lastPositionOnly=*/false, consume);
 }

@@ -20,6 +20,7 @@
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Error.h"
 
+#include <chrono>
 #include <memory>
 
 namespace mlir {
@@ -30,6 +31,12 @@ class LanguageModel;
 } // namespace quantopt::rt
 
 namespace mlir::qopt {
+
+/// Wall time for the calibration passes' time splits.
+using CalibrationClock = std::chrono::steady_clock;
+inline double secondsSince(CalibrationClock::time_point start) {
+  return std::chrono::duration<double>(CalibrationClock::now() - start).count();
+}
 
 /// Reads the calibration tokens: a pre-tokenized file (`tokens`, ids
 /// separated by whitespace) or UTF-8 text (`data`) encoded with GPT-2's BPE
@@ -79,6 +86,11 @@ public:
 
 private:
   CalibrationSession() = default;
+  /// Runs the windows, each after a reset, and passes its logits on.
+  llvm::Error runWindows(ArrayRef<int32_t> tokens,
+                         const CalibrationWindows &windows,
+                         bool lastPositionOnly,
+                         function_ref<void(int64_t, ArrayRef<float>)> consume);
   OwningOpRef<ModuleOp> copy;
   SmallString<128> archive;
   std::unique_ptr<ExecutionEngine> engine;

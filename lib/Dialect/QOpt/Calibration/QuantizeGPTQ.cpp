@@ -39,11 +39,6 @@ namespace json = llvm::json;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
 /// One layer's outcome, for the report.
 struct LayerRecord {
   std::string name;
@@ -161,7 +156,7 @@ LogicalResult QOptGPTQPass::quantizeLayer(ObservedLinear layer,
                                           const QuantScheme &scheme,
                                           std::vector<double> xtx, int64_t rows,
                                           LayerRecord &record) {
-  auto start = Clock::now();
+  auto start = CalibrationClock::now();
   FailureOr<std::vector<float>> w = observedWeightValues(layer.weight);
   if (failed(w))
     return failure();
@@ -199,7 +194,7 @@ LogicalResult QOptGPTQPass::quantizeLayer(ObservedLinear layer,
 
 void QOptGPTQPass::runOnOperation() {
   ModuleOp module = getOperation();
-  auto passStart = Clock::now();
+  auto passStart = CalibrationClock::now();
   auto fail = [&](const Twine &message) {
     module.emitError() << "qopt-gptq: " << message;
     signalPassFailure();
@@ -284,7 +279,7 @@ void QOptGPTQPass::runOnOperation() {
       inputOf.push_back(it->second);
       weights.push_back(layer.weight);
     }
-    auto compileStart = Clock::now();
+    auto compileStart = CalibrationClock::now();
     if (progress)
       llvm::errs() << "qopt-gptq: compiling the calibration model\n";
     auto session = CalibrationSession::create(module, inputs, weights);
@@ -310,7 +305,7 @@ void QOptGPTQPass::runOnOperation() {
         active[inputOf[i]] = true;
       bool lastStage = stageNumber == byStage.size();
       std::vector<PointStatistics> stats;
-      auto runStart = Clock::now();
+      auto runStart = CalibrationClock::now();
       std::string label = progress
                               ? ("qopt-gptq: stage " + Twine(stageNumber) +
                                  "/" + Twine(byStage.size()) + " calibration")

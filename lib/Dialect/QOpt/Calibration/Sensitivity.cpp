@@ -39,32 +39,18 @@ namespace json = llvm::json;
 
 namespace {
 
-using Clock = std::chrono::steady_clock;
-double secondsSince(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-/// One stored tensor: a linear layer's weight, a table, or a tied table
-/// and LM head (one tensor read two ways).
-struct Unit {
-  std::string name, role;
-  int64_t k = 0, n = 0;          // As a [K, N] weight (tables: [D, V]).
-  std::vector<float> w;          // [K, N].
-  SmallVector<ObserveOp> points; // The weight points that read it.
-  SmallVector<bool> transposed;  // Point i holds [N, K] (a table).
-  SmallVector<size_t> slots;     // Session slot of point i.
-  ObserveOp input;               // The layer's input point (proxy), or null.
+/// A stored tensor with its float values [K, N] and the session slots of
+/// its points.
+struct Unit : StoredTensor {
+  std::vector<float> w;
+  SmallVector<size_t> slots;
 };
 
 /// The values of `u` as point `i` reads them.
 std::vector<float> oriented(const Unit &u, size_t i, ArrayRef<float> kn) {
   if (!u.transposed[i])
     return std::vector<float>(kn.begin(), kn.end());
-  std::vector<float> t(kn.size());
-  for (int64_t r = 0; r < u.k; ++r)
-    for (int64_t c = 0; c < u.n; ++c)
-      t[c * u.k + r] = kn[r * u.n + c];
-  return t;
+  return transposeMatrix(kn, u.k, u.n);
 }
 
 /// The float model's next-token distributions of one window: p per row
@@ -150,60 +136,15 @@ struct QOptSensitivityPass
   }
 
   FailureOr<std::vector<Unit>> collectUnits() {
-    ModuleOp module = getOperation();
     std::vector<Unit> units;
-    std::optional<size_t> tiedHead;
-    for (ObservedLinear layer : findObservedLinears(module)) {
-      FailureOr<std::vector<float>> w = observedWeightValues(layer.weight);
-      if (failed(w))
-        return failure();
-      auto type = cast<RankedTensorType>(layer.weight.getType());
-      Unit u{pointLayer(layer.weight).str(),
-             roleOf(layer.matmul).str(),
-             type.getDimSize(0),
-             type.getDimSize(1),
-             std::move(*w),
-             {layer.weight},
-             {false},
-             {},
-             layer.input};
-      if (layer.matmul->hasAttr(kTiedAttr))
-        tiedHead = units.size();
-      units.push_back(std::move(u));
-    }
-    SmallVector<ObserveOp> tables;
-    module.walk([&](ObserveOp op) {
-      if (op.getRole() == ObserveRole::weight &&
-          op.getPoint().ends_with(":table"))
-        tables.push_back(op);
-    });
-    for (ObserveOp table : tables) {
-      auto type = cast<RankedTensorType>(table.getType());
-      // The tied token table is the LM head's weight, read transposed.
-      if (tiedHead && pointRole(table) == kEmbeddingRole) {
-        Unit &head = units[*tiedHead];
-        head.points.push_back(table);
-        head.transposed.push_back(true);
-        head.role = "lm_head+embedding";
-        continue;
-      }
-      FailureOr<std::vector<float>> values = observedWeightValues(table);
+    for (StoredTensor &t : storedTensors(getOperation())) {
+      FailureOr<std::vector<float>> values =
+          observedWeightValues(t.points.front());
       if (failed(values))
         return failure();
-      int64_t v = type.getDimSize(0), d = type.getDimSize(1);
-      Unit u{pointLayer(table).str(),
-             pointRole(table).str(),
-             d,
-             v,
-             {},
-             {table},
-             {true},
-             {},
-             nullptr};
-      u.w.resize(v * d);
-      for (int64_t r = 0; r < v; ++r)
-        for (int64_t c = 0; c < d; ++c)
-          u.w[c * v + r] = (*values)[r * d + c];
+      Unit u{std::move(t), {}, {}};
+      u.w = u.transposed.front() ? transposeMatrix(*values, u.n, u.k)
+                                 : std::move(*values);
       units.push_back(std::move(u));
     }
     return units;
@@ -246,7 +187,7 @@ struct QOptSensitivityPass
         u.slots.push_back(slotPoints.size());
         slotPoints.push_back(p);
       }
-    auto passStart = Clock::now();
+    auto passStart = CalibrationClock::now();
     auto session = CalibrationSession::create(module, {}, slotPoints);
     double compileSeconds = secondsSince(passStart), klSeconds = 0;
     int64_t runs = 0;
@@ -277,7 +218,7 @@ struct QOptSensitivityPass
       double total = 0;
       if (auto err = (*session)->forEachWindowLogits(
               *tokenIds, windows, [&](int64_t i, ArrayRef<float> logits) {
-                auto klStart = Clock::now();
+                auto klStart = CalibrationClock::now();
                 total += klSum(reference[i], logits, vocab);
                 klSeconds += secondsSince(klStart);
               })) {

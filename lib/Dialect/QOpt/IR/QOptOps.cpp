@@ -72,13 +72,18 @@ unsigned QMatmulOp::getWeightBits() {
       .getStorageTypeIntegralWidth();
 }
 
-int64_t QMatmulOp::getGroupSize() {
-  if (auto sub =
-          dyn_cast<quant::UniformQuantizedSubChannelType>(getWeightType()))
+/// The block size along axis 0 (K) of a stored weight's type; `k` when it
+/// has no blocks there.
+static int64_t groupSizeAlongK(Type type, int64_t k) {
+  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(type))
     for (auto [dim, block] : sub.getBlockSizeInfo())
       if (dim == 0)
         return block;
-  return getInput().getType().getDimSize(1);
+  return k;
+}
+
+int64_t QMatmulOp::getGroupSize() {
+  return groupSizeAlongK(getWeightType(), getInput().getType().getDimSize(1));
 }
 
 int64_t QMatmulOp::getOutputChannels() {
@@ -146,6 +151,10 @@ unsigned QGatherOp::getTableBits() {
 }
 
 int64_t QGatherOp::getRowWidth() { return getTable().getType().getDimSize(0); }
+
+int64_t QGatherOp::getGroupSize() {
+  return groupSizeAlongK(getTableType(), getRowWidth());
+}
 
 int64_t QGatherOp::getNumRows() {
   Type type = getTableType();

@@ -36,24 +36,13 @@ struct Choice {
   int64_t bytes = 0;
 };
 
-/// One stored tensor: the weight points that read it (a tied table and LM
-/// head share their measurements) and its options.
+/// One stored tensor (storedTensors): the points its format goes on (its
+/// weight points and its layer's input point) and its options.
 struct Tensor {
   SmallVector<ObserveOp> points;
   std::vector<Choice> choices;
   int64_t parameters = 0;
 };
-
-/// The points of the layer whose weight point is `weight`: the weight, and
-/// the input point of the matmul that reads it.
-SmallVector<ObserveOp> layerPoints(ObserveOp weight) {
-  SmallVector<ObserveOp> points{weight};
-  for (Operation *user : weight->getUsers())
-    if (auto matmul = dyn_cast<linalg::MatmulOp>(user))
-      if (auto input = matmul.getInputs()[0].getDefiningOp<ObserveOp>())
-        points.push_back(input);
-  return points;
-}
 
 struct QOptAssignPrecisionPass
     : qopt::impl::QOptAssignPrecisionPassBase<QOptAssignPrecisionPass> {
@@ -71,41 +60,22 @@ struct QOptAssignPrecisionPass
                  "max-kl");
       return signalPassFailure();
     }
-    // Tensors in walk order; points with the same (uniqued) measurements
-    // are one tensor: a tied table and its LM head.
     std::vector<Tensor> tensors;
-    DenseMap<Attribute, size_t> byMeasurement;
-    int64_t otherBytes = 0;
-    WalkResult walk = getOperation().walk([&](Operation *op) -> WalkResult {
-      if (auto constant = dyn_cast<arith::ConstantOp>(op)) {
-        auto type = dyn_cast<RankedTensorType>(constant.getType());
-        bool observed = llvm::any_of(constant->getUsers(), [](Operation *u) {
-          return isa<ObserveOp>(u) &&
-                 cast<ObserveOp>(u).getRole() == ObserveRole::weight;
-        });
-        if (type && type.hasStaticShape() && type.getElementType().isF32() &&
-            !observed)
-          otherBytes += 4 * type.getNumElements();
-        return WalkResult::advance();
-      }
-      auto point = dyn_cast<ObserveOp>(op);
-      if (!point || point.getRole() != ObserveRole::weight)
-        return WalkResult::advance();
+    for (StoredTensor &stored : storedTensors(getOperation())) {
+      ObserveOp point = stored.points.front();
       auto kl = point->getAttrOfType<DictionaryAttr>("qopt.sensitivity");
       auto bytes = point->getAttrOfType<DictionaryAttr>("qopt.format_bytes");
       if (!kl || !bytes) {
         (void)fail("weight point '" + point.getPoint() +
                    "' has no measurements (run qopt-sensitivity first)");
-        return WalkResult::interrupt();
-      }
-      auto [it, inserted] = byMeasurement.try_emplace(kl, tensors.size());
-      if (!inserted) {
-        llvm::append_range(tensors[it->second].points, layerPoints(point));
-        return WalkResult::advance();
+        return signalPassFailure();
       }
       Tensor t;
-      t.points = layerPoints(point);
-      t.parameters = cast<ShapedType>(point.getType()).getNumElements();
+      // The format goes on every point of the tensor's layers.
+      t.points = stored.points;
+      if (stored.input)
+        t.points.push_back(stored.input);
+      t.parameters = stored.k * stored.n;
       for (NamedAttribute entry : bytes) {
         auto size = dyn_cast<IntegerAttr>(entry.getValue());
         if (!size)
@@ -116,20 +86,28 @@ struct QOptAssignPrecisionPass
             t.choices.push_back({name, 0.0, size.getInt()});
           continue;
         }
-        auto damage = kl.getAs<FloatAttr>(name);
-        if (damage)
+        if (auto damage = kl.getAs<FloatAttr>(name))
           t.choices.push_back({name, damage.getValueAsDouble(), size.getInt()});
       }
       if (t.choices.empty()) {
         (void)fail("weight point '" + point.getPoint() +
                    "' has no format to choose from");
-        return WalkResult::interrupt();
+        return signalPassFailure();
       }
       tensors.push_back(std::move(t));
-      return WalkResult::advance();
+    }
+    // What the archive stores besides the quantizable tensors.
+    int64_t otherBytes = 0;
+    getOperation().walk([&](arith::ConstantOp constant) {
+      auto type = dyn_cast<RankedTensorType>(constant.getType());
+      bool observed = llvm::any_of(constant->getUsers(), [](Operation *u) {
+        return isa<ObserveOp>(u) &&
+               cast<ObserveOp>(u).getRole() == ObserveRole::weight;
+      });
+      if (type && type.hasStaticShape() && type.getElementType().isF32() &&
+          !observed)
+        otherBytes += 4 * type.getNumElements();
     });
-    if (walk.wasInterrupted())
-      return signalPassFailure();
     if (tensors.empty()) {
       (void)fail("no measured weights (run qopt-sensitivity first)");
       return signalPassFailure();

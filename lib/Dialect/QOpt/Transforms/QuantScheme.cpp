@@ -259,10 +259,7 @@ static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
                                            const QuantScheme &scheme,
                                            ObserveOp observe) {
   int64_t v = type.getDimSize(0), d = type.getDimSize(1);
-  std::vector<float> transposed(v * d), deq(v * d);
-  for (int64_t r = 0; r < v; ++r)
-    for (int64_t c = 0; c < d; ++c)
-      transposed[c * v + r] = table[r * d + c];
+  std::vector<float> transposed = transposeMatrix(table, v, d), deq(v * d);
   std::string error;
   if (scheme.floatFormat) {
     FloatQuantizedWeight q =
@@ -281,33 +278,24 @@ static std::vector<float> fakeQuantizeRows(ArrayRef<float> table,
                         << "': " << error;
     return {};
   }
-  std::vector<float> result(v * d);
-  for (int64_t r = 0; r < v; ++r)
-    for (int64_t c = 0; c < d; ++c)
-      result[r * d + c] = deq[c * v + r];
-  return result;
+  return transposeMatrix(deq, d, v);
 }
 
 QuantScheme mlir::qopt::tableScheme(const QuantScheme &modelScheme,
                                     ObserveOp table) {
   QuantScheme scheme = schemeAt(modelScheme, table);
+  // A tied token table takes its LM head's scheme, as that layer's
+  // options select it (the head still observed; once it is a qopt.qmatmul
+  // the table reads its stored weight instead).
   if (pointRole(table) == kEmbeddingRole && !table->hasAttr(kFormatAttr))
     if (auto func = table->getParentOfType<func::FuncOp>())
-      func.walk([&](Operation *op) {
-        if (!op->hasAttr(kTiedAttr) || !isa<linalg::MatmulOp, QMatmulOp>(op))
+      func.walk([&](linalg::MatmulOp head) {
+        auto weight = head.getInputs()[1].getDefiningOp<ObserveOp>();
+        if (!head->hasAttr(kTiedAttr) || !weight)
           return;
-        // The LM head's own scheme, as its options select it.
-        QuantScheme head = modelScheme;
-        auto matches = [&](StringRef pattern) {
-          return layerPatternMatches(pattern, locationName(op->getLoc()),
-                                     roleOf(op));
-        };
-        if (matches(modelScheme.int8Weights)) {
-          head.weights.bits = 8;
-          head.weights.granularity = WeightGranularity::Channel;
-        }
-        scheme.weights = head.weights;
-        scheme.floatFormat = head.floatFormat;
+        QuantScheme headScheme = schemeAt(modelScheme, weight);
+        scheme.weights = headScheme.weights;
+        scheme.floatFormat = headScheme.floatFormat;
       });
   if (scheme.weights.granularity == WeightGranularity::Tensor)
     scheme.weights.granularity = WeightGranularity::Channel;
@@ -419,4 +407,46 @@ double CandidateFormat::bytes(int64_t k, int64_t n) const {
   int64_t groups =
       scheme.granularity == WeightGranularity::Group ? k / scheme.groupSize : 1;
   return (double)k * ((n * container + 7) / 8) + 4.0 * groups * n;
+}
+
+std::vector<StoredTensor> mlir::qopt::storedTensors(Operation *root) {
+  std::vector<StoredTensor> tensors;
+  std::optional<size_t> tiedHead;
+  for (ObservedLinear layer : findObservedLinears(root)) {
+    auto type = cast<RankedTensorType>(layer.weight.getType());
+    if (layer.matmul->hasAttr(kTiedAttr))
+      tiedHead = tensors.size();
+    tensors.push_back({pointLayer(layer.weight).str(),
+                       roleOf(layer.matmul).str(),
+                       type.getDimSize(0),
+                       type.getDimSize(1),
+                       {layer.weight},
+                       {false},
+                       layer.input});
+  }
+  SmallVector<ObserveOp> tables;
+  root->walk([&](ObserveOp op) {
+    if (op.getRole() == ObserveRole::weight &&
+        op.getPoint().ends_with(":table"))
+      tables.push_back(op);
+  });
+  for (ObserveOp table : tables) {
+    // The tied token table is the LM head's weight, read transposed.
+    if (tiedHead && pointRole(table) == kEmbeddingRole) {
+      StoredTensor &head = tensors[*tiedHead];
+      head.points.push_back(table);
+      head.transposed.push_back(true);
+      head.role = "lm_head+embedding";
+      continue;
+    }
+    auto type = cast<RankedTensorType>(table.getType());
+    tensors.push_back({pointLayer(table).str(),
+                       pointRole(table).str(),
+                       type.getDimSize(1),
+                       type.getDimSize(0),
+                       {table},
+                       {true},
+                       nullptr});
+  }
+  return tensors;
 }

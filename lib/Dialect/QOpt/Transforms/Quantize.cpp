@@ -178,10 +178,7 @@ static LogicalResult quantizeTable(ObserveOp point, const QuantScheme &scheme,
       return failure();
     auto type = cast<RankedTensorType>(point.getType());
     int64_t v = type.getDimSize(0), d = type.getDimSize(1);
-    std::vector<float> transposed(v * d);
-    for (int64_t r = 0; r < v; ++r)
-      for (int64_t c = 0; c < d; ++c)
-        transposed[c * v + r] = (*table)[r * d + c];
+    std::vector<float> transposed = transposeMatrix(*table, v, d);
     const WeightScheme &rows = scheme.weights;
     std::string error;
     QuantizedWeight q = quantizeWeight(transposed, d, v, rows, error);

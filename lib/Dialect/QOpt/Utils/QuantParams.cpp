@@ -343,3 +343,12 @@ FloatQuantizedWeight mlir::qopt::quantizeWeightFloat(ArrayRef<float> w,
     }
   return q;
 }
+
+std::vector<float> mlir::qopt::transposeMatrix(llvm::ArrayRef<float> values,
+                                               int64_t rows, int64_t cols) {
+  std::vector<float> t(values.size());
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t c = 0; c < cols; ++c)
+      t[c * rows + r] = values[r * cols + c];
+  return t;
+}

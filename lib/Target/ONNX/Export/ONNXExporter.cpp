@@ -86,17 +86,10 @@ struct QuantLayer {
   bool blockwise() const { return !perTensor && !perChannel; }
 };
 
-/// The group size along K of a stored weight's type (K without groups).
-int64_t groupSizeOf(quant::QuantizedType type, int64_t k) {
-  if (auto sub = dyn_cast<quant::UniformQuantizedSubChannelType>(type))
-    for (auto [dim, block] : sub.getBlockSizeInfo())
-      if (dim == 0)
-        return block;
-  return k;
-}
-
-/// Reads the stored weight `storage` [K, N] of type `qtype` into `l`.
-LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype);
+/// Reads the stored weight `storage` [K, N] of type `qtype`, in groups of
+/// `groupSize` along K, into `l`.
+LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype,
+                               int64_t groupSize);
 
 FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   QuantLayer l;
@@ -108,7 +101,8 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
                      "(was the module imported from ONNX?)");
   l.k = op.getInput().getType().getDimSize(1);
   l.n = op.getOutput().getType().getDimSize(1);
-  if (failed(readStoredWeight(l, op.getWeight(), op.getWeightType())))
+  if (failed(readStoredWeight(l, op.getWeight(), op.getWeightType(),
+                              op.getGroupSize())))
     return failure();
   if (Value groupIndex = op.getGroupIndex()) {
     auto indexConstant = groupIndex.getDefiningOp<arith::ConstantOp>();
@@ -152,7 +146,8 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
   return l;
 }
 
-LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype) {
+LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype,
+                               int64_t groupSize) {
   Location loc = l.op->getLoc();
   auto type = cast<quant::QuantizedType>(qtype);
   l.storage = storage;
@@ -160,7 +155,7 @@ LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype) {
   l.isSigned = type.isSigned();
   l.perTensor = isa<quant::UniformQuantizedType>(type);
   l.perChannel = isa<quant::UniformQuantizedPerAxisType>(type);
-  l.groupSize = groupSizeOf(type, l.k);
+  l.groupSize = groupSize;
   if (l.groupSize <= 0 || l.k % l.groupSize)
     return emitError(loc) << "node '" << l.name << "': group size "
                           << l.groupSize << " does not divide K = " << l.k;
@@ -216,7 +211,8 @@ FailureOr<QuantLayer> readTable(QGatherOp op) {
                      "(was the module imported from ONNX?)");
   l.k = op.getRowWidth();
   l.n = op.getNumRows();
-  if (failed(readStoredWeight(l, op.getTable(), op.getTableType())))
+  if (failed(readStoredWeight(l, op.getTable(), op.getTableType(),
+                              op.getGroupSize())))
     return failure();
   return l;
 }

@@ -198,6 +198,8 @@ def QOpt_QGatherOp : QOpt_Op<"qgather", [Pure]> {
     int64_t getRowWidth();
     /// Bits per stored value (8 or 4).
     unsigned getTableBits();
+    /// The group size along D (D for one scale per token).
+    int64_t getGroupSize();
   }];
 }
 

@@ -35,6 +35,21 @@ struct QuantScheme {
 /// qopt-assign-precision chooses it; it overrides the pass options.
 constexpr llvm::StringLiteral kFormatAttr = "qopt.format";
 
+/// A tensor the model stores once, with the weight points that read it: a
+/// linear layer's weight, a gathered table, or a tied token table and its
+/// LM head (quantizing one quantizes the other).
+struct StoredTensor {
+  std::string name, role; ///< The first point's layer; "lm_head+embedding".
+  int64_t k = 0, n = 0;   ///< As a [K, N] weight (a table: [D, V]).
+  SmallVector<ObserveOp> points;
+  SmallVector<bool> transposed; ///< Point i holds [N, K] (a table).
+  ObserveOp input;              ///< The linear layer's input point, or null.
+};
+
+/// The stored tensors of the observed weights under `root`: linear layers
+/// in walk order, then the tables (a tied token table joins its LM head).
+std::vector<StoredTensor> storedTensors(Operation *root);
+
 /// A weight format mixed precision chooses from (qopt-sensitivity,
 /// qopt-assign-precision): "fp16", "bf16", "int8", "int4", "int3" (per
 /// output channel), "int8-gG", "int4-gG", "int3-gG" (groups of G), all

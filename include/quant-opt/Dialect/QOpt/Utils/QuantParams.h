@@ -83,6 +83,11 @@ struct QuantizedWeight {
   }
 };
 
+/// `values` [rows, cols] row-major, transposed to [cols, rows]. Embedding
+/// tables [V, D] are quantized as [D, V] weights (one column per token).
+std::vector<float> transposeMatrix(llvm::ArrayRef<float> values, int64_t rows,
+                                   int64_t cols);
+
 /// Bits of the storage container of `bits`-bit codes (3-bit codes in 4).
 inline unsigned containerBits(unsigned bits) { return bits == 3 ? 4 : bits; }
 
