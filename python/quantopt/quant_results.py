@@ -161,22 +161,23 @@ def _tail(text, lines, width=400):
     return "\n".join(r if len(r) <= width else r[:width] + " [...]" for r in picked)
 
 
-def linear_shapes(quant_opt):
+def linear_shapes(quant_opt, model=MODEL, cwd=None):
     """[(name, K, N)] of the linear layers qopt-ptq quantizes (its observer pass
     run on the imported model), so that bits per weight follow the real layers."""
     pipeline = ("builtin.module(func.func(qopt-fold-constant-transposes),"
                 "qopt-insert-observers)")
-    p = subprocess.run([quant_opt, MODEL, "--pass-pipeline=" + pipeline,
+    p = subprocess.run([quant_opt, model, "--pass-pipeline=" + pipeline,
                         "--mlir-elide-elementsattrs-if-larger=16",
                         "--mlir-elide-resource-strings-if-larger=16"],
                        stdin=subprocess.DEVNULL, capture_output=True, text=True,
-                       errors="replace")
+                       errors="replace", cwd=cwd)
     if p.returncode != 0:
         raise RuntimeError("listing the linear layers failed:\n" + _tail(p.stderr, 15))
-    shapes = re.findall(r'qopt\.observe %\S+ weight "([^"]+):weight" : '
+    # The LM head's point carries its role ({qopt.role = "lm_head"}).
+    shapes = re.findall(r'qopt\.observe %\S+ weight "([^"]+):weight"(?: \{[^}]*\})? : '
                         r'tensor<(\d+)x(\d+)xf32>', p.stdout)
     if not shapes:
-        raise RuntimeError("found no weight observation points in the imported model")
+        raise RuntimeError("found no weight observation points in " + model)
     return [(name, int(k), int(n)) for name, k, n in shapes]
 
 
