@@ -26,8 +26,13 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createQOptKVCacheInPlacePass());
   if (forRuntime && options.lastPositionEntry)
     pm.addPass(createQOptLastPositionLogitsPass());
-  if (forRuntime)
+  if (forRuntime) {
     pm.addPass(createQOptPrepareEntryPointsPass());
+    // Before anything rewrites the imported ops: what the model assumes
+    // about its inputs' shapes, checked when it is called.
+    pm.addPass(createQOptInsertRuntimeChecksPass());
+    pm.addPass(createQOptOutlineRuntimeChecksPass());
+  }
   pm.addNestedPass<func::FuncOp>(createQOptSortGroupIndexPass());
   pm.addNestedPass<func::FuncOp>(createQOptDecomposeAggregatesPass());
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());

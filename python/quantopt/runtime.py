@@ -5,7 +5,7 @@
     outputs = m.run("main", [np.array(...)])  # numpy arrays in, numpy arrays out
 
     from quantopt.runtime import LanguageModel
-    lm = LanguageModel("model.so", context_limit=1024)  # the runtime owns the KV cache
+    lm = LanguageModel("model.so")  # the runtime owns the KV cache; context: the model's
     logits = lm.forward([464, 3290])         # [2, vocab]: prefill
     last = lm.forward_last([318])            # [vocab]: one decode step
 
@@ -63,7 +63,9 @@ def _load_library():
             forward.argtypes = [ctypes.c_void_p, ctypes.POINTER(ctypes.c_int32), ctypes.c_size_t,
                                 ctypes.POINTER(ctypes.c_float), ctypes.c_void_p]
         lib.qopt_lm_reset.argtypes = [ctypes.c_void_p]
-        lib.qopt_lm_set_context_limit.argtypes = [ctypes.c_void_p, ctypes.c_size_t]
+        lib.qopt_lm_set_context_limit.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p]
+        lib.qopt_lm_model_context.restype = ctypes.c_size_t
+        lib.qopt_lm_model_context.argtypes = [ctypes.c_void_p]
         lib.qopt_lm_set_threads.argtypes = [ctypes.c_void_p, ctypes.c_int]
         _lib = lib
     return _lib
@@ -145,9 +147,11 @@ class LanguageModel:
         lib = _load_library()
         self._handle = _load(lib.qopt_lm_load, library, weights)
         self.vocab_size = lib.qopt_lm_vocab_size(self._handle)
-        # 0: no limit. Callers should set the model's context length: past
-        # it a model reads outside its position embeddings.
-        lib.qopt_lm_set_context_limit(self._handle, context_limit)
+        # 0: the model's own context (its position table's rows), the most
+        # it can run; a larger limit raises RuntimeFailure.
+        error = ctypes.c_void_p()
+        _check(lib.qopt_lm_set_context_limit(self._handle, context_limit, ctypes.byref(error)), error)
+        self.model_context = lib.qopt_lm_model_context(self._handle)
         if threads:
             lib.qopt_lm_set_threads(self._handle, threads)
 

@@ -101,8 +101,13 @@ size_t qopt_lm_context_length(const qopt_lm *lm) {
   return lm->lm->contextLength();
 }
 void qopt_lm_reset(qopt_lm *lm) { lm->lm->reset(); }
-void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens) {
-  lm->lm->setContextLimit(tokens);
+int qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens, char **error) {
+  if (llvm::Error e = lm->lm->setContextLimit(tokens))
+    return report(std::move(e), error);
+  return 0;
+}
+size_t qopt_lm_model_context(const qopt_lm *lm) {
+  return lm->lm->modelContext();
 }
 
 int qopt_lm_set_threads(qopt_lm *lm, int threads) {

@@ -37,6 +37,7 @@ LanguageModel::create(std::unique_ptr<Model> model, llvm::StringRef library) {
                 "': first output must be f32 logits "
                 "[batch, sequence, vocab] with a static vocab");
   lm->vocab = e.outputs[0].shape[2];
+  lm->contextLimit = e.context;
   if (llvm::Error error = lm->initLastPositionEntry(library))
     return std::move(error);
   if (e.kvCacheInPlace) {
@@ -156,6 +157,21 @@ llvm::Error LanguageModel::reserve(size_t positions) {
   return llvm::Error::success();
 }
 
+llvm::Error LanguageModel::setContextLimit(size_t tokens) {
+  size_t model = modelContext();
+  if (model && tokens > model)
+    return fail("a context of " + llvm::Twine(tokens) +
+                " tokens exceeds the model's " + llvm::Twine(model) +
+                " positions");
+  if (tokens < context.size())
+    return fail("a context of " + llvm::Twine(tokens) +
+                " tokens is shorter than the " + llvm::Twine(context.size()) +
+                " tokens already seen");
+  // Buffers sized for a larger limit stay; a smaller one is only enforced.
+  contextLimit = tokens ? tokens : model;
+  return llvm::Error::success();
+}
+
 void LanguageModel::reset() {
   cache.clear();
   context.clear();
@@ -175,9 +191,11 @@ llvm::Expected<Logits> LanguageModel::run(llvm::ArrayRef<int32_t> tokens,
   if (tokens.empty())
     return fail("forward needs at least one token");
   if (contextLimit && context.size() + tokens.size() > contextLimit)
-    return fail("the context would grow to " +
-                llvm::Twine(context.size() + tokens.size()) +
-                " tokens; the limit is " + llvm::Twine(contextLimit));
+    return fail(
+        "the context would grow to " +
+        llvm::Twine(context.size() + tokens.size()) + " tokens; the limit is " +
+        llvm::Twine(contextLimit) +
+        (contextLimit == modelContext() ? " (the model's context)" : ""));
   for (int32_t t : tokens)
     if (t < 0 || t >= vocab)
       return fail("token id " + llvm::Twine(t) + " is outside the vocabulary");

@@ -225,9 +225,15 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     auto outputs = parseSpecs(o->getArray("outputs"), "outputs");
     if (!outputs)
       return outputs.takeError();
+    if (const llvm::json::Array *checks = o->getArray("checks"))
+      for (const llvm::json::Value &c : *checks)
+        entry.checks.push_back(c.getAsString().value_or("?").str());
+    entry.context = o->getInteger("context").value_or(0);
+    if (entry.context < 0)
+      return fail("'" + library + "': negative context in model metadata");
     entry.inputs = std::move(*inputs);
     entry.outputs = std::move(*outputs);
-    entry.function = reinterpret_cast<void (*)(void **)>(lookup(*symbol));
+    entry.function = reinterpret_cast<int32_t (*)(void **)>(lookup(*symbol));
     if (!entry.function)
       return fail("'" + library + "' has no symbol " + *symbol);
     model->entries.push_back(std::move(entry));
@@ -335,6 +341,15 @@ Model::run(const EntryPoint &entry, llvm::ArrayRef<Tensor> inputs) const {
         return fail("input '" + spec.name + "' dim " + llvm::Twine(d) + " is " +
                     llvm::Twine(inputs[i].shape[d]) + ", expected " +
                     llvm::Twine(spec.shape[d]));
+    int64_t elements = 1, bytes = 0;
+    for (int64_t d : inputs[i].shape)
+      if (__builtin_mul_overflow(elements, d, &elements) ||
+          __builtin_mul_overflow(elements, int64_t(spec.elementBytes), &bytes))
+        return fail("input '" + spec.name +
+                    "' is too large (its byte size "
+                    "overflows)");
+    if (elements && !inputs[i].data)
+      return fail("input '" + spec.name + "' has no data");
     descriptors.emplace_back(inputs[i].data, inputs[i].shape);
   }
   if (entry.weightsArgument)
@@ -354,7 +369,13 @@ Model::run(const EntryPoint &entry, llvm::ArrayRef<Tensor> inputs) const {
     args.push_back(results.data());
   for (Descriptor &d : descriptors)
     args.push_back(d.words.data());
-  entry.function(args.data());
+  if (int32_t status = entry.function(args.data())) {
+    if (status > 0 && size_t(status) <= entry.checks.size())
+      return fail("entry '" + entry.name +
+                  "' refused its inputs: " + entry.checks[status - 1]);
+    return fail("entry '" + entry.name + "' failed with status " +
+                llvm::Twine(status));
+  }
 
   // Outputs own malloc'ed buffers, except buffers that are inputs, weights or
   // constants in the library; several outputs may share one buffer.

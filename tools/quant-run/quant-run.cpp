@@ -76,9 +76,13 @@ static cl::opt<float> temperature("temperature", cl::init(0.0f),
                                   cl::desc("generate: 0 is greedy"));
 static cl::opt<uint64_t> seed("seed", cl::init(0),
                               cl::desc("generate/bench: random seed"));
+/// The context of a model whose compiler found no position table.
+static constexpr int kDefaultContext = 128;
 static cl::opt<int>
-    contextLimit("context", cl::init(128),
-                 cl::desc("The model's context length (position embeddings)"));
+    contextLimit("context", cl::init(0),
+                 cl::desc("Most positions to run (0: the model's context, "
+                          "its position table's rows; 128 if it has none); "
+                          "more than the model's is an error"));
 static cl::opt<int> promptTokens("prompt-tokens", cl::init(96),
                                  cl::desc("bench: prefill length"));
 static cl::opt<int> decodeTokens("decode-tokens", cl::init(32),
@@ -492,9 +496,15 @@ int main(int argc, char **argv) {
                  << (std::getenv("QOPT_VARIANT") ? " (QOPT_VARIANT)"
                                                  : " (picked for this CPU)")
                  << "\n";
-  if (contextLimit <= 0)
-    return fail("--context must be positive");
-  (*lm)->setContextLimit(contextLimit);
+  if (contextLimit < 0)
+    return fail("--context must be 0 (the model's) or positive, got " +
+                llvm::Twine(contextLimit));
+  if (llvm::Error error = (*lm)->setContextLimit(contextLimit))
+    return fail("--context: " + llvm::toString(std::move(error)));
+  contextLimit = (*lm)->contextLimitInForce() ? (*lm)->contextLimitInForce()
+                                              : kDefaultContext;
+  if (!(*lm)->contextLimitInForce())
+    cantFail((*lm)->setContextLimit(contextLimit));
   if (threads < 0)
     return fail("--threads must be 0 (OpenMP's default) or positive");
   if (threads > 0 && !(*lm)->model().setThreads(threads) && threads > 1)
@@ -522,7 +532,8 @@ int main(int argc, char **argv) {
                   llvm::Twine((*lm)->vocabSize()) + " tokens, the reference '" +
                   referencePath + "' " + llvm::Twine((*ref)->vocabSize()));
     reference = std::move(*ref);
-    reference->setContextLimit(contextLimit);
+    if (llvm::Error error = reference->setContextLimit(contextLimit))
+      return fail("--reference: " + llvm::toString(std::move(error)));
   }
   if (argument.empty())
     return fail(command + " needs " +

@@ -18,8 +18,11 @@ namespace quantopt::rt {
 
 /// The calling convention and metadata version; the runtime refuses models
 /// built for another one. Version 2: entries may update their KV cache in
-/// place ("kv_cache").
-constexpr int64_t kRuntimeABIVersion = 2;
+/// place ("kv_cache"). Version 3: `qopt_entry_<name>` returns an int32
+/// status, 0 or the 1-based number of the input check that failed (its
+/// message is the entry's "checks"[status - 1]); entries may state the
+/// model's "context" (positions).
+constexpr int64_t kRuntimeABIVersion = 3;
 
 } // namespace quantopt::rt
 

@@ -60,10 +60,14 @@ public:
   bool hasLastPositionEntry() const { return entryLast != nullptr; }
   /// Forgets the context.
   void reset();
-  /// Refuse to run past `tokens` positions (0: no limit). ONNX exports do
-  /// not state their position-embedding size, and a position beyond it
-  /// would read outside the table, so callers must set it.
-  void setContextLimit(size_t tokens) { contextLimit = tokens; }
+  /// Refuse to run past `tokens` positions (0: the model's own context).
+  /// The model's context (its position table's rows, recorded by the
+  /// compiler) is always the upper bound: a larger limit is refused.
+  llvm::Error setContextLimit(size_t tokens);
+  /// The positions the model can run (0 when the compiler found no position
+  /// table) and the limit in force (0: none).
+  size_t modelContext() const { return entry->context; }
+  size_t contextLimitInForce() const { return contextLimit; }
 
   size_t contextLength() const { return context.size(); }
   int64_t vocabSize() const { return vocab; }

@@ -37,7 +37,14 @@ struct EntryPoint {
   /// inputs are the token ids, the cache buffers [batch, heads, capacity,
   /// head_dim] and `past_sequence_length`; the only output is the logits.
   bool kvCacheInPlace = false;
-  void (*function)(void **) = nullptr;
+  /// What the entry checks about its inputs before running (shapes the
+  /// model assumes equal, ids inside their tables, ...): the message of
+  /// each check, by the status the entry returns (1-based).
+  std::vector<std::string> checks;
+  /// The most positions the model can run (its position table's rows), 0
+  /// if the compiler found none.
+  int64_t context = 0;
+  int32_t (*function)(void **) = nullptr;
 };
 
 /// A dense row-major tensor. Outputs own their buffer (allocated by the
@@ -81,8 +88,10 @@ public:
   const std::vector<EntryPoint> &entryPoints() const { return entries; }
   const EntryPoint *lookup(llvm::StringRef name) const;
 
-  /// Calls `entry` with `inputs` (checked against the entry's ranks and static
-  /// dims) and returns its outputs.
+  /// Calls `entry` with `inputs` (checked against the entry's ranks, static
+  /// dims and buffer sizes here, and against the shape assumptions of the
+  /// model by the entry itself) and returns its outputs, or an error naming
+  /// the check that failed.
   llvm::Expected<std::vector<Tensor>> run(const EntryPoint &entry,
                                           llvm::ArrayRef<Tensor> inputs) const;
 

@@ -62,8 +62,13 @@ int qopt_lm_forward(qopt_lm *lm, const int32_t *tokens, size_t count,
 int qopt_lm_forward_last(qopt_lm *lm, const int32_t *tokens, size_t count,
                          float *logits, char **error);
 void qopt_lm_reset(qopt_lm *lm);
-/* Makes qopt_lm_forward fail past `tokens` positions (0: no limit). */
-void qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens);
+/* Makes qopt_lm_forward fail past `tokens` positions (0: the model's own
+ * context, the default). Fails for more than the model's context or fewer
+ * than the tokens already seen. */
+int qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens, char **error);
+/* The positions the model can run (its position table's rows; 0 if the
+ * compiler found none: then nothing but the caller's limit bounds it). */
+size_t qopt_lm_model_context(const qopt_lm *lm);
 /* As qopt_model_set_threads. */
 int qopt_lm_set_threads(qopt_lm *lm, int threads);
 

@@ -50,7 +50,9 @@ struct QOptEmitRuntimeInterfacePass
     for (auto entry : entries.getAsRange<DictionaryAttr>()) {
       StringRef name = entry.getAs<StringAttr>("name").getValue();
       std::string symbol = ("qopt_entry_" + name).str();
-      if (failed(emitPackedEntry(module, name, symbol)))
+      auto inputs = entry.getAs<ArrayAttr>("inputs");
+      if (failed(emitPackedEntry(module, name, symbol, inputs.size(),
+                                 !entry.getAs<ArrayAttr>("outputs").empty())))
         return signalPassFailure();
       llvm::json::Object entryJson{
           {"name", name},
@@ -60,6 +62,13 @@ struct QOptEmitRuntimeInterfacePass
           {"weights_argument", static_cast<bool>(weights)}};
       if (auto kvCache = entry.getAs<StringAttr>("kv_cache"))
         entryJson["kv_cache"] = kvCache.getValue();
+      if (auto context = entry.getAs<IntegerAttr>("context"))
+        entryJson["context"] = context.getInt();
+      llvm::json::Array checks;
+      if (auto messages = entry.getAs<ArrayAttr>("checks"))
+        for (auto message : messages.getAsRange<StringAttr>())
+          checks.push_back(message.getValue());
+      entryJson["checks"] = std::move(checks);
       entryMeta.push_back(std::move(entryJson));
     }
     llvm::json::Object meta{{"abi", kRuntimeABIVersion},
@@ -84,9 +93,13 @@ struct QOptEmitRuntimeInterfacePass
     module->removeAttr("qopt.weights");
   }
 
-  /// void <symbol>(void **args): calls _mlir_ciface_<name>(args[0], ...).
+  /// int32_t <symbol>(void **args): returns the status of
+  /// _mlir_ciface_<name>_runtime_checks(inputs...) when there is one and it
+  /// is not 0 (the number of the failed check); else calls
+  /// _mlir_ciface_<name>(args[0], ...) and returns 0.
   LogicalResult emitPackedEntry(ModuleOp module, StringRef name,
-                                StringRef symbol) {
+                                StringRef symbol, unsigned numInputs,
+                                bool hasOutputs) {
     std::string cifaceName = ("_mlir_ciface_" + name).str();
     auto ciface = module.lookupSymbol<LLVM::LLVMFuncOp>(cifaceName);
     if (!ciface)
@@ -95,17 +108,32 @@ struct QOptEmitRuntimeInterfacePass
              << "' (run convert-func-to-llvm first)";
     LLVM::LLVMFunctionType cifaceType = ciface.getFunctionType();
     auto ptrType = LLVM::LLVMPointerType::get(&getContext());
+    auto i32 = IntegerType::get(&getContext(), 32);
+    auto byPointer = [&](LLVM::LLVMFunctionType type) {
+      return llvm::all_of(type.getParams(),
+                          [&](Type t) { return t == ptrType; });
+    };
     if (!isa<LLVM::LLVMVoidType>(cifaceType.getReturnType()) ||
-        llvm::any_of(cifaceType.getParams(),
-                     [&](Type t) { return t != ptrType; }))
+        !byPointer(cifaceType))
       return ciface.emitError("C interface of '")
              << name << "' does not pass everything by pointer";
+    // The results' struct comes first, then the inputs (then the weights).
+    unsigned firstInput = hasOutputs ? 1 : 0;
+    if (cifaceType.getNumParams() < firstInput + numInputs)
+      return ciface.emitError("C interface of '")
+             << name << "' takes fewer arguments than the entry's inputs";
+    auto checks = module.lookupSymbol<LLVM::LLVMFuncOp>(
+        ("_mlir_ciface_" + name + "_runtime_checks").str());
+    if (checks && (checks.getFunctionType().getReturnType() != i32 ||
+                   checks.getFunctionType().getNumParams() != numInputs ||
+                   !byPointer(checks.getFunctionType())))
+      return checks.emitError("runtime checks of '")
+             << name << "' do not take the entry's inputs by pointer";
 
     OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     Location loc = ciface.getLoc();
-    auto voidType = LLVM::LLVMVoidType::get(&getContext());
     auto func = LLVM::LLVMFuncOp::create(
-        b, loc, symbol, LLVM::LLVMFunctionType::get(voidType, {ptrType}));
+        b, loc, symbol, LLVM::LLVMFunctionType::get(i32, {ptrType}));
     Block *body = func.addEntryBlock(b);
     b.setInsertionPointToStart(body);
     SmallVector<Value> args;
@@ -115,8 +143,25 @@ struct QOptEmitRuntimeInterfacePass
                               ArrayRef<LLVM::GEPArg>{int32_t(i)});
       args.push_back(LLVM::LoadOp::create(b, loc, ptrType, slot));
     }
+    Value zero = LLVM::ConstantOp::create(b, loc, i32, 0);
+    Block *run = func.addBlock();
+    if (checks) {
+      Value status = LLVM::CallOp::create(
+                         b, loc, checks,
+                         ArrayRef<Value>(args).slice(firstInput, numInputs))
+                         .getResult();
+      Block *refuse = func.addBlock();
+      Value ok =
+          LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, status, zero);
+      LLVM::CondBrOp::create(b, loc, ok, run, refuse);
+      b.setInsertionPointToStart(refuse);
+      LLVM::ReturnOp::create(b, loc, status);
+    } else {
+      LLVM::BrOp::create(b, loc, ValueRange{}, run);
+    }
+    b.setInsertionPointToStart(run);
     LLVM::CallOp::create(b, loc, ciface, args);
-    LLVM::ReturnOp::create(b, loc, ValueRange{});
+    LLVM::ReturnOp::create(b, loc, zero);
     return success();
   }
 };

@@ -1,6 +1,7 @@
 //===- PrepareEntryPoints.cpp - Record the compiled model's signature -----===//
 
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
@@ -12,6 +13,7 @@ namespace mlir::qopt {
 } // namespace mlir::qopt
 
 using namespace mlir;
+using namespace mlir::qopt;
 
 namespace {
 /// [{name, type}] for a function's arguments or results.
@@ -29,6 +31,23 @@ ArrayAttr describeValues(Builder &b, TypeRange types, ArrayAttr attrs,
                              b.getNamedAttr("type", TypeAttr::get(type))}));
   }
   return b.getArrayAttr(values);
+}
+
+/// The rows of the position embedding table `func` gathers from: the most
+/// positions it can run (0 if it has none).
+int64_t contextOf(func::FuncOp func) {
+  markModelRoles(func);
+  int64_t context = 0;
+  func.walk([&](Operation *op) {
+    if (roleOf(op) != kPositionEmbeddingRole)
+      return;
+    if (auto gather = dyn_cast<qopt::QGatherOp>(op))
+      context = gather.getNumRows();
+    else if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      if (std::optional<RowGather> rows = matchRowGather(generic))
+        context = cast<ShapedType>(rows->table.getType()).getDimSize(0);
+  });
+  return ShapedType::isDynamic(context) ? 0 : context;
 }
 
 struct QOptPrepareEntryPointsPass
@@ -61,6 +80,9 @@ struct QOptPrepareEntryPointsPass
                          describeValues(b, func.getResultTypes(),
                                         func.getAllResultAttrs(), "result"))};
       // From qopt-kv-cache-in-place: the caller's cache buffers are updated.
+      if (int64_t context = contextOf(func))
+        entry.push_back(
+            b.getNamedAttr("context", b.getI64IntegerAttr(context)));
       if (func->hasAttr("qopt.kv_cache_in_place"))
         entry.push_back(
             b.getNamedAttr("kv_cache", b.getStringAttr("in-place")));

@@ -254,4 +254,27 @@ def QOpt_PureIntrinsicOp : QOpt_Op<"pure_intrinsic", [Pure]> {
   let hasVerifier = 1;
 }
 
+def QOpt_RuntimeCheckOp : QOpt_Op<"runtime_check",
+    [MemoryEffects<[MemWrite]>]> {
+  let summary = "A shape or index assumption checked when the model runs";
+  let description = [{
+    States that `condition` holds when the compiled model runs; `message`
+    says what was assumed and where (the ONNX node). The importer and the
+    lowering unify dynamic dims (a broadcast of two `?` dims, a slice of a
+    cache buffer at a run-time offset, the ids of a Gather): if the caller
+    breaks such an assumption, the code would read or write outside a buffer.
+    `qopt-insert-runtime-checks` adds these ops and
+    `qopt-outline-runtime-checks` moves them into a function the entry point
+    calls first, so that a broken assumption returns an error to the caller
+    instead of running. The memory effect keeps the op alive until then.
+
+    ```mlir
+    %ok = arith.cmpi eq, %a, %b : index
+    qopt.runtime_check %ok, "node '/h.0/attn/Add': dim 3 of operand 1 equals dim 3 of operand 0"
+    ```
+  }];
+  let arguments = (ins I1:$condition, StrAttr:$message);
+  let assemblyFormat = "$condition `,` $message attr-dict";
+}
+
 #endif // QUANT_OPT_DIALECT_QOPT_IR_QOPTOPS_TD

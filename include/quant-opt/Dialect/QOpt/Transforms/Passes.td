@@ -298,8 +298,92 @@ def QOptPrepareEntryPointsPass
     dynamic dims) is recorded in the module attribute `qopt.entry_points`.
     Runs on tensors, before bufferization, so that names and shapes are still
     those of the model; `qopt-emit-runtime-interface` turns the record into
-    the metadata the runtime reads.
+    the metadata the runtime reads. When the function gathers from a
+    position embedding table (found structurally, see ModelRoles.h), its
+    rows are recorded as `context`: the most positions the model can run,
+    which the runtime enforces before calling.
   }];
+}
+
+def QOptInsertRuntimeChecksPass
+    : Pass<"qopt-insert-runtime-checks", "ModuleOp"> {
+  let summary = "State every dynamic shape and index assumption of the entry "
+                "points as a qopt.runtime_check";
+  let description = [{
+    The imported model assumes things about its inputs that only the run
+    can confirm: two `?` dims that meet in a broadcast or a contraction are
+    equal, a slice at a run-time offset lies inside its tensor (the KV cache
+    written at `past_sequence_length`), a Gather's ids lie inside its table
+    (positions past the model's context), a buffer sized from the inputs is
+    not absurdly large. Broken, each would read or write outside a buffer.
+    For every public function this pass adds a `qopt.runtime_check` before
+
+    - a `linalg` op, for each loop dim that two operand dims map to, unless
+      they are provably equal (static, or `ValueBoundsConstraintSet`);
+    - `tensor.extract_slice`/`insert_slice` with a dynamic offset, size or
+      tensor dim: `0 <= offset`, `0 <= size`, last index `< dim`;
+    - `tensor.cast`/`expand_shape` that make a `?` dim static or split it:
+      the sizes agree;
+    - `tensor.concat`: the dims other than the axis agree;
+    - a row gather (the importer's Gather, `qopt.qgather`): every id in
+      `[-rows, rows)`;
+    - `tensor.empty` with dynamic sizes: sizes `>= 0` and at most
+      `max-bytes` bytes in all (no overflowed or absurd allocation).
+
+    The message names the ONNX node (the op's location) and the assumption.
+
+    Before (the importer unified `?` dims of `x` and `y`):
+    ```mlir
+    %0 = linalg.generic ... ins(%x, %y : tensor<?x4xf32>, tensor<?x4xf32>) ...
+    ```
+    After:
+    ```mlir
+    %d0 = tensor.dim %x, %c0 : tensor<?x4xf32>
+    %d1 = tensor.dim %y, %c0 : tensor<?x4xf32>
+    %ok = arith.cmpi eq, %d0, %d1 : index
+    qopt.runtime_check %ok, "node 'Add_0': dim 0 of operand 1 (...) must equal dim 0 of operand 0"
+    %0 = linalg.generic ...
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", "int64_t(1) << 40",
+           "Largest buffer (bytes) a size computed at run time may request">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "tensor::TensorDialect",
+                           "linalg::LinalgDialect", "qopt::QOptDialect"];
+}
+
+def QOptOutlineRuntimeChecksPass
+    : Pass<"qopt-outline-runtime-checks", "ModuleOp"> {
+  let summary = "Move each entry point's runtime checks into a function its "
+                "packed entry calls first";
+  let description = [{
+    Runs after `qopt-insert-runtime-checks` and `qopt-prepare-entry-points`.
+    For each entry point `F` with `qopt.runtime_check` ops, builds
+    `F_runtime_checks(same arguments) -> i32`: the checks in program order,
+    each computed from the arguments only (dims of results are first
+    resolved to dims of the inputs), returning 0 when all hold and the
+    1-based number of the first that fails. The messages are recorded as
+    `checks` in the entry's `qopt.entry_points` record;
+    `qopt-emit-runtime-interface` makes the packed entry call the function
+    and return its status before running anything, and the runtime turns a
+    status into an error with the message.
+
+    A check that depends on values computed by the model itself (not
+    cheaply from the inputs: a contraction, a quantized op, a call in its
+    slice) stays in `F` as a `cf.assert` (an abort with the message) rather
+    than running the model twice; GPT-2 exports have none.
+
+    ```mlir
+    func.func private @main_runtime_checks(%arg0: tensor<?x?xi64>) -> i32 {
+      ...
+      %r = scf.if %ok -> (i32) { ... } else { scf.yield %c1_i32 : i32 }
+      return %r : i32
+    }
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "scf::SCFDialect",
+                           "cf::ControlFlowDialect", "tensor::TensorDialect"];
 }
 
 def QOptExternalizeWeightsPass
@@ -334,12 +418,16 @@ def QOptEmitRuntimeInterfacePass
   let description = [{
     Runs on the LLVM dialect, after `convert-func-to-llvm`. For every entry
     point recorded by `qopt-prepare-entry-points`, emits
-    `void qopt_entry_<name>(void **args)`, which calls
+    `int32_t qopt_entry_<name>(void **args)`, which calls
     `_mlir_ciface_<name>` with `args[0]` the result struct (when there are
     results) and `args[1..]` the argument descriptors, so that a runtime can
-    call any entry without knowing its arity at compile time. Also emits the
+    call any entry without knowing its arity at compile time. When
+    `qopt-outline-runtime-checks` made `<name>_runtime_checks`, the entry
+    calls it on the input descriptors first and returns its status without
+    running the model if it is not 0 (the 1-based number of the failed
+    check, whose message is the entry's `checks[status - 1]`). Also emits the
     NUL-terminated JSON string `qopt_model_meta` describing the ABI version,
-    the entries' inputs and outputs, and the weight archive.
+    the entries' inputs, outputs, checks and context, and the weight archive.
   }];
   let dependentDialects = ["LLVM::LLVMDialect"];
 }

@@ -1,0 +1,482 @@
+//===- InsertRuntimeChecks.cpp - Shape and index assumptions as checks ----===//
+//
+// Every place where the entry points' code is only memory-safe if a dynamic
+// size or index satisfies something (dims that meet in one loop, a slice at
+// a run-time offset, the ids of a row gather, the size of a buffer) gets a
+// `qopt.runtime_check` stating it. qopt-outline-runtime-checks turns them
+// into a function the packed entry point calls before running the model.
+//
+//===----------------------------------------------------------------------===//
+
+#include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
+
+#include "mlir/Dialect/Arith/Utils/Utils.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Dialect/Linalg/IR/Linalg.h"
+#include "mlir/Dialect/Tensor/IR/Tensor.h"
+#include "mlir/IR/BuiltinOps.h"
+#include "mlir/Interfaces/ValueBoundsOpInterface.h"
+#include "llvm/ADT/DenseSet.h"
+
+#include <set>
+
+namespace mlir::qopt {
+#define GEN_PASS_DEF_QOPTINSERTRUNTIMECHECKSPASS
+#include "quant-opt/Dialect/QOpt/Transforms/Passes.h.inc"
+} // namespace mlir::qopt
+
+using namespace mlir;
+using namespace mlir::qopt;
+
+namespace {
+using Cmp = ValueBoundsConstraintSet::ComparisonOperator;
+
+/// "node 'NAME'" for an op the importer named after its ONNX node, else the
+/// op's name: the start of every message.
+std::string describe(Operation *op) {
+  std::string name;
+  op->getLoc()->walk([&](Location loc) {
+    if (auto named = dyn_cast<NameLoc>(loc)) {
+      name = named.getName().str();
+      return WalkResult::interrupt();
+    }
+    return WalkResult::advance();
+  });
+  std::string out =
+      name.empty() ? op->getName().getStringRef().str() : "node '" + name + "'";
+  if (StringRef role = roleOf(op); !role.empty())
+    out += " (" + role.str() + ")";
+  return out;
+}
+
+std::string typeString(Type type) {
+  std::string s;
+  llvm::raw_string_ostream(s) << type;
+  return s;
+}
+
+/// "input 'NAME'" for an entry point's argument (its ONNX name), else the
+/// value's type.
+std::string describeValue(Value value) {
+  if (auto arg = dyn_cast<BlockArgument>(value))
+    if (auto func = dyn_cast<func::FuncOp>(arg.getOwner()->getParentOp()))
+      if (auto name = func.getArgAttrOfType<StringAttr>(arg.getArgNumber(),
+                                                        "onnx.name"))
+        return "input '" + name.str() + "' " + typeString(value.getType());
+  return typeString(value.getType());
+}
+
+class CheckBuilder {
+public:
+  CheckBuilder(int64_t maxBytes) : maxBytes(maxBytes) {}
+
+  void visit(Operation *op) {
+    if (auto gather = dyn_cast<QGatherOp>(op))
+      return checkIds(op, gather.getIds(), gather.getNumRows());
+    if (auto generic = dyn_cast<linalg::GenericOp>(op))
+      if (std::optional<RowGather> rows = matchRowGather(generic))
+        checkIds(op, rows->ids,
+                 cast<ShapedType>(rows->table.getType()).getDimSize(0));
+    if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
+      return checkLoopDims(linalgOp);
+    if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
+      return checkSlice(op, slice.getSource(), slice.getMixedOffsets(),
+                        slice.getMixedSizes(), slice.getMixedStrides());
+    if (auto insert = dyn_cast<tensor::InsertSliceOp>(op)) {
+      checkInsertedSizes(insert);
+      return checkSlice(op, insert.getDest(), insert.getMixedOffsets(),
+                        insert.getMixedSizes(), insert.getMixedStrides());
+    }
+    if (auto cast = dyn_cast<tensor::CastOp>(op))
+      return checkCast(cast);
+    if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+      return checkExpand(expand);
+    if (auto concat = dyn_cast<tensor::ConcatOp>(op))
+      return checkConcat(concat);
+    if (auto extract = dyn_cast<tensor::ExtractOp>(op))
+      return checkIndices(op, extract.getTensor(), extract.getIndices());
+    if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+      return checkAllocation(empty);
+  }
+
+  int64_t count() const { return numChecks; }
+
+private:
+  OpFoldResult dimOf(OpBuilder &b, Location loc, Value tensor, int64_t d) {
+    return tensor::getMixedSize(b, loc, tensor, d);
+  }
+  Value value(OpBuilder &b, Location loc, OpFoldResult v) {
+    return getValueOrCreateConstantIndexOp(b, loc, v);
+  }
+  Value cmp(OpBuilder &b, Location loc, arith::CmpIPredicate p, OpFoldResult x,
+            OpFoldResult y) {
+    return arith::CmpIOp::create(b, loc, p, value(b, loc, x), value(b, loc, y));
+  }
+  Value all(OpBuilder &b, Location loc, ArrayRef<Value> conditions) {
+    Value out = conditions.front();
+    for (Value c : conditions.drop_front())
+      out = arith::AndIOp::create(b, loc, out, c);
+    return out;
+  }
+  void emit(OpBuilder &b, Location loc, Value ok, const Twine &message) {
+    RuntimeCheckOp::create(b, loc, ok, b.getStringAttr(message));
+    ++numChecks;
+  }
+  static bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
+                     ValueBoundsConstraintSet::Variable rhs) {
+    return ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
+  }
+  static bool sameDim(Value a, int64_t da, Value b, int64_t db) {
+    auto ta = cast<ShapedType>(a.getType()), tb = cast<ShapedType>(b.getType());
+    if (!ta.isDynamicDim(da) && !tb.isDynamicDim(db))
+      return ta.getDimSize(da) == tb.getDimSize(db);
+    if (a == b && da == db)
+      return true;
+    FailureOr<bool> equal =
+        ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
+    return succeeded(equal) && *equal;
+  }
+
+  /// Every operand dim that one loop dim indexes directly has the same size.
+  void checkLoopDims(linalg::LinalgOp op) {
+    if (!op.hasPureTensorSemantics())
+      return;
+    SmallVector<SmallVector<std::pair<OpOperand *, int64_t>>> uses(
+        op.getNumLoops());
+    bool anyDynamic = false;
+    for (OpOperand &operand : op->getOpOperands()) {
+      auto type = dyn_cast<RankedTensorType>(operand.get().getType());
+      if (!type)
+        continue;
+      anyDynamic |= !type.hasStaticShape();
+      AffineMap map = op.getMatchingIndexingMap(&operand);
+      for (auto [i, expr] : llvm::enumerate(map.getResults()))
+        if (auto d = dyn_cast<AffineDimExpr>(expr))
+          uses[d.getPosition()].push_back({&operand, int64_t(i)});
+    }
+    if (!anyDynamic)
+      return;
+    OpBuilder b(op);
+    Location loc = op.getLoc();
+    for (auto [loop, list] : llvm::enumerate(uses)) {
+      if (list.size() < 2)
+        continue;
+      // Compare with a static dim when there is one.
+      auto *ref = llvm::find_if(list, [](auto &use) {
+        return !cast<ShapedType>(use.first->get().getType())
+                    .isDynamicDim(use.second);
+      });
+      if (ref == list.end())
+        ref = list.begin();
+      for (auto &use : list) {
+        if (&use == &*ref || sameDim(ref->first->get(), ref->second,
+                                     use.first->get(), use.second))
+          continue;
+        Value ok = cmp(b, loc, arith::CmpIPredicate::eq,
+                       dimOf(b, loc, ref->first->get(), ref->second),
+                       dimOf(b, loc, use.first->get(), use.second));
+        emit(b, loc, ok,
+             describe(op) + ": dim " + Twine(use.second) + " of operand " +
+                 Twine(use.first->getOperandNumber()) + " (" +
+                 describeValue(use.first->get()) + ") must equal dim " +
+                 Twine(ref->second) + " of operand " +
+                 Twine(ref->first->getOperandNumber()) + " (" +
+                 describeValue(ref->first->get()) + ")");
+      }
+    }
+  }
+
+  /// A slice [offset, offset + (size - 1) * stride] of `tensor` lies inside
+  /// it, for every dim not known statically.
+  void checkSlice(Operation *op, Value tensor, ArrayRef<OpFoldResult> offsets,
+                  ArrayRef<OpFoldResult> sizes,
+                  ArrayRef<OpFoldResult> strides) {
+    auto type = cast<RankedTensorType>(tensor.getType());
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    for (int64_t d = 0; d < type.getRank(); ++d) {
+      OpFoldResult o = offsets[d], s = sizes[d], t = strides[d];
+      if (!type.isDynamicDim(d) && isa<Attribute>(o) && isa<Attribute>(s) &&
+          isa<Attribute>(t))
+        continue; // The verifier checked it.
+      std::optional<int64_t> stride = getConstantIntValue(t);
+      ValueBoundsConstraintSet::Variable dim(tensor, d);
+      if (stride == 1 && proven(o, Cmp::GE, OpFoldResult(b.getIndexAttr(0))) &&
+          proven(s, Cmp::GE, OpFoldResult(b.getIndexAttr(0))) &&
+          proven(ValueBoundsConstraintSet::Variable(
+                     AffineMap::get(0, 2,
+                                    b.getAffineSymbolExpr(0) +
+                                        b.getAffineSymbolExpr(1)),
+                     ArrayRef<ValueBoundsConstraintSet::Variable>{o, s}),
+                 Cmp::LE, dim))
+        continue;
+      OpFoldResult size = dimOf(b, loc, tensor, d);
+      Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+      Value one = arith::ConstantIndexOp::create(b, loc, 1);
+      Value ov = value(b, loc, o), sv = value(b, loc, s), tv = value(b, loc, t),
+            dv = value(b, loc, size);
+      // Bounded first, so that the last index cannot overflow.
+      Value last = arith::AddIOp::create(
+          b, loc, ov,
+          arith::MulIOp::create(b, loc, arith::SubIOp::create(b, loc, sv, one),
+                                tv));
+      Value inside = arith::OrIOp::create(
+          b, loc,
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, sv, zero),
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::slt, last, dv));
+      Value ok = all(
+          b, loc,
+          {arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, ov, zero),
+           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, sv, zero),
+           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, ov, dv),
+           arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sle, sv, dv),
+           inside});
+      emit(b, loc, ok,
+           describe(op) + ": the slice of dim " + Twine(d) + " of " +
+               describeValue(tensor) + " must lie inside it");
+    }
+  }
+
+  /// insert_slice: the inserted tensor's dynamic dims are the slice's sizes.
+  void checkInsertedSizes(tensor::InsertSliceOp insert) {
+    RankedTensorType source = insert.getSourceType();
+    if (source.getRank() != insert.getDestType().getRank())
+      return; // Rank-reducing: only unit dims dropped, checked statically.
+    OpBuilder b(insert);
+    Location loc = insert.getLoc();
+    for (auto [d, size] : llvm::enumerate(insert.getMixedSizes())) {
+      if (!source.isDynamicDim(d) ||
+          proven({insert.getSource(), int64_t(d)}, Cmp::EQ, size))
+        continue;
+      emit(b, loc,
+           cmp(b, loc, arith::CmpIPredicate::eq,
+               dimOf(b, loc, insert.getSource(), d), size),
+           describe(insert) + ": dim " + Twine(d) +
+               " of the inserted tensor must equal the slice's size");
+    }
+  }
+
+  void checkCast(tensor::CastOp cast) {
+    auto from = dyn_cast<RankedTensorType>(cast.getSource().getType());
+    auto to = dyn_cast<RankedTensorType>(cast.getType());
+    if (!from || !to)
+      return;
+    OpBuilder b(cast);
+    Location loc = cast.getLoc();
+    for (int64_t d = 0; d < to.getRank(); ++d) {
+      if (!from.isDynamicDim(d) || to.isDynamicDim(d) ||
+          proven({cast.getSource(), d}, Cmp::EQ,
+                 OpFoldResult(b.getIndexAttr(to.getDimSize(d)))))
+        continue;
+      emit(b, loc,
+           cmp(b, loc, arith::CmpIPredicate::eq,
+               dimOf(b, loc, cast.getSource(), d),
+               b.getIndexAttr(to.getDimSize(d))),
+           describe(cast) + ": dim " + Twine(d) + " must be " +
+               Twine(to.getDimSize(d)));
+    }
+  }
+
+  void checkExpand(tensor::ExpandShapeOp expand) {
+    RankedTensorType source = expand.getSrcType();
+    if (source.hasStaticShape() && expand.getResultType().hasStaticShape())
+      return;
+    OpBuilder b(expand);
+    Location loc = expand.getLoc();
+    SmallVector<OpFoldResult> outSizes = expand.getMixedOutputShape();
+    for (auto [d, group] : llvm::enumerate(expand.getReassociationIndices())) {
+      Value product = arith::ConstantIndexOp::create(b, loc, 1);
+      for (int64_t i : group)
+        product =
+            arith::MulIOp::create(b, loc, product, value(b, loc, outSizes[i]));
+      OpFoldResult dim = dimOf(b, loc, expand.getSrc(), d);
+      if (proven(dim, Cmp::EQ, OpFoldResult(product)))
+        continue;
+      SmallVector<Value> ok = {
+          cmp(b, loc, arith::CmpIPredicate::eq, dim, product)};
+      for (int64_t i : group)
+        ok.push_back(cmp(b, loc, arith::CmpIPredicate::sge, outSizes[i],
+                         b.getIndexAttr(0)));
+      emit(b, loc, all(b, loc, ok),
+           describe(expand) + ": dim " + Twine(d) +
+               " must split into the result's sizes");
+    }
+  }
+
+  void checkConcat(tensor::ConcatOp concat) {
+    if (concat.getType().hasStaticShape() &&
+        llvm::all_of(concat.getInputs(), [](Value v) {
+          return cast<ShapedType>(v.getType()).hasStaticShape();
+        }))
+      return;
+    OpBuilder b(concat);
+    Location loc = concat.getLoc();
+    Value first = concat.getInputs().front();
+    for (auto [i, input] : llvm::enumerate(concat.getInputs()))
+      for (int64_t d = 0; i > 0 && d < concat.getRank(); ++d)
+        if (d != int64_t(concat.getDim()) && !sameDim(first, d, input, d))
+          emit(b, loc,
+               cmp(b, loc, arith::CmpIPredicate::eq, dimOf(b, loc, first, d),
+                   dimOf(b, loc, input, d)),
+               describe(concat) + ": dim " + Twine(d) + " of input " +
+                   Twine(i) + " must equal that of input 0");
+  }
+
+  /// A scalar read outside any loop body at dynamic indices.
+  void checkIndices(Operation *op, Value tensor, ValueRange indices) {
+    if (!isa<func::FuncOp>(op->getParentOp()))
+      return; // Inside a body: gathers clamp their own indices.
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    for (auto [d, index] : llvm::enumerate(indices)) {
+      if (proven(index, Cmp::GE, OpFoldResult(b.getIndexAttr(0))) &&
+          proven(index, Cmp::LT,
+                 ValueBoundsConstraintSet::Variable(tensor, int64_t(d))))
+        continue;
+      emit(
+          b, loc,
+          all(b, loc,
+              {cmp(b, loc, arith::CmpIPredicate::sge, index, b.getIndexAttr(0)),
+               cmp(b, loc, arith::CmpIPredicate::slt, index,
+                   dimOf(b, loc, tensor, d))}),
+          describe(op) + ": index " + Twine(d) + " must lie inside " +
+              describeValue(tensor));
+    }
+  }
+
+  /// Every id of a gather from a table of `rows` rows is in [-rows, rows):
+  /// one reduction over the ids.
+  void checkIds(Operation *op, Value ids, int64_t rows) {
+    if (ShapedType::isDynamic(rows) || !checkedIds.insert({ids, rows}).second)
+      return;
+    auto type = cast<RankedTensorType>(ids.getType());
+    OpBuilder b(op);
+    Location loc = op->getLoc();
+    Type i1 = b.getI1Type();
+    Value init =
+        linalg::FillOp::create(b, loc,
+                               ValueRange{arith::ConstantOp::create(
+                                   b, loc, i1, b.getIntegerAttr(i1, 1))},
+                               ValueRange{tensor::EmptyOp::create(
+                                   b, loc, ArrayRef<int64_t>{}, i1)})
+            .getResult(0);
+    MLIRContext *ctx = b.getContext();
+    SmallVector<AffineMap> maps = {
+        AffineMap::getMultiDimIdentityMap(type.getRank(), ctx),
+        AffineMap::get(type.getRank(), 0, ctx)};
+    SmallVector<utils::IteratorType> iterators(type.getRank(),
+                                               utils::IteratorType::reduction);
+    auto reduce = linalg::GenericOp::create(
+        b, loc, init.getType(), ValueRange{ids}, ValueRange{init}, maps,
+        iterators, [&](OpBuilder &nb, Location nloc, ValueRange args) {
+          Value id = args[0];
+          if (!id.getType().isInteger(64))
+            id = id.getType().isIndex()
+                     ? arith::IndexCastOp::create(nb, nloc, nb.getI64Type(), id)
+                           .getResult()
+                     : arith::ExtSIOp::create(nb, nloc, nb.getI64Type(), id)
+                           .getResult();
+          auto bound = [&](int64_t v) {
+            return arith::ConstantOp::create(nb, nloc, nb.getI64IntegerAttr(v));
+          };
+          Value inside = arith::AndIOp::create(
+              nb, nloc,
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::sge, id,
+                                    bound(-rows)),
+              arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::slt, id,
+                                    bound(rows)));
+          linalg::YieldOp::create(
+              nb, nloc,
+              ValueRange{arith::AndIOp::create(nb, nloc, args[1], inside)});
+        });
+    Value ok =
+        tensor::ExtractOp::create(b, loc, reduce.getResult(0), ValueRange{});
+    std::string what = roleOf(op) == kPositionEmbeddingRole
+                           ? "a position lies past the model's context of " +
+                                 std::to_string(rows) + " positions"
+                           : "an id lies outside [" + std::to_string(-rows) +
+                                 ", " + std::to_string(rows) +
+                                 ") (the table's rows)";
+    emit(b, loc, ok, describe(op) + ": " + what);
+  }
+
+  /// A buffer sized at run time: sizes >= 0, at most maxBytes in all.
+  void checkAllocation(tensor::EmptyOp empty) {
+    RankedTensorType type = empty.getType();
+    if (type.hasStaticShape())
+      return;
+    SmallVector<OpFoldResult> sizes = empty.getMixedSizes();
+    SmallVector<const void *> key =
+        llvm::map_to_vector(sizes, [](OpFoldResult s) -> const void * {
+          return s.getOpaqueValue();
+        });
+    int64_t elementBytes =
+        std::max<int64_t>(1, (type.getElementType().isIndex()
+                                  ? 64
+                                  : type.getElementTypeBitWidth() + 7) /
+                                 8);
+    key.push_back(reinterpret_cast<const void *>(elementBytes));
+    if (!checkedSizes.insert(key).second)
+      return;
+    OpBuilder b(empty);
+    Location loc = empty.getLoc();
+    int64_t maxElements = maxBytes / elementBytes;
+    Value limit = arith::ConstantIndexOp::create(b, loc, maxElements);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value product = arith::ConstantIndexOp::create(b, loc, 1);
+    SmallVector<Value> ok;
+    for (OpFoldResult s : sizes) {
+      Value size = value(b, loc, s);
+      ok.push_back(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, size, zero));
+      // product * size <= limit, without overflow: product <= limit / size.
+      Value nonZero = arith::MaxSIOp::create(
+          b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
+      ok.push_back(arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sle, product,
+          arith::DivSIOp::create(b, loc, limit, nonZero)));
+      product = arith::MulIOp::create(
+          b, loc, product,
+          arith::MaxSIOp::create(b, loc, size, zero).getResult());
+    }
+    emit(b, loc, all(b, loc, ok),
+         describe(empty) + ": a buffer of " + typeString(type) +
+             " sized at run time must hold at most " + Twine(maxBytes) +
+             " bytes");
+  }
+
+  int64_t maxBytes;
+  int64_t numChecks = 0;
+  llvm::DenseSet<std::pair<Value, int64_t>> checkedIds;
+  std::set<SmallVector<const void *>> checkedSizes;
+};
+
+struct QOptInsertRuntimeChecksPass
+    : qopt::impl::QOptInsertRuntimeChecksPassBase<QOptInsertRuntimeChecksPass> {
+  using Base::Base;
+  void runOnOperation() override {
+    if (maxBytes <= 0) {
+      // On the location only: the module itself is not worth printing.
+      emitError(getOperation().getLoc(), "qopt-insert-runtime-checks: "
+                                         "max-bytes must be positive, got ")
+          << static_cast<int64_t>(maxBytes);
+      return signalPassFailure();
+    }
+    for (auto func : getOperation().getOps<func::FuncOp>()) {
+      if (func.isPrivate() || func.isExternal())
+        continue;
+      markModelRoles(func);
+      SmallVector<Operation *> ops;
+      func.walk([&](Operation *op) {
+        if (!isa<RuntimeCheckOp>(op))
+          ops.push_back(op);
+      });
+      CheckBuilder checks(maxBytes);
+      for (Operation *op : ops)
+        checks.visit(op);
+    }
+  }
+};
+} // namespace

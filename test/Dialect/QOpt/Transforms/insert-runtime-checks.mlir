@@ -1,0 +1,98 @@
+// RUN: quant-opt %s -split-input-file -verify-diagnostics -qopt-insert-runtime-checks | FileCheck %s
+
+// Two `?` dims that meet in one loop dim must be equal; the buffer sized by
+// one of them must not be absurd. Messages name the ONNX inputs.
+// CHECK-LABEL: func.func @add
+// CHECK: %[[D0:.*]] = tensor.dim %arg0
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.empty: a buffer of tensor<?x4xf32> sized at run time must hold at most 1099511627776 bytes"
+// CHECK: %[[A:.*]] = tensor.dim %arg0, %{{.*}}
+// CHECK: %[[B:.*]] = tensor.dim %arg1, %{{.*}}
+// CHECK: %[[OK:.*]] = arith.cmpi eq, %[[A]], %[[B]] : index
+// CHECK: qopt.runtime_check %[[OK]], "linalg.generic: dim 0 of operand 1 (input 'Z' tensor<?x4xf32>) must equal dim 0 of operand 0 (input 'X' tensor<?x4xf32>)"
+// CHECK-NEXT: linalg.generic
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @add(%x: tensor<?x4xf32> {onnx.name = "X"}, %z: tensor<?x4xf32> {onnx.name = "Z"}) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x4xf32>
+  %e = tensor.empty(%d) : tensor<?x4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %z : tensor<?x4xf32>, tensor<?x4xf32>) outs(%e : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// Provably equal dims need no check (one input used twice, the init sized
+// from it); nor do private functions (only entry points are checked), and
+// a custom max-bytes bound is used.
+// CHECK-LABEL: func.func @same
+// CHECK-NOT: must equal
+// CHECK: linalg.generic
+// CHECK-LABEL: func.func private @helper
+// CHECK-NOT: qopt.runtime_check
+#id = affine_map<(d0, d1) -> (d0, d1)>
+func.func @same(%x: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %d = tensor.dim %x, %c0 : tensor<?x4xf32>
+  %e = tensor.empty(%d) : tensor<?x4xf32>
+  %r = linalg.generic {indexing_maps = [#id, #id, #id], iterator_types = ["parallel", "parallel"]} ins(%x, %x : tensor<?x4xf32>, tensor<?x4xf32>) outs(%e : tensor<?x4xf32>) {
+  ^bb0(%a: f32, %b: f32, %o: f32):
+    %s = arith.addf %a, %b : f32
+    linalg.yield %s : f32
+  } -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+func.func private @helper(%x: tensor<?x4xf32>, %z: tensor<?x4xf32>) -> tensor<?x4xf32> {
+  %r = linalg.add ins(%x, %z : tensor<?x4xf32>, tensor<?x4xf32>) outs(%x : tensor<?x4xf32>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// A `?` dim against a static one: the static size is the reference
+// (a contraction's K dim here).
+// CHECK-LABEL: func.func @matmul
+// CHECK: %[[K:.*]] = tensor.dim %arg0, %{{.*}} : tensor<2x?xf32>
+// CHECK: arith.cmpi eq, %{{.*}}, %[[K]] : index
+// CHECK: qopt.runtime_check %{{.*}}, "linalg.matmul: dim 1 of operand 0 (tensor<2x?xf32>) must equal dim 0 of operand 1 (tensor<8x3xf32>)"
+func.func @matmul(%a: tensor<2x?xf32>, %b: tensor<8x3xf32>) -> tensor<2x3xf32> {
+  %e = tensor.empty() : tensor<2x3xf32>
+  %r = linalg.matmul ins(%a, %b : tensor<2x?xf32>, tensor<8x3xf32>) outs(%e : tensor<2x3xf32>) -> tensor<2x3xf32>
+  return %r : tensor<2x3xf32>
+}
+
+// -----
+
+// A slice at a run-time offset (a KV cache written at its past length) must
+// lie inside the tensor: offset and size >= 0, last index < dim.
+// CHECK-LABEL: func.func @slice
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.insert_slice: dim 0 of the inserted tensor must equal the slice's size"
+// CHECK-DAG: arith.cmpi slt
+// CHECK-DAG: arith.cmpi sge, %arg2
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.insert_slice: the slice of dim 0 of input 'cache' tensor<?x4xf32> must lie inside it"
+// CHECK-NOT: dim 1 of
+// CHECK: tensor.insert_slice
+func.func @slice(%cache: tensor<?x4xf32> {onnx.name = "cache"}, %new: tensor<?x4xf32>, %at: index, %n: index) -> tensor<?x4xf32> {
+  %r = tensor.insert_slice %new into %cache[%at, 0] [%n, 4] [1, 1] : tensor<?x4xf32> into tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// A cast that makes a `?` dim static, an expand that splits one, a concat
+// of tensors with `?` dims, a scalar read at a run-time index.
+// CHECK-LABEL: func.func @reshapes
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.cast: dim 0 must be 6"
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.expand_shape: dim 0 must split into the result's sizes"
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.concat: dim 1 of input 1 must equal that of input 0"
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.extract: index 0 must lie inside tensor<6xf32>"
+func.func @reshapes(%x: tensor<?xf32>, %n: index, %y: tensor<2x?xf32>, %z: tensor<3x?xf32>, %i: index) -> (tensor<6xf32>, tensor<?x3xf32>, tensor<5x?xf32>, f32) {
+  %c = tensor.cast %x : tensor<?xf32> to tensor<6xf32>
+  %e = tensor.expand_shape %x [[0, 1]] output_shape [%n, 3] : tensor<?xf32> into tensor<?x3xf32>
+  %k = tensor.concat dim(0) %y, %z : (tensor<2x?xf32>, tensor<3x?xf32>) -> tensor<5x?xf32>
+  %v = tensor.extract %c[%i] : tensor<6xf32>
+  return %c, %e, %k, %v : tensor<6xf32>, tensor<?x3xf32>, tensor<5x?xf32>, f32
+}
