@@ -426,10 +426,13 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
     if (writesWeights)
       outputs.push_back({"the weight archive", options.weightsPath});
   } else {
+    llvm::StringSet<> seen;
     for (std::string target : targets) {
       // As compileBundle names them (`native` as what it stands for).
       if (std::optional<KernelTarget> kernel = parseKernelTarget(target))
         target = kernelTargetName(*kernel).str();
+      if (!seen.insert(target).second)
+        return makeError("target '" + target + "' is listed twice");
       outputs.push_back({"variant " + target + "'s library",
                          siblingPath(options.outputPath, target + ".so")});
       outputs.push_back({"variant " + target + "'s weight archive",

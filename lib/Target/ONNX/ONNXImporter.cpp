@@ -34,9 +34,13 @@ void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
 
 std::string mlir::qopt::parseInputShapes(StringRef text,
                                          ONNXImportOptions &options) {
+  if (text.empty())
+    return "";
   SmallVector<StringRef> entries;
-  text.split(entries, ',', -1, /*KeepEmpty=*/false);
+  text.split(entries, ',', -1, /*KeepEmpty=*/true);
   for (StringRef entry : entries) {
+    if (entry.trim().empty())
+      return "empty entry in '" + text.str() + "' (expected NAME=D0xD1x...)";
     auto [name, dims] = entry.split('=');
     if (name.empty() || dims.empty())
       return "expected NAME=D0xD1x..., got '" + entry.str() + "'";
