@@ -44,6 +44,10 @@ writeText(StringRef path, llvm::function_ref<void(llvm::raw_ostream &)> write) {
   if (ec)
     return makeError("cannot write '" + path + "': " + ec.message());
   write(file.os());
+  file.os().flush();
+  if (file.os().has_error())
+    return makeError("cannot write '" + path +
+                     "': " + file.os().error().message());
   file.keep();
   return llvm::Error::success();
 }
@@ -133,6 +137,10 @@ static llvm::Error emitCode(llvm::Module &module, llvm::TargetMachine &machine,
                                            : llvm::CodeGenFileType::ObjectFile))
     return makeError("the target cannot emit this kind of file");
   passes.run(module);
+  file.os().flush();
+  if (file.os().has_error())
+    return makeError("cannot write '" + path +
+                     "': " + file.os().error().message());
   file.keep();
   return llvm::Error::success();
 }
@@ -185,9 +193,10 @@ static llvm::Error linkSharedLibrary(StringRef object, StringRef output,
   return llvm::Error::success();
 }
 
-/// Compiles `module` for the one target `options.target`.
-static llvm::Error compileOne(ModuleOp module,
-                              const qopt::ModelCompileOptions &options) {
+/// Compiles `module` for the one target `options.target`, writing
+/// `options.outputPath` and `options.weightsPath` directly.
+static llvm::Error compileOneInPlace(ModuleOp module,
+                                     const qopt::ModelCompileOptions &options) {
   using qopt::CompileOutput;
   if (options.weightsPath.empty() && !options.standalone)
     return makeError("no weight archive path given");
@@ -255,6 +264,44 @@ static llvm::Error compileOne(ModuleOp module,
   if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
   return linkSharedLibrary(object, options.outputPath, options.parallel);
+}
+
+/// Compiles `module` for the one target `options.target` into temporary
+/// files next to the output and the weight archive, renamed onto them once
+/// both are complete.
+static llvm::Error compileOne(ModuleOp module,
+                              const qopt::ModelCompileOptions &options) {
+  bool writesWeights = !options.standalone && !options.weightsPath.empty();
+  auto output = qopt::PendingOutput::create(options.outputPath);
+  if (!output)
+    return output.takeError();
+  std::optional<qopt::PendingOutput> weights;
+  if (writesWeights) {
+    auto pending = qopt::PendingOutput::create(options.weightsPath);
+    if (!pending)
+      return pending.takeError();
+    weights.emplace(std::move(*pending));
+  }
+  qopt::ModelCompileOptions temporary = options;
+  temporary.outputPath = output->path().str();
+  if (weights)
+    temporary.weightsPath = weights->path().str();
+  if (llvm::Error error = compileOneInPlace(module, temporary)) {
+    // Diagnostics name the final paths, not the temporaries.
+    std::string message = llvm::toString(std::move(error));
+    for (auto [from, to] : {std::pair<std::string, std::string>(
+                                temporary.outputPath, options.outputPath),
+                            {temporary.weightsPath, options.weightsPath}})
+      for (size_t at;
+           !from.empty() && (at = message.find(from)) != std::string::npos;)
+        message.replace(at, from.size(), to);
+    return makeError(message);
+  }
+  // The archive first: a library is never left without its weights.
+  if (weights)
+    if (llvm::Error error = weights->commit())
+      return error;
+  return output->commit();
 }
 
 /// `path` without its extension, then `.suffix`.
@@ -349,17 +396,52 @@ static llvm::Error compileBundle(ModuleOp module,
   llvm::FileRemover removeObject(object);
   if (llvm::Error error = emitCode(bundle, **machine, object))
     return error;
-  return linkSharedLibrary(object, options.outputPath, /*parallel=*/false);
+  auto output = qopt::PendingOutput::create(options.outputPath);
+  if (!output)
+    return output.takeError();
+  if (llvm::Error error =
+          linkSharedLibrary(object, output->path(), /*parallel=*/false))
+    return error;
+  return output->commit();
 }
 
 llvm::Error mlir::qopt::compileModel(ModuleOp module,
                                      const ModelCompileOptions &options) {
+  if (options.optLevel > 3)
+    return makeError("optimization level " + Twine(options.optLevel) +
+                     " is not in 0..3");
+  if (options.minWeightBytes < 0)
+    return makeError("the minimum weight size " +
+                     Twine(options.minWeightBytes) + " is negative");
   SmallVector<StringRef> names;
   StringRef(options.target).split(names, ',', -1, /*KeepEmpty=*/false);
-  if (names.size() <= 1)
-    return compileOne(module, options);
   SmallVector<std::string> targets;
   for (StringRef name : names)
     targets.push_back(name.trim().str());
+  // Every file the compile writes, checked against the inputs and each
+  // other before anything runs.
+  std::vector<NamedPath> outputs = {{"the output", options.outputPath}};
+  bool writesWeights = !options.standalone && !options.weightsPath.empty();
+  if (targets.size() <= 1) {
+    if (writesWeights)
+      outputs.push_back({"the weight archive", options.weightsPath});
+  } else {
+    llvm::StringSet<> seen;
+    for (std::string target : targets) {
+      // As compileBundle names them (`native` as what it stands for).
+      if (std::optional<KernelTarget> kernel = parseKernelTarget(target))
+        target = kernelTargetName(*kernel).str();
+      if (!seen.insert(target).second)
+        return makeError("target '" + target + "' is listed twice");
+      outputs.push_back({"variant " + target + "'s library",
+                         siblingPath(options.outputPath, target + ".so")});
+      outputs.push_back({"variant " + target + "'s weight archive",
+                         siblingPath(options.outputPath, target + ".weights")});
+    }
+  }
+  if (llvm::Error error = checkOutputPaths(outputs, options.inputs))
+    return error;
+  if (targets.size() <= 1)
+    return compileOne(module, options);
   return compileBundle(module, options, targets);
 }

@@ -6,6 +6,11 @@
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
 #include "llvm/ADT/StringSwitch.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <cmath>
 
 using namespace mlir;
 using namespace mlir::qopt;
@@ -40,6 +45,61 @@ static std::optional<Recipe> lookupRecipe(StringRef name) {
       // Per-tensor formats from qopt-assign-precision; INT8 where none.
       .Case("auto", Recipe{"int", 8, "channel", 128, "none"})
       .Default(std::nullopt);
+}
+
+/// The first option outside its domain, as "name=value: domain", or
+/// nullopt. Checked when the pipeline is parsed, before anything runs.
+static std::optional<std::string>
+checkPTQOptionDomains(const PTQOptions &options) {
+  auto text = [](double value) {
+    std::string result;
+    llvm::raw_string_ostream(result) << llvm::format("%g", value);
+    return result;
+  };
+  auto bad = [&](StringRef name, const Twine &value, const Twine &domain) {
+    return (name + "=" + value + ": " + domain).str();
+  };
+  for (auto [name, value] :
+       {std::pair<StringRef, double>{"size-mb", options.sizeMb},
+        {"bits-per-weight", options.bitsPerWeight},
+        {"max-kl", options.maxKl},
+        {"outlier-threshold", options.outlierThreshold}})
+    if (!std::isfinite(value) || value < 0)
+      return bad(name, text(value), "must be finite and 0 (off) or positive");
+  if (!std::isfinite(options.damp) || options.damp < 0)
+    return bad("damp", text(options.damp), "must be finite and non-negative");
+  if (!(options.smoothAlpha >= 0 && options.smoothAlpha <= 1))
+    return bad("smooth-alpha", text(options.smoothAlpha), "must be in [0, 1]");
+  if (!(options.percentile > 0 && options.percentile <= 100))
+    return bad("percentile", text(options.percentile), "must be in (0, 100]");
+  // Upper bounds far above any model here, low enough that the sizes
+  // computed from them cannot overflow.
+  constexpr int64_t kMaxCount = int64_t(1) << 24;
+  // A calibration window scores next tokens: it needs two at least.
+  for (auto [name, value, least] :
+       {std::tuple<StringRef, int64_t, int64_t>{"samples", options.samples, 1},
+        {"seq-len", options.seqLen, 2},
+        {"block-size", options.blockSize, 1}})
+    if (value < least || value > kMaxCount)
+      return bad(name, Twine(value),
+                 "must be in " + Twine(least) + ".." + Twine(kMaxCount));
+  if (!llvm::is_contained(
+          {"minmax", "moving-average", "percentile", "entropy", "mse"},
+          options.method.getValue()))
+    return bad("method", options.method,
+               "unknown method (minmax, moving-average, percentile, entropy, "
+               "mse)");
+  for (auto [name, value] :
+       {std::pair<StringRef, StringRef>{"skip", options.skip},
+        {"float-activations", options.floatActivations},
+        {"int8-weights", options.int8Weights},
+        {"smooth-skip", options.smoothSkip}}) {
+    std::string why;
+    if (!value.empty() && !llvm::Regex(value).isValid(why))
+      return bad(name, "'" + value + "'",
+                 "not a regular expression (" + why + ")");
+  }
+  return std::nullopt;
 }
 
 LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
@@ -163,6 +223,8 @@ void mlir::qopt::registerPTQPipelines() {
         PTQOptions options;
         if (failed(options.parseFromString(text)))
           return failure();
+        if (std::optional<std::string> error = checkPTQOptionDomains(options))
+          return errorHandler("qopt-ptq: " + *error);
         if (!lookupRecipe(options.recipe))
           return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
                               "' (w8, w8a8-static, w8a8-dynamic, w4, "

@@ -14,6 +14,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt/Dialect/QOpt/Algorithms/GPTQ.h"
+#include "quant-opt/Support/FileSafety.h"
 
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
@@ -92,6 +93,19 @@ int main(int argc, char **argv) {
   int64_t k = kOpt, n = nOpt;
   if (k < 1 || n < 1 || k > (1 << 16) || n > (1 << 20))
     return fail("--k must be in [1, 65536] and --n in [1, 1048576]");
+  std::vector<mlir::qopt::NamedPath> inputs = {{"--weights", weightsPath},
+                                               {"--hessian", hessianPath}};
+  std::vector<mlir::qopt::NamedPath> outputs;
+  for (StringRef suffix :
+       {".codes.i16", ".scales.f32", ".zeros.i32", ".gidx.i32", ".json"})
+    outputs.push_back({"--out", outPrefix + suffix.str()});
+  Error checked =
+      joinErrors(mlir::qopt::checkRegularInput("--weights", weightsPath),
+                 mlir::qopt::checkRegularInput("--hessian", hessianPath));
+  if (!checked)
+    checked = mlir::qopt::checkOutputPaths(outputs, inputs);
+  if (checked)
+    return fail(toString(std::move(checked)));
   std::vector<float> w;
   std::vector<double> h;
   std::string error;

@@ -10,6 +10,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant-opt/Support/FileSafety.h"
 #include "quant-opt/Tokenizer/GPT2Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -59,6 +60,14 @@ int main(int argc, char **argv) {
   cl::ParseCommandLineOptions(argc, argv, "GPT-2 byte-level BPE tokenizer\n");
   if (!resolveVocabPaths())
     return fail("pass --encoder and --bpe, or set QUANTOPT_NPM_DIR");
+  // A FIFO would block and /dev/zero never ends: read regular files (or
+  // standard input, "-").
+  for (auto [what, path] :
+       {std::pair<StringRef, StringRef>{"--encoder", encoderPath},
+        {"--bpe", bpePath},
+        {"the input", inputPath}})
+    if (Error error = mlir::qopt::checkRegularInput(what, path))
+      return fail(toString(std::move(error)));
 
   Expected<mlir::qopt::GPT2Tokenizer> tok =
       mlir::qopt::GPT2Tokenizer::load(encoderPath, bpePath);

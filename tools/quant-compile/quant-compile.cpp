@@ -13,6 +13,8 @@
 #include "quant-opt/Compiler/ModelCompiler.h"
 #include "quant-opt/InitAllDialects.h"
 #include "quant-opt/InitAllPasses.h"
+#include "quant-opt/Support/FileSafety.h"
+#include "quant-opt/Support/ModuleDiagnostics.h"
 #include "quant-opt/Target/ONNX/ONNXImporter.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -118,6 +120,33 @@ int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
   cl::ParseCommandLineOptions(
       argc, argv, "quant-compile: compile a model for the quant-opt runtime\n");
+  auto refuse = [](const llvm::Twine &message) {
+    llvm::errs() << "quant-compile: error: " << message << "\n";
+    return 1;
+  };
+  if (optLevel > 3)
+    return refuse("-O" + llvm::Twine(optLevel.getValue()) +
+                  ": the optimization level must be 0, 1, 2 or 3");
+  if (minWeightBytes < 0)
+    return refuse("--min-weight-bytes=" + llvm::Twine(minWeightBytes) +
+                  ": must be 0 or positive");
+  if (outputPath.empty())
+    return refuse("-o: the output path is empty");
+  if (llvm::Error error = qopt::checkRegularInput("the model", inputPath))
+    return refuse(llvm::toString(std::move(error)));
+  std::string weights = weightsPath;
+  if (weights.empty()) {
+    SmallString<128> path(outputPath.getValue());
+    llvm::sys::path::replace_extension(path, "weights");
+    weights = std::string(path);
+  }
+  // Checked again with the model's external data files once it is read.
+  std::vector<qopt::NamedPath> outputs = {{"-o", outputPath}};
+  if (!standalone)
+    outputs.push_back({"--weights", weights});
+  if (llvm::Error error =
+          qopt::checkOutputPaths(outputs, {{"the input model", inputPath}}))
+    return refuse(llvm::toString(std::move(error)));
 
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -126,8 +155,10 @@ int main(int argc, char **argv) {
   MLIRContext context(registry);
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  qopt::dropModuleDumpNotes(&context);
 
   OwningOpRef<ModuleOp> module;
+  std::vector<std::string> externalDataFiles;
   if (qopt::isONNXFileName(inputPath)) {
     qopt::ONNXImportOptions options;
     std::string error = qopt::parseInputShapes(inputShapes, options);
@@ -135,6 +166,7 @@ int main(int argc, char **argv) {
       llvm::errs() << "error: --input-shape: " << error << "\n";
       return 1;
     }
+    options.externalDataFiles = &externalDataFiles;
     module = qopt::importONNXFile(inputPath, &context, options);
   } else {
     if (!inputShapes.empty()) {
@@ -149,12 +181,7 @@ int main(int argc, char **argv) {
 
   qopt::ModelCompileOptions options;
   options.outputPath = outputPath;
-  options.weightsPath = weightsPath;
-  if (options.weightsPath.empty()) {
-    SmallString<128> path(outputPath.getValue());
-    llvm::sys::path::replace_extension(path, "weights");
-    options.weightsPath = std::string(path);
-  }
+  options.weightsPath = weights;
   options.output = emit;
   options.target = target;
   options.targetCPU = targetCPU;
@@ -166,6 +193,9 @@ int main(int argc, char **argv) {
   options.fuseInputQuantization = fuseInputQuantization;
   options.kvCacheInPlace = kvCacheInPlace;
   options.lastPositionEntry = lastPositionEntry;
+  options.inputs.push_back({"the input model", inputPath});
+  for (const std::string &file : externalDataFiles)
+    options.inputs.push_back({"the model's external data", file});
   if (llvm::Error error = qopt::compileModel(*module, options)) {
     llvm::errs() << "error: " << inputPath << ": "
                  << llvm::toString(std::move(error)) << "\n";

@@ -11,6 +11,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt/InitAllDialects.h"
+#include "quant-opt/Support/FileSafety.h"
 #include "quant-opt/Target/ONNX/ONNXExporter.h"
 
 #include "mlir/IR/MLIRContext.h"
@@ -63,6 +64,21 @@ int main(int argc, char **argv) {
   if (accuracyLevel != 0 && format != qopt::ONNXExportFormat::MatMulNBits) {
     llvm::errs() << "quant-export: error: --accuracy-level applies to "
                     "--format=matmulnbits only\n";
+    return 1;
+  }
+  // Inputs are regular files (a FIFO blocks, /dev/zero never ends), and the
+  // output is neither of them (the exporter also checks the original's
+  // external data files).
+  llvm::Error error = llvm::joinErrors(
+      qopt::checkRegularInput("the original model", originalPath),
+      qopt::checkRegularInput("the quantized module", modulePath));
+  if (!error)
+    error = qopt::checkOutputPaths({{"-o", outputPath}},
+                                   {{"the original model", originalPath},
+                                    {"the quantized module", modulePath}});
+  if (error) {
+    llvm::errs() << "quant-export: error: " << llvm::toString(std::move(error))
+                 << "\n";
     return 1;
   }
 

@@ -22,6 +22,8 @@
 
 #include "quant-opt/InitAllDialects.h"
 #include "quant-opt/InitAllPasses.h"
+#include "quant-opt/Support/FileSafety.h"
+#include "quant-opt/Support/ModuleDiagnostics.h"
 #include "quant-opt/Target/ONNX/ONNXImporter.h"
 
 using namespace mlir;
@@ -32,10 +34,10 @@ static llvm::cl::opt<std::string> inputShapes(
     llvm::cl::desc("Fix ONNX graph input shapes, e.g. input_ids=1x128 "
                    "(comma-separated); other dims stay as the model says"),
     llvm::cl::value_desc("name=DxD,..."), llvm::cl::cat(onnxCategory));
-static llvm::cl::opt<bool> skipChecker(
-    "onnx-skip-checker",
-    llvm::cl::desc("Do not run ONNX's checker and shape inference"),
-    llvm::cl::init(false), llvm::cl::cat(onnxCategory));
+static llvm::cl::opt<bool>
+    skipChecker("onnx-skip-checker",
+                llvm::cl::desc("Do not run ONNX's checker and shape inference"),
+                llvm::cl::init(false), llvm::cl::cat(onnxCategory));
 static llvm::cl::opt<int64_t> inlineBytes(
     "onnx-max-inline-bytes",
     llvm::cl::desc("Constants larger than this become dense_resource blobs"),
@@ -52,10 +54,11 @@ static LogicalResult processONNX(std::unique_ptr<llvm::MemoryBuffer> buffer,
   context.allowUnregisteredDialects(config.shouldAllowUnregisteredDialects());
   llvm::SourceMgr sourceMgr;
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
+  qopt::dropModuleDumpNotes(&context);
   OwningOpRef<ModuleOp> module =
-      fromFile ? qopt::importONNXFile(path, &context, options)
-               : qopt::importONNXModel(std::move(buffer), path, &context,
-                                       options);
+      fromFile
+          ? qopt::importONNXFile(path, &context, options)
+          : qopt::importONNXModel(std::move(buffer), path, &context, options);
   if (!module)
     return failure();
   PassManager pm(&context, ModuleOp::getOperationName());
@@ -90,11 +93,68 @@ int main(int argc, char **argv) {
       "Reads .mlir/.mlirbc, or .onnx/.onnxtext which are imported first.",
       registry);
   std::string inputFile = inputArg, outputFile = outputArg;
-  if (!qopt::isONNXFileName(inputFile))
-    return asMainReturnCode(
-        MlirOptMain(argc, argv, inputFile, outputFile, registry));
+  auto refuse = [](llvm::Error error) {
+    llvm::errs() << "quant-opt: error: " << llvm::toString(std::move(error))
+                 << "\n";
+    return 1;
+  };
+  // The input may be memory-mapped while the output is written: never let
+  // them be one file. The output is written under a temporary name and
+  // renamed once complete, so a failure keeps what was there.
+  if (llvm::Error error = qopt::checkOutputPaths({{"-o", outputFile}},
+                                                 {{"the input", inputFile}}))
+    return refuse(std::move(error));
+  if (inputFile != "-" && !qopt::isONNXFileName(inputFile)) {
+    // /dev/zero never ends and a directory cannot be read; MLIR may stream
+    // from a pipe. (The ONNX importer checks its files itself.)
+    std::optional<std::string> kind = qopt::nonRegularFileKind(inputFile);
+    if (kind && *kind != "a FIFO")
+      return refuse(qopt::checkRegularInput("the input", inputFile));
+  }
+  auto pending = qopt::PendingOutput::create(outputFile);
+  if (!pending)
+    return refuse(pending.takeError());
+  if (!qopt::isONNXFileName(inputFile)) {
+    MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+    if (config.shouldShowDialects() || config.shouldListPasses() ||
+        config.shouldRunReproducer()) {
+      if (failed(MlirOptMain(argc, argv, inputFile, pending->path().str(),
+                             registry)))
+        return 1;
+    } else {
+      // As MlirOptMain(argc, argv, ...) does, with errors on the module
+      // printed without the module (see ModuleDiagnostics.h).
+      MlirOptMainConfig pipeline = config;
+      config.setPassPipelineSetupFn([pipeline](PassManager &pm) {
+        qopt::dropModuleDumpNotes(pm.getContext());
+        return pipeline.setupPassPipeline(pm);
+      });
+      std::string errorMessage;
+      auto input = openInputFile(inputFile, &errorMessage);
+      if (!input) {
+        llvm::errs() << errorMessage << "\n";
+        return 1;
+      }
+      auto output = openOutputFile(pending->path(), &errorMessage);
+      if (!output) {
+        llvm::errs() << errorMessage << "\n";
+        return 1;
+      }
+      if (failed(MlirOptMain(output->os(), std::move(input), registry, config)))
+        return 1;
+      output->keep();
+    }
+    if (llvm::Error error = pending->commit())
+      return refuse(std::move(error));
+    return 0;
+  }
 
   MlirOptMainConfig config = MlirOptMainConfig::createFromCLOptions();
+  if (inlineBytes < 0)
+    return refuse(llvm::createStringError(
+        llvm::inconvertibleErrorCode(),
+        "--onnx-max-inline-bytes=" + llvm::Twine(inlineBytes) +
+            ": must be 0 or positive"));
   qopt::ONNXImportOptions options;
   options.runChecker = !skipChecker;
   options.maxInlineConstantBytes = inlineBytes;
@@ -104,7 +164,7 @@ int main(int argc, char **argv) {
     return 1;
   }
   std::string errorMessage;
-  auto output = openOutputFile(outputFile, &errorMessage);
+  auto output = openOutputFile(pending->path(), &errorMessage);
   if (!output) {
     llvm::errs() << errorMessage << "\n";
     return 1;
@@ -133,6 +193,15 @@ int main(int argc, char **argv) {
   }
   if (failed(result))
     return 1;
+  output->os().flush();
+  if (output->os().has_error()) {
+    llvm::errs() << "quant-opt: error: cannot write '" << outputFile
+                 << "': " << output->os().error().message() << "\n";
+    return 1;
+  }
   output->keep();
+  output.reset();
+  if (llvm::Error error = pending->commit())
+    return refuse(std::move(error));
   return 0;
 }

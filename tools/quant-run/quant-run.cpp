@@ -16,6 +16,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "quant-opt-runtime/LanguageModel.h"
+#include "quant-opt/Support/FileSafety.h"
 #include "quant-opt/Tokenizer/GPT2Tokenizer.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
@@ -105,6 +106,11 @@ static cl::opt<Positions> positions(
                clEnumValN(Positions::Last, "last",
                           "the last position's only, as generation needs "
                           "(the model's last-position entry point)")));
+
+/// Upper bounds of --context and --threads: far above any model or machine
+/// here, low enough that no size computed from them overflows.
+constexpr int kMaxContext = 1 << 20;
+constexpr int kMaxThreads = 1024;
 
 static int fail(const llvm::Twine &message) {
   llvm::errs() << "quant-run: error: " << message << "\n";
@@ -465,6 +471,90 @@ static int runLogits(LanguageModel &lm) {
   return 0;
 }
 
+static std::string weightsFor(llvm::StringRef library, llvm::StringRef weights);
+
+/// Checks every option with a domain before anything is loaded: the error
+/// names the option and the value.
+static llvm::Error validateOptions(int threads) {
+  auto bad = [](llvm::StringRef option, const llvm::Twine &value,
+                const llvm::Twine &domain) {
+    return makeError("--" + option + "=" + value + ": " + domain);
+  };
+  if (command != "perplexity" && command != "compare" &&
+      command != "generate" && command != "bench" && command != "logits")
+    return makeError("unknown command '" + command +
+                     "' (perplexity, compare, generate, bench, logits)");
+  if (contextLimit <= 0 || contextLimit > kMaxContext)
+    return bad("context", llvm::Twine(contextLimit),
+               "must be in 1.." + llvm::Twine(kMaxContext));
+  if (threads < 0 || threads > kMaxThreads)
+    return bad("threads", llvm::Twine(threads),
+               "must be in 0.." + llvm::Twine(kMaxThreads) +
+                   " (0: OpenMP's default)");
+  if (window <= 1)
+    return bad("window", llvm::Twine(window), "must be at least 2");
+  if (stride <= 0 || stride > window)
+    return bad("stride", llvm::Twine(stride),
+               "must be in 1..--window (" + llvm::Twine(window) + ")");
+  if (maxTokens < 0)
+    return bad("max-tokens", llvm::Twine(maxTokens),
+               "must be 0 (all) or positive");
+  if (maxNewTokens < 0)
+    return bad("max-new-tokens", llvm::Twine(maxNewTokens),
+               "must be 0 or positive");
+  if (topK < 0)
+    return bad("top-k", llvm::Twine(topK), "must be 0 (all) or positive");
+  auto text = [](float value) {
+    std::string result;
+    llvm::raw_string_ostream(result) << llvm::format("%g", double(value));
+    return result;
+  };
+  if (!std::isfinite(topP) || topP <= 0 || topP > 1)
+    return bad("top-p", text(topP), "must be in (0, 1]");
+  if (!std::isfinite(temperature) || temperature < 0)
+    return bad("temperature", text(temperature),
+               "must be finite and 0 (greedy) or positive");
+  if (promptTokens < 1 || promptTokens > kMaxContext)
+    return bad("prompt-tokens", llvm::Twine(promptTokens),
+               "must be in 1.." + llvm::Twine(kMaxContext));
+  if (decodeTokens < 1 || decodeTokens > kMaxContext)
+    return bad("decode-tokens", llvm::Twine(decodeTokens),
+               "must be in 1.." + llvm::Twine(kMaxContext));
+  if (repeats < 1 || repeats > 1000000)
+    return bad("repeats", llvm::Twine(repeats), "must be in 1..1000000");
+  if (decodeFrom < 0)
+    return bad("decode-from", llvm::Twine(decodeFrom),
+               "must be 0 (one prefill) or positive");
+  // Files are checked for what they are before any is opened: a FIFO would
+  // block, a directory cannot be read, /dev/zero never ends.
+  std::string weights = weightsFor(modelPath, weightsPath);
+  std::vector<mlir::qopt::NamedPath> inputs = {{"the model", modelPath},
+                                               {"--weights", weights}};
+  if (!referencePath.empty()) {
+    inputs.push_back({"--reference", referencePath});
+    inputs.push_back({"--reference-weights",
+                      weightsFor(referencePath, referenceWeightsPath)});
+  }
+  bool readsText =
+      command == "perplexity" || command == "compare" || command == "logits";
+  if (readsText && !argument.empty())
+    inputs.push_back({command + "'s text file", argument});
+  for (const mlir::qopt::NamedPath &input : inputs)
+    if (llvm::Error error =
+            mlir::qopt::checkRegularInput(input.what, input.path))
+      return error;
+  if (!tokenizerDir.empty() && command != "bench" && command != "logits" &&
+      !llvm::sys::fs::is_directory(tokenizerDir.getValue()))
+    return makeError("--tokenizer-dir '" + tokenizerDir +
+                     "' is not a directory");
+  std::vector<mlir::qopt::NamedPath> outputs;
+  if (command == "logits" && !logitsOut.empty())
+    outputs.push_back({"--out", logitsOut});
+  if (command == "compare" && !jsonOut.empty())
+    outputs.push_back({"--json", jsonOut});
+  return mlir::qopt::checkOutputPaths(outputs, inputs);
+}
+
 /// `weights`, or `library` with the extension .weights.
 static std::string weightsFor(llvm::StringRef library,
                               llvm::StringRef weights) {
@@ -488,6 +578,8 @@ int main(int argc, char **argv) {
       cl::init(0));
   cl::ParseCommandLineOptions(
       argc, argv, "quant-run: run a model compiled by quant-compile\n");
+  if (llvm::Error error = validateOptions(threads))
+    return fail(llvm::toString(std::move(error)));
   auto lm = LanguageModel::load(modelPath, weightsFor(modelPath, weightsPath));
   if (!lm)
     return fail(llvm::toString(lm.takeError()));

@@ -11,10 +11,13 @@
 #ifndef QUANT_OPT_COMPILER_MODELCOMPILER_H
 #define QUANT_OPT_COMPILER_MODELCOMPILER_H
 
+#include "quant-opt/Support/FileSafety.h"
+
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir::qopt {
 
@@ -61,11 +64,17 @@ struct ModelCompileOptions {
   bool kvCacheInPlace = true;
   /// Add `<entry>_last_position` (qopt-last-position-logits).
   bool lastPositionEntry = true;
+  /// The files the model was read from (the model, its external data): no
+  /// output may be one of them.
+  std::vector<NamedPath> inputs;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the
 /// MLIR passes go through the module's context; other failures (target
-/// lookup, I/O, the linker) come back as the error.
+/// lookup, I/O, the linker) come back as the error. Outputs that name an
+/// input or each other are refused before anything runs; each output is
+/// written under a temporary name and renamed at the end, so a failure
+/// leaves the output paths as they were.
 llvm::Error compileModel(ModuleOp module, const ModelCompileOptions &options);
 
 } // namespace mlir::qopt

@@ -11,6 +11,7 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
+#include <cstring>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -30,6 +31,75 @@ constexpr int64_t kNewestCheckableOpset = 17;
 
 bool isStandardDomain(const std::string &domain) {
   return domain.empty() || domain == "ai.onnx" || domain == "ai.onnx.ml";
+}
+
+/// What a file that is not a regular one is, for diagnostics.
+std::string fileKind(mode_t mode) {
+  if (S_ISDIR(mode))
+    return "a directory";
+  if (S_ISFIFO(mode))
+    return "a FIFO";
+  if (S_ISCHR(mode))
+    return "a character device";
+  if (S_ISBLK(mode))
+    return "a block device";
+  if (S_ISSOCK(mode))
+    return "a socket";
+  return "not a regular file";
+}
+
+/// Opens `path` for reading only if it is a regular file, and returns the
+/// descriptor (-1 on failure, with `why` set) and the file's size. A FIFO
+/// would block (open is non-blocking here, so it does not), a directory or a
+/// socket cannot be read and a device such as /dev/zero never ends; the
+/// check is on the opened descriptor, so the file cannot change in between.
+int openRegularFile(llvm::StringRef path, uint64_t &size, std::string &why) {
+  int fd = ::open(path.str().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    int openErrno = errno;
+    // Sockets cannot be opened at all (ENXIO): say what the path is.
+    struct stat info;
+    if (::stat(path.str().c_str(), &info) == 0 && !S_ISREG(info.st_mode))
+      why = fileKind(info.st_mode) + ", not a regular file";
+    else
+      why = std::strerror(openErrno);
+    return -1;
+  }
+  struct stat info;
+  if (::fstat(fd, &info) != 0) {
+    why = std::strerror(errno);
+    ::close(fd);
+    return -1;
+  }
+  if (!S_ISREG(info.st_mode)) {
+    why = fileKind(info.st_mode) + ", not a regular file";
+    ::close(fd);
+    return -1;
+  }
+  // Regular files never block; reads go back to the usual blocking mode.
+  int flags = ::fcntl(fd, F_GETFL);
+  if (flags != -1)
+    ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+  size = info.st_size;
+  return fd;
+}
+
+/// Reads the regular file at `path` (see openRegularFile) into a buffer,
+/// memory-mapped where it is large.
+std::unique_ptr<llvm::MemoryBuffer>
+readRegularFile(llvm::StringRef path, bool nullTerminated, std::string &why) {
+  uint64_t size = 0;
+  int fd = openRegularFile(path, size, why);
+  if (fd < 0)
+    return nullptr;
+  auto buffer = llvm::MemoryBuffer::getOpenFile(
+      llvm::sys::fs::convertFDToNativeFile(fd), path, size, nullTerminated);
+  ::close(fd);
+  if (!buffer) {
+    why = buffer.getError().message();
+    return nullptr;
+  }
+  return std::move(*buffer);
 }
 
 /// Resolves `location` against `modelDir`, refusing anything that could read
@@ -103,22 +173,25 @@ bool resolveExternalData(llvm::StringRef modelPath, LoadedModel &out,
     }
     std::shared_ptr<llvm::MemoryBuffer> &file = files[resolved];
     if (!file) {
-      auto buffer =
-          llvm::MemoryBuffer::getFile(resolved, /*IsText=*/false,
-                                      /*RequiresNullTerminator=*/false);
+      std::string why;
+      std::unique_ptr<llvm::MemoryBuffer> buffer =
+          readRegularFile(resolved, /*nullTerminated=*/false, why);
       if (!buffer) {
         error = "initializer '" + tensor.name() + "': cannot read external " +
-                "data file '" + resolved + "': " + buffer.getError().message();
+                "data file '" + resolved + "': " + why;
         return false;
       }
-      file = std::move(*buffer);
+      file = std::move(buffer);
+      out.externalFiles.push_back(resolved);
     }
     int64_t size = file->getBufferSize();
     if (length < 0)
       length = size - std::min(offset, size);
     if (offset > size || length > size - offset) {
+      // Both are at most 2^63 - 1: their sum fits in 64 unsigned bits.
       error = "initializer '" + tensor.name() + "': external data range [" +
-              std::to_string(offset) + ", " + std::to_string(offset + length) +
+              std::to_string(offset) + ", " +
+              std::to_string(uint64_t(offset) + uint64_t(length)) +
               ") lies outside '" + location + "' (" + std::to_string(size) +
               " bytes)";
       return false;
@@ -270,27 +343,23 @@ bool mlir::qopt::onnx_import::loadModelFile(llvm::StringRef path,
                                             bool runChecker, LoadedModel &out,
                                             std::string &error,
                                             bool inferShapes) {
+  std::string why;
   if (path.ends_with(".onnxtext")) {
-    auto buffer = llvm::MemoryBuffer::getFile(path);
+    std::unique_ptr<llvm::MemoryBuffer> buffer =
+        readRegularFile(path, /*nullTerminated=*/true, why);
     if (!buffer) {
-      error =
-          "cannot read '" + path.str() + "': " + buffer.getError().message();
+      error = "cannot read '" + path.str() + "': " + why;
       return false;
     }
-    return loadModelBuffer((*buffer)->getBuffer(), path, /*isText=*/true,
+    return loadModelBuffer(buffer->getBuffer(), path, /*isText=*/true,
                            runChecker, out, error, inferShapes);
   }
   // Stream binary models from the file so that the file's bytes and the
   // parsed protobuf are never both in memory.
-  int fd = ::open(path.str().c_str(), O_RDONLY | O_CLOEXEC);
+  uint64_t size = 0;
+  int fd = openRegularFile(path, size, why);
   if (fd < 0) {
-    error = "cannot open '" + path.str() + "': " + std::strerror(errno);
-    return false;
-  }
-  struct stat info;
-  if (::fstat(fd, &info) == 0 && S_ISDIR(info.st_mode)) {
-    ::close(fd);
-    error = "cannot read '" + path.str() + "': " + std::strerror(EISDIR);
+    error = "cannot open '" + path.str() + "': " + why;
     return false;
   }
   out.model = std::make_unique<onnx::ModelProto>();

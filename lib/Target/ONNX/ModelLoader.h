@@ -33,6 +33,8 @@ struct LoadedModel {
   std::unique_ptr<onnx::ModelProto> model;
   /// Initializer name -> its external data, already bounds-checked.
   llvm::StringMap<ExternalBytes> externalData;
+  /// The external data files read (resolved paths), each once.
+  std::vector<std::string> externalFiles;
   /// What was and was not verified, for diagnostics ("checked by ONNX 1.12
   /// checker" or why not).
   std::vector<std::string> notes;

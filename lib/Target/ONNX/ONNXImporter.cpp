@@ -13,6 +13,9 @@
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/Diagnostics.h"
 #include "quant-opt/Dialect/QOpt/IR/QOptDialect.h"
+#include "llvm/Support/MathExtras.h"
+
+#include <limits>
 
 #include <onnx/onnx_pb.h>
 
@@ -31,19 +34,33 @@ void mlir::qopt::registerONNXImportDialects(DialectRegistry &registry) {
 
 std::string mlir::qopt::parseInputShapes(StringRef text,
                                          ONNXImportOptions &options) {
+  if (text.empty())
+    return "";
   SmallVector<StringRef> entries;
-  text.split(entries, ',', -1, /*KeepEmpty=*/false);
+  text.split(entries, ',', -1, /*KeepEmpty=*/true);
   for (StringRef entry : entries) {
+    if (entry.trim().empty())
+      return "empty entry in '" + text.str() + "' (expected NAME=D0xD1x...)";
     auto [name, dims] = entry.split('=');
     if (name.empty() || dims.empty())
       return "expected NAME=D0xD1x..., got '" + entry.str() + "'";
+    if (options.inputShapes.contains(name))
+      return "input '" + name.str() + "' is given twice";
     SmallVector<int64_t> shape;
     SmallVector<StringRef> parts;
     dims.split(parts, 'x');
+    int64_t elements = 1;
     for (StringRef p : parts) {
       int64_t d;
       if (p.getAsInteger(10, d) || d <= 0)
-        return "bad dimension '" + p.str() + "' in '" + entry.str() + "'";
+        return "bad dimension '" + p.str() + "' in '" + entry.str() +
+               "' (expected a positive integer below 2^63)";
+      // Element counts (and byte sizes, 8 bytes at most per element) must
+      // fit in 64 bits wherever the shape is used.
+      if (llvm::MulOverflow(elements, d, elements) ||
+          elements > std::numeric_limits<int64_t>::max() / 8)
+        return "shape '" + dims.str() + "' in '" + entry.str() +
+               "' has more than 2^60 elements";
       shape.push_back(d);
     }
     options.inputShapes[name] = shape;
@@ -58,6 +75,8 @@ static OwningOpRef<ModuleOp> importLoaded(onnx_import::LoadedModel &loaded,
   registerONNXImportDialects(registry);
   context->appendDialectRegistry(registry);
   context->loadAllAvailableDialects();
+  if (options.externalDataFiles)
+    *options.externalDataFiles = loaded.externalFiles;
   onnx_import::GraphImporter importer(loaded, context, options, path);
   OwningOpRef<ModuleOp> module = importer.run();
   if (module)

@@ -17,6 +17,7 @@
 #include "llvm/Support/MemoryBuffer.h"
 
 #include <string>
+#include <vector>
 
 namespace mlir {
 class DialectRegistry;
@@ -33,6 +34,9 @@ struct ONNXImportOptions {
   std::string functionName = "main";
   /// Run ONNX's checker and shape inference before importing.
   bool runChecker = true;
+  /// If set, receives the external data files the model reads (resolved
+  /// paths), e.g. for tools that must not overwrite them.
+  std::vector<std::string> *externalDataFiles = nullptr;
 };
 
 /// Parses `input_ids=1x128,attention_mask=1x128` into `options.inputShapes`.
@@ -43,10 +47,10 @@ std::string parseInputShapes(llvm::StringRef text, ONNXImportOptions &options);
 /// and locates external data (relative to its directory). Text syntax is used
 /// when `modelPath` ends in `.onnxtext`. Emits diagnostics through `context`
 /// and returns null on failure.
-OwningOpRef<ModuleOp> importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
-                                      llvm::StringRef modelPath,
-                                      MLIRContext *context,
-                                      const ONNXImportOptions &options);
+OwningOpRef<ModuleOp>
+importONNXModel(std::unique_ptr<llvm::MemoryBuffer> buffer,
+                llvm::StringRef modelPath, MLIRContext *context,
+                const ONNXImportOptions &options);
 
 /// Reads and imports the model at `path`.
 OwningOpRef<ModuleOp> importONNXFile(llvm::StringRef path, MLIRContext *context,

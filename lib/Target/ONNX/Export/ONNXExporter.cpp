@@ -21,6 +21,7 @@
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
 #include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
+#include "quant-opt/Support/FileSafety.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -1160,8 +1161,21 @@ LogicalResult Exporter::write(StringRef outputPath) {
            << "the exported model would be " << size
            << " bytes, over protobuf's 2 GiB limit (external data output is "
               "not supported)";
+  // The original's external data is memory-mapped and copied into the
+  // output: writing over one of those files (or the original) would
+  // destroy the input while it is read.
+  std::vector<NamedPath> inputs = {{"the original model", path}};
+  for (const std::string &file : loaded.externalFiles)
+    inputs.push_back({"the original's external data", file});
+  if (llvm::Error error = checkOutputPaths({{"-o", outputPath.str()}}, inputs))
+    return emitError(fileLoc) << llvm::toString(std::move(error));
+  // Written under a temporary name and renamed once complete: a failure
+  // leaves no partial model and keeps a file that was there.
+  auto pending = PendingOutput::create(outputPath);
+  if (!pending)
+    return emitError(fileLoc) << llvm::toString(pending.takeError());
   std::string message;
-  auto file = openOutputFile(outputPath, &message);
+  auto file = openOutputFile(pending->path(), &message);
   if (!file)
     return emitError(fileLoc)
            << "cannot write '" << outputPath << "': " << message;
@@ -1176,6 +1190,9 @@ LogicalResult Exporter::write(StringRef outputPath) {
   if (file->os().has_error())
     return emitError(fileLoc) << "cannot write '" << outputPath << "'";
   file->keep();
+  file.reset();
+  if (llvm::Error error = pending->commit())
+    return emitError(fileLoc) << llvm::toString(std::move(error));
   return success();
 }
 
