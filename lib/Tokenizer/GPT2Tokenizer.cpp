@@ -281,6 +281,10 @@ Expected<GPT2Tokenizer> GPT2Tokenizer::parse(StringRef encoderJson,
                                   encoderName);
     tok.merges[pairKey(a->second, b->second)] = {rank++, ab->second};
   }
+  // Without merges every byte is its own token: ids a GPT-2 model was never
+  // trained on, so an empty or truncated file is an error, not a tokenizer.
+  if (tok.merges.empty())
+    return fileError(bpeName, "has no merges (empty or not a vocab.bpe)");
 
   // bpeLong's heap order equals GPT-2's pass order if no merge ranks before
   // a merge producing one of its parts (true of any trained BPE).

@@ -127,6 +127,11 @@ Model::loadLibrary(llvm::StringRef library, llvm::StringRef weights,
   // A path without a slash would be searched for in the system directories.
   if (library.find('/') == llvm::StringRef::npos)
     libraryPath = "./" + libraryPath;
+  // dlopen would wait on a FIFO and map a device: only regular files.
+  struct stat st;
+  if (stat(libraryPath.c_str(), &st) == 0 && !S_ISREG(st.st_mode))
+    return fail("cannot load compiled model '" + library +
+                "': not a regular file");
   model->handle = dlopen(libraryPath.c_str(), RTLD_NOW | RTLD_LOCAL);
   if (!model->handle)
     return fail("cannot load compiled model '" + library + "': " + dlerror());
@@ -244,12 +249,16 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     model->libraryBase = info.dli_fbase;
 
   if (const llvm::json::Object *w = root->getObject("weights")) {
-    int fd = open(weights.str().c_str(), O_RDONLY | O_CLOEXEC);
+    // Non-blocking: a FIFO must be refused, not waited on.
+    int fd = open(weights.str().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
     if (fd < 0)
       return fail("cannot open weight archive '" + weights +
                   "': " + strerror(errno));
     struct stat st;
-    fstat(fd, &st);
+    if (fstat(fd, &st) || !S_ISREG(st.st_mode)) {
+      close(fd);
+      return fail("weight archive '" + weights + "' is not a regular file");
+    }
     size_t size = st.st_size;
     void *mapping =
         size ? mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0) : MAP_FAILED;
@@ -267,6 +276,15 @@ llvm::Error Model::initialize(std::function<void *(llvm::StringRef)> lookup,
     if (header.dataOffset != kWeightArchiveHeaderBytes ||
         header.dataBytes > size - header.dataOffset)
       return fail("weight archive '" + weights + "' is truncated");
+    // The index follows the data and lies inside the file (tools read it).
+    if (header.indexOffset < header.dataOffset + header.dataBytes ||
+        header.indexOffset > size ||
+        header.indexBytes > size - header.indexOffset)
+      return fail("weight archive '" + weights +
+                  "' has its index outside the file (offset " +
+                  llvm::Twine(header.indexOffset) + ", " +
+                  llvm::Twine(header.indexBytes) + " bytes, file " +
+                  llvm::Twine(uint64_t(size)) + " bytes)");
     std::string fingerprint = llvm::utohexstr(header.fingerprint, true);
     if (static_cast<int64_t>(header.dataBytes) != w->getInteger("bytes") ||
         fingerprint != w->getString("fingerprint"))

@@ -11,8 +11,8 @@
 
 #include "quant-opt/Target/ONNX/ONNXImporter.h"
 
-#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/Diagnostics.h"
+#include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 
 #include <cstddef>

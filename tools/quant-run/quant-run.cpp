@@ -484,9 +484,10 @@ static llvm::Error validateOptions(int threads) {
       command != "generate" && command != "bench" && command != "logits")
     return makeError("unknown command '" + command +
                      "' (perplexity, compare, generate, bench, logits)");
-  if (contextLimit <= 0 || contextLimit > kMaxContext)
+  if (contextLimit < 0 || contextLimit > kMaxContext)
     return bad("context", llvm::Twine(contextLimit),
-               "must be in 1.." + llvm::Twine(kMaxContext));
+               "must be in 0.." + llvm::Twine(kMaxContext) +
+                   " (0: the model's)");
   if (threads < 0 || threads > kMaxThreads)
     return bad("threads", llvm::Twine(threads),
                "must be in 0.." + llvm::Twine(kMaxThreads) +
@@ -588,9 +589,6 @@ int main(int argc, char **argv) {
                  << (std::getenv("QOPT_VARIANT") ? " (QOPT_VARIANT)"
                                                  : " (picked for this CPU)")
                  << "\n";
-  if (contextLimit < 0)
-    return fail("--context must be 0 (the model's) or positive, got " +
-                llvm::Twine(contextLimit));
   if (llvm::Error error = (*lm)->setContextLimit(contextLimit))
     return fail("--context: " + llvm::toString(std::move(error)));
   contextLimit = (*lm)->contextLimitInForce() ? (*lm)->contextLimitInForce()

@@ -6,7 +6,10 @@ numbers (checked against numpy).
   check_runtime_checks.py ADD.so LM.so LM.onnxtext-constants-as-json
 """
 import json
+import os
+import struct
 import sys
+import tempfile
 
 import numpy as np
 
@@ -33,6 +36,20 @@ def main():
     print("add matches numpy:", np.array_equal(out[0], 2 * x + 1))
     out = attempt("add 0 rows + 0 rows", lambda: add.run("main", [x[:0], x[:0]]))
     print("add of empty tensors has shape", out[0].shape)
+
+    # Special files are refused, not waited on; an archive's index must lie
+    # inside the file (header: magic, data offset, data bytes, fingerprint,
+    # index offset, ...).
+    scratch = tempfile.mkdtemp()
+    fifo = os.path.join(scratch, "fifo")
+    os.mkfifo(fifo)
+    attempt("weights are a FIFO", lambda: Model(add_so, weights=fifo))
+    attempt("library is a FIFO", lambda: Model(fifo))
+    archive = bytearray(open(os.path.splitext(add_so)[0] + ".weights", "rb").read())
+    struct.pack_into("<Q", archive, 32, len(archive) + 100)
+    moved = os.path.join(scratch, "moved-index.weights")
+    open(moved, "wb").write(archive)
+    attempt("archive index outside the file", lambda: Model(add_so, weights=moved))
 
     w = {k: np.array(v, np.float32) for k, v in json.load(open(weights_json)).items()}
     wte, wpe, w1 = w["wte"].reshape(6, 4), w["wpe"].reshape(3, 4), w["w1"].reshape(4, 4)
