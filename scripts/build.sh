@@ -4,7 +4,10 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 BUILD_DIR=${QUANT_OPT_BUILD_DIR:-build}
-if [ ! -f "$BUILD_DIR/build.ninja" ]; then
+if [ -f "$BUILD_DIR/build.ninja" ] && [ -n "${QUANT_OPT_CMAKE_ARGS:-}" ]; then
+  # An existing tree takes the options it is asked for (a no-op if it has them).
+  cmake -S . -B "$BUILD_DIR" ${QUANT_OPT_CMAKE_ARGS} >/dev/null
+elif [ ! -f "$BUILD_DIR/build.ninja" ]; then
   launcher=()
   command -v ccache >/dev/null && launcher=(-DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
   cmake -G Ninja -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=Release \

@@ -19,6 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+# The same tree builds the fuzzers (bench/fuzz.sh): one sanitized build.
 QUANT_OPT_BUILD_DIR=build-asan \
-QUANT_OPT_CMAKE_ARGS="-DQUANT_OPT_ENABLE_SANITIZERS=ON" \
+QUANT_OPT_CMAKE_ARGS="-DQUANT_OPT_ENABLE_SANITIZERS=ON -DQUANT_OPT_ENABLE_FUZZERS=ON" \
   scripts/build.sh check-quant-opt

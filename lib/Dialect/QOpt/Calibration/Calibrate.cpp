@@ -61,7 +61,8 @@ struct QOptCalibratePass
   void runOnOperation() override {
     ModuleOp module = getOperation();
     auto error = [&](const Twine &message) {
-      module.emitError() << "qopt-calibrate: " << message;
+      // On the location: a module is not worth printing after the message.
+      emitError(module.getLoc()) << "qopt-calibrate: " << message;
       signalPassFailure();
     };
     if (!llvm::is_contained(
@@ -69,8 +70,10 @@ struct QOptCalibratePass
             method.getValue()))
       return error("unknown method '" + method +
                    "' (minmax, moving-average, percentile, entropy, mse)");
-    if (samples <= 0 || seqLen <= 1)
-      return error("samples must be >= 1 and seq-len >= 2");
+    if (samples <= 0)
+      return error("samples must be >= 1, got " + Twine(int64_t(samples)));
+    if (seqLen <= 1)
+      return error("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
     if (percentile <= 0 || percentile > 100)
       return error("percentile must be in (0, 100]");
 

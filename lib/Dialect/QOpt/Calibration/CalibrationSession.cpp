@@ -381,6 +381,11 @@ llvm::Error CalibrationSession::runWindows(
   int64_t samples = windows.samples, seqLen = windows.seqLen;
   if (auto err = checkWindow(tokens.size(), seqLen))
     return err;
+  if (size_t context = model->modelContext();
+      context && seqLen > (int64_t)context)
+    return makeError("seq-len " + Twine(seqLen) + " exceeds the model's " +
+                     "context of " + Twine(context) +
+                     " positions (its position embedding table's rows)");
   bool last = lastPositionOnly && model->hasLastPositionEntry();
   int64_t span = (int64_t)tokens.size() - seqLen;
   for (int64_t i = 0; i < samples; ++i) {

@@ -196,7 +196,7 @@ void QOptGPTQPass::runOnOperation() {
   ModuleOp module = getOperation();
   auto passStart = CalibrationClock::now();
   auto fail = [&](const Twine &message) {
-    module.emitError() << "qopt-gptq: " << message;
+    emitError(module.getLoc()) << "qopt-gptq: " << message;
     signalPassFailure();
   };
   FailureOr<QuantScheme> scheme = parseScheme();
@@ -262,8 +262,10 @@ void QOptGPTQPass::runOnOperation() {
       return fail("sequential calibration needs calibration data: give "
                   "data=<text file> or tokens=<file> (or run "
                   "qopt-calibrate{collect-xtx=true} and sequential=false)");
-    if (samples < 1 || seqLen < 2)
-      return fail("samples must be >= 1 and seq-len >= 2");
+    if (samples < 1)
+      return fail("samples must be >= 1, got " + Twine(int64_t(samples)));
+    if (seqLen < 2)
+      return fail("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
     auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
     if (!tokenIds)
       return fail(llvm::toString(tokenIds.takeError()));

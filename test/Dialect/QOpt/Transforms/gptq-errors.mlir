@@ -27,7 +27,7 @@
 // NODATA: error: qopt-gptq: sequential calibration needs calibration data: give data=<text file> or tokens=<file> (or run qopt-calibrate{collect-xtx=true} and sequential=false)
 // MISSING: error: qopt-gptq: cannot read '[[FILE]]': No such file or directory
 // SHORT: error: qopt-gptq: the calibration data has 3 tokens, fewer than one window (seq-len 8)
-// SAMPLES: error: qopt-gptq: samples must be >= 1 and seq-len >= 2
+// SAMPLES: error: qopt-gptq: samples must be >= 1, got 0
 // FLOAT: error: qopt-gptq: GPTQ rounds integer weights (weight-format=int)
 // BITS3: error: qopt-gptq: 3-bit weights are integers (weight-format=int, stored in the 4-bit container)
 // BITS5: error: qopt-gptq: weight-bits must be 3, 4 or 8, got 5
