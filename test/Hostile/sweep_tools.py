@@ -43,6 +43,11 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "Tools", "Inputs"))
 import make_hostile  # noqa: E402  (the models and special files)
 
+# The runtime cases run the Python binding.
+os.environ["PYTHONPATH"] = os.path.join(
+    os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    "python") + os.pathsep + os.environ.get("PYTHONPATH", "")
+
 Case = collections.namedtuple("Case", "family name argv expect needles stdin")
 
 # Findings outside the tools' own code, by case name: reported, not failed.
@@ -89,6 +94,7 @@ def run(argv, timeout, stdin=None):
 def setup(work, timeout):
     """Models, special files and compiled models the cases use."""
     make_hostile.main(work)
+    setup_runtime_limits(work, timeout)
     w = lambda *p: os.path.join(work, *p)  # noqa: E731
     with open(w("lm.mlir"), "w") as f:
         f.write(LM_MLIR)
@@ -491,7 +497,77 @@ def cases(work, npm_dir):
     with open(w("gptq.json"), "wb") as f:
         f.write(bytes(128))
     add("qopt-gptq-layer", "control", base + ["--k=4", "--n=2"], expect="ok")
+    runtime_limit_cases(add, w)
     return out
+
+
+TESTS = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TIED_LM = os.path.join(TESTS, "Dialect", "QOpt", "Transforms", "Inputs",
+                       "tied-lm.onnxtext")  # vocab 6, context 3
+MISMATCHED_ADD = os.path.join(TESTS, "Runtime", "Inputs",
+                              "mismatched-add.onnxtext")  # Add(X[a,4], Z[b,4])
+
+
+def setup_runtime_limits(work, timeout):
+    w = lambda *p: os.path.join(work, *p)  # noqa: E731
+    for source, name in [(TIED_LM, "tied.so"), (MISMATCHED_ADD, "add.so")]:
+        code, out, _ = run(["quant-compile", source, "-o", w(name)], timeout)
+        if code != 0:
+            sys.exit("setup failed: %s\n%s" % (name, out))
+    for name, ids in [("ids3", "1 5 2"), ("ids4", "1 2 3 4"),
+                      ("id6", "6"), ("idneg", "-7"), ("idhuge", "4294967296")]:
+        with open(w(name + ".txt"), "w") as f:
+            f.write(ids)
+
+
+def runtime_limit_cases(add, w):
+    """Runs past the model's context, ids outside its tables and inputs that
+    break the dims the importer unified: refused by the runtime or by the
+    entry point's checks, never read outside a buffer."""
+    tied, family = w("tied.so"), "runtime limits"
+    add(family, "bench --context past the model's",
+        ["quant-run", tied, "bench", "--context=8", "--prompt-tokens=2",
+         "--decode-tokens=1"], needles=["--context", "3 positions"])
+    add(family, "bench prompt past the context",
+        ["quant-run", tied, "bench", "--prompt-tokens=3", "--decode-tokens=1"],
+        needles=["--prompt-tokens", "context"])
+    for name, needle in [("ids4", "context"), ("id6", "vocabulary"),
+                         ("idneg", "vocabulary"), ("idhuge", "idhuge")]:
+        for decode in ["0", "1"]:
+            add(family, "logits %s decode-from %s" % (name, decode),
+                ["quant-run", tied, "logits", w(name + ".txt"), "--out",
+                 w("logits.f32"), "--decode-from=" + decode], needles=[needle])
+    add(family, "logits control", ["quant-run", tied, "logits",
+                                   w("ids3.txt"), "--out", w("logits.f32")],
+        expect="ok")
+    # Model::run through the Python binding: the entry's own checks.
+    prelude = ("import sys, numpy as np\n"
+               "from quantopt.runtime import Model, RuntimeFailure\n"
+               "m = Model(sys.argv[1])\n"
+               "try:\n    m.run('main', eval(sys.argv[2]))\n"
+               "except RuntimeFailure as e:\n    sys.exit(str(e))\n")
+    f32 = "np.ones((%d, 4), np.float32)"
+    for rows in [(8, 2), (2, 8), (0, 1), (1, 0), (1 << 20, 1)]:
+        add(family, "Add %d rows + %d rows" % rows,
+            [sys.executable, "-c", prelude, w("add.so"),
+             "[%s, %s]" % (f32 % rows[0], f32 % rows[1])],
+            needles=["must equal"])
+    add(family, "Add control", [sys.executable, "-c", prelude, w("add.so"),
+                                "[%s, %s]" % (f32 % 3, f32 % 3)], expect="ok")
+    i64 = "[np.array(%s, np.int64)]"
+    for name, ids, needle in [
+            ("4 positions", "[[1, 2, 3, 4]]", "context of 3 positions"),
+            ("id 6", "[[6]]", "outside [-6, 6)"),
+            ("id -7", "[[-7]]", "outside [-6, 6)"),
+            ("id 2^40", "[[1 << 40]]", "outside [-6, 6)"),
+            ("id -2^63", "[[-(1 << 63)]]", "outside [-6, 6)"),
+            ("batch 2, 4 positions", "[[1, 2, 3, 4], [1, 2, 3, 4]]",
+             "context of 3"),
+            ("rank 1", "[1, 2]", "rank")]:
+        add(family, "tied LM " + name,
+            [sys.executable, "-c", prelude, tied, i64 % ids], needles=[needle])
+    add(family, "tied LM control", [sys.executable, "-c", prelude, tied,
+                                    i64 % "[[1, -1, 5]]"], expect="ok")
 
 
 def classify(case, code, output):
