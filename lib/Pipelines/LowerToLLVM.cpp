@@ -135,7 +135,12 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertVectorToLLVMPass());
   pm.addNestedPass<func::FuncOp>(createConvertMathToLLVMPass());
   pm.addPass(createConvertMathToLibmPass());
-  pm.addPass(createFinalizeMemRefToLLVMConversionPass());
+  // For the runtime, allocations go through _mlir_memref_to_llvm_alloc,
+  // which qopt-emit-runtime-interface defines to stop with a message when
+  // malloc fails instead of letting the code write through null.
+  FinalizeMemRefToLLVMConversionPassOptions memrefToLLVM;
+  memrefToLLVM.useGenericFunctions = forRuntime;
+  pm.addPass(createFinalizeMemRefToLLVMConversionPass(memrefToLLVM));
   pm.addPass(createArithToLLVMConversionPass());
   if (options.parallel)
     pm.addPass(createConvertOpenMPToLLVMPass());

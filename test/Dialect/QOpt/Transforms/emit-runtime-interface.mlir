@@ -117,3 +117,32 @@ module attributes {qopt.entry_points = [{inputs = [], name = "main", outputs = [
     llvm.return
   }
 }
+
+// -----
+
+// The generic allocation functions (finalize-memref-to-llvm's
+// use-generic-functions) become malloc and free, except that a failed
+// allocation of a non-empty buffer writes a message and aborts instead of
+// returning null to code that would write through it.
+// CHECK-LABEL: llvm.func @_mlir_memref_to_llvm_alloc(%arg0: i64) -> !llvm.ptr
+// CHECK: %[[P:.*]] = llvm.call @malloc(%arg0)
+// CHECK: %[[NULL:.*]] = llvm.icmp "eq" %[[P]]
+// CHECK: %[[SIZED:.*]] = llvm.icmp "ne" %arg0
+// CHECK: %[[FAILED:.*]] = llvm.and %[[NULL]], %[[SIZED]]
+// CHECK: llvm.cond_br %[[FAILED]], ^[[FAIL:.*]], ^[[OK:.*]]
+// CHECK: ^[[OK]]:
+// CHECK: llvm.return %[[P]]
+// CHECK: ^[[FAIL]]:
+// CHECK: llvm.call @write
+// CHECK: llvm.call @abort()
+// CHECK: llvm.unreachable
+// CHECK-LABEL: llvm.func @_mlir_memref_to_llvm_free(%arg0: !llvm.ptr)
+// CHECK: llvm.call @free(%arg0)
+// CHECK: llvm.mlir.global private constant @qopt_out_of_memory_message("quant-opt compiled model: out of memory (malloc failed)\0A")
+module attributes {qopt.entry_points = [{inputs = [], name = "g", outputs = []}]} {
+  llvm.func @_mlir_memref_to_llvm_alloc(i64) -> !llvm.ptr
+  llvm.func @_mlir_memref_to_llvm_free(!llvm.ptr)
+  llvm.func @_mlir_ciface_g() {
+    llvm.return
+  }
+}
