@@ -3,6 +3,8 @@
 #include "KernelBuilder.h"
 #include "quant-opt/Conversion/Passes.h"
 
+#include "llvm/ADT/SetVector.h"
+
 namespace mlir::qopt {
 #define GEN_PASS_DEF_CONVERTQOPTTOKERNELSPASS
 #include "quant-opt/Conversion/Passes.h.inc"
@@ -31,7 +33,8 @@ struct ConvertQOptToKernelsPass
     IRRewriter rewriter(&getContext());
     // Stored weights the kernels repacked, for the gathers that share them.
     DenseMap<Value, PackedWeightView> packed;
-    SmallVector<Operation *> storedWeights;
+    // A set: layers may share one stored weight (erased once below).
+    SetVector<Operation *> storedWeights;
     for (QMatmulOp op : ops) {
       FailureOr<QMatmulWeights> weights = readQMatmulWeights(op);
       if (failed(weights))
@@ -47,7 +50,8 @@ struct ConvertQOptToKernelsPass
               : lowerToFloatKernel(op, *weights, *kernelTarget, rewriter,
                                    symbols);
       packed.try_emplace(storage, view);
-      storedWeights.push_back(storage.getDefiningOp());
+      if (Operation *stored = storage.getDefiningOp())
+        storedWeights.insert(stored);
     }
     // A tied embedding reads the LM head kernel's copy.
     SmallVector<QGatherOp> gathers;
