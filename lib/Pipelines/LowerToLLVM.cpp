@@ -112,6 +112,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(bufferization::createBufferDeallocationSimplificationPass());
   pm.addNestedPass<func::FuncOp>(createQOptFreeBuffersEarlyPass());
   pm.addPass(bufferization::createLowerDeallocationsPass());
+  // The deallocation passes clone a buffer the function returns but does not
+  // own (a constant output: a memref.get_global); the clone becomes an
+  // alloc and a copy the caller frees.
+  pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // scf.forall (kernels) -> scf.parallel; with `parallel`, every scf.parallel

@@ -198,16 +198,18 @@ OpFoldResult mlir::qopt::onnx_import::indexAdd(OpBuilder &b, Location loc,
                                                OpFoldResult x, OpFoldResult y) {
   if (isConstantIntValue(y, 0))
     return x;
-  return indexBinary<arith::AddIOp>(b, loc, x, y,
-                                    [](int64_t l, int64_t r) { return l + r; });
+  return indexBinary<arith::AddIOp>(b, loc, x, y, saturatingAdd);
 }
 
 OpFoldResult mlir::qopt::onnx_import::indexSub(OpBuilder &b, Location loc,
                                                OpFoldResult x, OpFoldResult y) {
   if (isConstantIntValue(y, 0))
     return x;
-  return indexBinary<arith::SubIOp>(b, loc, x, y,
-                                    [](int64_t l, int64_t r) { return l - r; });
+  return indexBinary<arith::SubIOp>(b, loc, x, y, [](int64_t l, int64_t r) {
+    // l - r saturated (negating INT64_MIN would overflow).
+    return r == INT64_MIN ? (l >= 0 ? INT64_MAX : l - INT64_MIN)
+                          : saturatingAdd(l, -r);
+  });
 }
 
 OpFoldResult mlir::qopt::onnx_import::indexMul(OpBuilder &b, Location loc,
@@ -216,8 +218,7 @@ OpFoldResult mlir::qopt::onnx_import::indexMul(OpBuilder &b, Location loc,
     return x;
   if (isConstantIntValue(x, 1))
     return y;
-  return indexBinary<arith::MulIOp>(b, loc, x, y,
-                                    [](int64_t l, int64_t r) { return l * r; });
+  return indexBinary<arith::MulIOp>(b, loc, x, y, saturatingMul);
 }
 
 OpFoldResult mlir::qopt::onnx_import::indexMin(OpBuilder &b, Location loc,
@@ -243,6 +244,8 @@ OpFoldResult mlir::qopt::onnx_import::indexCeilDiv(OpBuilder &b, Location loc,
     return x;
   return indexBinary<arith::CeilDivSIOp>(
       b, loc, x, y, [](int64_t l, int64_t r) {
+        if (r == -1) // l / -1 overflows for INT64_MIN
+          return l == INT64_MIN ? INT64_MAX : -l;
         return l / r + ((l % r != 0) && ((l < 0) == (r < 0)) ? 1 : 0);
       });
 }

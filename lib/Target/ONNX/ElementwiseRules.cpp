@@ -170,21 +170,42 @@ Value gelu(OpBuilder &b, Location loc, Value x, bool tanhApprox) {
                                arith::AddFOp::create(b, loc, one, inner));
 }
 
+/// Integer folds wrap around like the arith ops they fold (two's complement)
+/// instead of overflowing in C++.
+int64_t wrapAdd(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) +
+                              static_cast<uint64_t>(y));
+}
+int64_t wrapSub(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) -
+                              static_cast<uint64_t>(y));
+}
+int64_t wrapMul(int64_t x, int64_t y) {
+  return static_cast<int64_t>(static_cast<uint64_t>(x) *
+                              static_cast<uint64_t>(y));
+}
+/// x / y, or nullopt where the division is undefined (y = 0, and
+/// INT64_MIN / -1, which traps).
+std::optional<int64_t> foldDiv(int64_t x, int64_t y) {
+  if (y == 0 || (x == INT64_MIN && y == -1))
+    return std::nullopt;
+  return x / y;
+}
+
 const ElementwiseOp kOps[] = {
     {"Add", 2, Kind::Arith, FBODY(arith::AddFOp::create(b, loc, a[0], a[1])),
      IBODY(arith::AddIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] + a[1]),
-     IFOLD(a[0] + a[1])},
+     IFOLD(wrapAdd(a[0], a[1]))},
     {"Sub", 2, Kind::Arith, FBODY(arith::SubFOp::create(b, loc, a[0], a[1])),
      IBODY(arith::SubIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] - a[1]),
-     IFOLD(a[0] - a[1])},
+     IFOLD(wrapSub(a[0], a[1]))},
     {"Mul", 2, Kind::Arith, FBODY(arith::MulFOp::create(b, loc, a[0], a[1])),
      IBODY(arith::MulIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] * a[1]),
-     IFOLD(a[0] * a[1])},
+     IFOLD(wrapMul(a[0], a[1]))},
     {"Div", 2, Kind::Arith, FBODY(arith::DivFOp::create(b, loc, a[0], a[1])),
      IBODY(isUnsigned ? arith::DivUIOp::create(b, loc, a[0], a[1]).getResult()
                       : arith::DivSIOp::create(b, loc, a[0], a[1]).getResult()),
-     FFOLD(a[0] / a[1]),
-     IFOLD(a[1] == 0 ? std::nullopt : std::optional<int64_t>(a[0] / a[1]))},
+     FFOLD(a[0] / a[1]), IFOLD(foldDiv(a[0], a[1]))},
     {"Pow", 2, Kind::Arith, FBODY(math::PowFOp::create(b, loc, a[0], a[1])),
      nullptr, FFOLD(std::pow(a[0], a[1])), nullptr},
     {"Max", 0, Kind::Arith,
@@ -199,7 +220,7 @@ const ElementwiseOp kOps[] = {
      FFOLD(std::min(a[0], a[1])), IFOLD(std::min(a[0], a[1]))},
     {"Sum", 0, Kind::Arith, FBODY(arith::AddFOp::create(b, loc, a[0], a[1])),
      IBODY(arith::AddIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] + a[1]),
-     IFOLD(a[0] + a[1])},
+     IFOLD(wrapAdd(a[0], a[1]))},
     {"Sqrt", 1, Kind::Arith, FBODY(math::SqrtOp::create(b, loc, a[0])), nullptr,
      FFOLD(std::sqrt(a[0])), nullptr},
     {"Tanh", 1, Kind::Arith, FBODY(math::TanhOp::create(b, loc, a[0])), nullptr,
@@ -223,10 +244,10 @@ const ElementwiseOp kOps[] = {
          b, loc,
          arith::ConstantOp::create(b, loc, b.getIntegerAttr(a[0].getType(), 0)),
          a[0])),
-     FFOLD(-a[0]), IFOLD(-a[0])},
+     FFOLD(-a[0]), IFOLD(wrapSub(0, a[0]))},
     {"Abs", 1, Kind::Arith, FBODY(math::AbsFOp::create(b, loc, a[0])),
      IBODY(math::AbsIOp::create(b, loc, a[0])), FFOLD(std::fabs(a[0])),
-     IFOLD(a[0] < 0 ? -a[0] : a[0])},
+     IFOLD(a[0] < 0 ? wrapSub(0, a[0]) : a[0])},
     {"Reciprocal", 1, Kind::Arith,
      FBODY(arith::DivFOp::create(b, loc, constF(b, loc, a[0].getType(), 1.0),
                                  a[0])),
@@ -515,7 +536,7 @@ LogicalResult importCastTo(NodeContext &ctx, int32_t to) {
       r.floats.clear();
       for (double v : f->floats)
         r.ints.push_back(ctx.builder().getIndexAttr(
-            to == kBool ? v != 0 : static_cast<int64_t>(v)));
+            to == kBool ? v != 0 : saturatingFloatToInt(v)));
       ctx.setFolded(0, std::move(r));
       return success();
     }

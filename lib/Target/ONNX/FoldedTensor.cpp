@@ -9,16 +9,11 @@
 using namespace mlir;
 using namespace mlir::qopt::onnx_import;
 
-int64_t FoldedTensor::numElements() const {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
+int64_t FoldedTensor::numElements() const { return saturatingProduct(shape); }
 
 std::optional<int64_t> FoldedTensor::getInt(int64_t i) const {
   if (isFloat())
-    return static_cast<int64_t>(floats[i]);
+    return saturatingFloatToInt(floats[i]);
   if (auto attr = dyn_cast<Attribute>(ints[i]))
     return cast<IntegerAttr>(attr).getInt();
   return std::nullopt;
@@ -65,10 +60,21 @@ mlir::qopt::onnx_import::foldConstant(ElementsAttr attr, int32_t onnxType) {
   return t;
 }
 
+Value mlir::qopt::onnx_import::materializeConstant(OpBuilder &b, Location loc,
+                                                   ElementsAttr attr) {
+  ShapedType type = attr.getShapedType();
+  if (saturatingProduct(type.getShape()) == 0)
+    return tensor::EmptyOp::create(b, loc, type.getShape(),
+                                   type.getElementType());
+  return arith::ConstantOp::create(b, loc, attr);
+}
+
 Value mlir::qopt::onnx_import::materializeFolded(OpBuilder &b, Location loc,
                                                  const FoldedTensor &t) {
   Type elementType = convertElementType(t.onnxType, b.getContext());
   auto type = RankedTensorType::get(t.shape, elementType);
+  if (t.numElements() == 0) // see materializeConstant
+    return tensor::EmptyOp::create(b, loc, t.shape, elementType);
   if (t.isFloat()) {
     SmallVector<APFloat> values;
     for (double v : t.floats) {

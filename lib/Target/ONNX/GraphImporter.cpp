@@ -82,10 +82,14 @@ LogicalResult GraphImporter::importInputs(SmallVectorImpl<Type> &types,
     if (!tt.has_shape())
       return emitError(fileLoc())
              << "graph input '" << input.name() << "' has no shape (rank)";
-    for (const auto &dim : tt.shape().dim())
-      shape.push_back(dim.has_dim_value() && dim.dim_value() >= 0
-                          ? dim.dim_value()
-                          : ShapedType::kDynamic);
+    for (const auto &dim : tt.shape().dim()) {
+      if (dim.has_dim_value() && dim.dim_value() < 0)
+        return emitError(fileLoc())
+               << "graph input '" << input.name() << "' declares dim "
+               << shape.size() << " as " << dim.dim_value();
+      shape.push_back(dim.has_dim_value() ? dim.dim_value()
+                                          : ShapedType::kDynamic);
+    }
     auto fixed = options.inputShapes.find(input.name());
     if (fixed != options.inputShapes.end()) {
       seen.insert(input.name());
@@ -102,6 +106,11 @@ LogicalResult GraphImporter::importInputs(SmallVectorImpl<Type> &types,
         declared = given;
       }
     }
+    std::string tooLarge =
+        checkShapeLimits(shape, elementType.getIntOrFloatBitWidth());
+    if (!tooLarge.empty())
+      return emitError(fileLoc())
+             << "graph input '" << input.name() << "' of " << tooLarge;
     types.push_back(RankedTensorType::get(shape, elementType));
     names.push_back(input.name());
     values[input.name()].onnxType = tt.elem_type();
@@ -130,9 +139,35 @@ LogicalResult GraphImporter::importNode(const onnx::NodeProto &node,
     return ctx.error("unsupported operator");
   if (failed(rule(ctx)))
     return failure();
-  for (int i = 0; i < node.output_size(); ++i)
-    if (!node.output(i).empty() && !lookup(node.output(i)))
+  for (int i = 0; i < node.output_size(); ++i) {
+    if (node.output(i).empty())
+      continue;
+    ImportedValue *v = lookup(node.output(i));
+    if (!v)
       return ctx.error("importer did not define output " + std::to_string(i));
+    // Shapes computed from the graph (Expand, ConstantOfShape, Reshape,
+    // broadcasting, ...) stay within the limits every later size computation
+    // relies on.
+    SmallVector<int64_t> shape;
+    Type elementType;
+    if (v->value) {
+      auto type = cast<RankedTensorType>(v->value.getType());
+      shape = llvm::to_vector(type.getShape());
+      elementType = type.getElementType();
+    } else if (v->folded) {
+      shape = v->folded->shape;
+      elementType = convertElementType(v->folded->onnxType, context);
+    } else if (ElementsAttr attr = constants.lookup(node.output(i))) {
+      shape = llvm::to_vector(attr.getShapedType().getShape());
+      elementType = attr.getShapedType().getElementType();
+    }
+    unsigned bits = elementType && elementType.isIntOrFloat()
+                        ? elementType.getIntOrFloatBitWidth()
+                        : 64;
+    std::string tooLarge = checkShapeLimits(shape, bits);
+    if (!tooLarge.empty())
+      return ctx.error("output '" + node.output(i) + "' of " + tooLarge);
+  }
   return success();
 }
 
@@ -187,7 +222,7 @@ OwningOpRef<ModuleOp> GraphImporter::run() {
     if (!v->value && !v->folded) {
       auto it = constants.find(output.name());
       if (it != constants.end())
-        v->value = arith::ConstantOp::create(builder, fileLoc(), it->second);
+        v->value = materializeConstant(builder, fileLoc(), it->second);
     }
     results.push_back(materialize(*v));
     resultTypes.push_back(results.back().getType());
@@ -233,7 +268,7 @@ Value NodeContext::input(unsigned i) {
   ImportedValue *v = importer.lookup(node.input(i));
   if (!v->value && !v->folded) {
     ElementsAttr attr = importer.constants.lookup(node.input(i));
-    v->value = arith::ConstantOp::create(importer.builder, loc, attr);
+    v->value = materializeConstant(importer.builder, loc, attr);
   }
   return importer.materialize(*v);
 }

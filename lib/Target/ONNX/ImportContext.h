@@ -140,6 +140,10 @@ void registerQuantRules(RuleRegistry &registry);
 /// The registry with every rule.
 const RuleRegistry &getRuleRegistry();
 
+/// A tensor constant; tensor.empty when it has no elements (LLVM's
+/// translation of an empty global still visits every outer index, e.g.
+/// 2^40 of them for a tensor<1099511627776x0xf32>).
+Value materializeConstant(OpBuilder &b, Location loc, ElementsAttr attr);
 /// Materializes a FoldedTensor as an SSA tensor.
 Value materializeFolded(OpBuilder &b, Location loc, const FoldedTensor &t);
 /// Makes a FoldedTensor from a small constant, if it is one.

@@ -635,6 +635,9 @@ LogicalResult importMatMulNBits(NodeContext &ctx) {
           blockSize = ctx.attrInt("block_size", 0);
   if (k <= 0 || n <= 0)
     return ctx.error("attributes K and N must be positive");
+  // (With block_size dividing K, this bounds every size computed below.)
+  if (k > kMaxDimSize || n > kMaxDimSize)
+    return ctx.error("attributes K and N must be at most 2^40");
   if (bits != 4 && bits != 8)
     return ctx.error("bits=" + std::to_string(bits) +
                      " is not supported (4 or 8)");

@@ -36,12 +36,9 @@ SmallVector<int64_t> stridesOf(ArrayRef<int64_t> shape) {
   return strides;
 }
 
-int64_t product(ArrayRef<int64_t> shape) {
-  int64_t n = 1;
-  for (int64_t d : shape)
-    n *= d;
-  return n;
-}
+/// Element count, saturated (an overflowing shape is never folded and is
+/// refused by the importer's shape limits).
+int64_t product(ArrayRef<int64_t> shape) { return saturatingProduct(shape); }
 
 /// A folded tensor of `shape` whose element e is src's element at
 /// `sourceIndex(e)`.
@@ -348,10 +345,10 @@ LogicalResult importConcat(NodeContext &ctx) {
       return ctx.error("inputs have different element types");
     allFolded &= ctx.folded(i) != nullptr;
   }
+  SmallVector<int64_t> shape;
   if (allFolded) {
-    // Concatenate row blocks: outer = dims before axis.
     const FoldedTensor &first = *ctx.folded(0);
-    SmallVector<int64_t> shape = first.shape;
+    shape = first.shape;
     shape[*axis] = 0;
     for (unsigned i = 0; i < ctx.numInputs(); ++i) {
       const FoldedTensor &f = *ctx.folded(i);
@@ -360,12 +357,17 @@ LogicalResult importConcat(NodeContext &ctx) {
           return ctx.error("input " + std::to_string(i) +
                            " has a different size on axis " +
                            std::to_string(d));
-      shape[*axis] += f.shape[*axis];
+      shape[*axis] = saturatingAdd(shape[*axis], f.shape[*axis]);
     }
+  }
+  if (allFolded && product(shape) <= kMaxFoldedElements) {
+    // Concatenate row blocks: outer = dims before axis (none to copy when
+    // the result is empty, however large the outer dims).
     FoldedTensor r;
     r.shape = shape;
     r.onnxType = type;
-    int64_t outer = product(ArrayRef(shape).take_front(*axis));
+    int64_t outer =
+        product(shape) == 0 ? 0 : product(ArrayRef(shape).take_front(*axis));
     for (int64_t o = 0; o < outer; ++o)
       for (unsigned i = 0; i < ctx.numInputs(); ++i) {
         const FoldedTensor &f = *ctx.folded(i);
@@ -377,10 +379,8 @@ LogicalResult importConcat(NodeContext &ctx) {
             r.ints.push_back(f.ints[e]);
         }
       }
-    if (r.numElements() <= kMaxFoldedElements) {
-      ctx.setFolded(0, std::move(r));
-      return success();
-    }
+    ctx.setFolded(0, std::move(r));
+    return success();
   }
   SmallVector<Value> inputs;
   for (unsigned i = 0; i < ctx.numInputs(); ++i)
@@ -449,7 +449,7 @@ LogicalResult importSplit(NodeContext &ctx) {
     for (int64_t s : *split) {
       if (s < 0)
         return ctx.error("split has a negative entry");
-      total += s;
+      total = saturatingAdd(total, s);
       parts.push_back(b.getIndexAttr(s));
     }
     if (std::optional<int64_t> d = getConstantIntValue(dims[*axis]);
@@ -562,7 +562,10 @@ LogicalResult importSlice(NodeContext &ctx) {
     if (seen[*axis])
       return ctx.error("axis " + std::to_string(*axis) + " is sliced twice");
     seen[*axis] = true;
-    int64_t step = steps[i];
+    // Steps beyond any dim size take one element; bounding them keeps
+    // |step| and the arithmetic below from overflowing.
+    int64_t step =
+        std::clamp<int64_t>(steps[i], -(int64_t(1) << 62), int64_t(1) << 62);
     if (step == 0)
       return ctx.error("steps must not be 0");
     OpFoldResult d = dims[*axis];
@@ -599,6 +602,10 @@ LogicalResult importSlice(NodeContext &ctx) {
       start = indexMax(b, loc, start, b.getIndexAttr(0));
       reversed[*axis] = true;
     }
+    // An empty slice reads nothing: start it at 0, which is in bounds for
+    // tensor.extract_slice wherever the clamped start was (e.g. the end).
+    if (isConstantIntValue(size, 0))
+      start = b.getIndexAttr(0);
     offsets[*axis] = start;
     sizes[*axis] = size;
     strides[*axis] = b.getIndexAttr(std::abs(step));
@@ -674,7 +681,10 @@ LogicalResult importGather(NodeContext &ctx) {
     return ctx.error("indices must be int32 or int64, got " +
                      dataTypeName(indexType));
   const FoldedTensor *data = ctx.folded(0), *indices = ctx.folded(1);
-  if (data && indices) {
+  if (data && indices &&
+      saturatingMul(data->numElements() /
+                        std::max<int64_t>(data->shape[*axis], 1),
+                    indices->numElements()) <= kMaxFoldedElements) {
     if (std::optional<SmallVector<int64_t>> idx = indices->getInts()) {
       int64_t axisSize = data->shape[*axis];
       for (int64_t &i : *idx) {
@@ -771,6 +781,9 @@ LogicalResult importExpand(NodeContext &ctx) {
                      "compile time");
   SmallVector<OpFoldResult> in = inputSizes(ctx, 0);
   SmallVector<OpFoldResult> target(shape->ints.begin(), shape->ints.end());
+  for (OpFoldResult t : target)
+    if (std::optional<int64_t> c = getConstantIntValue(t); c && *c < 0)
+      return ctx.error("shape has a negative entry " + std::to_string(*c));
   int64_t rank = std::max(in.size(), target.size());
   OpBuilder &b = ctx.builder();
   // Right-aligned broadcast of the input dims against the target.
@@ -906,11 +919,13 @@ LogicalResult importRange(NodeContext &ctx) {
     double s = start->floats[0], l = limit->floats[0], d = delta->floats[0];
     if (d == 0)
       return ctx.error("delta must not be 0");
-    int64_t n = std::max<int64_t>(0, std::ceil((l - s) / d));
-    if (n > kMaxFoldedElements)
+    double count = std::ceil((l - s) / d);
+    // (Also refuses NaN and infinite counts.)
+    if (!(count <= kMaxFoldedElements))
       return ctx.error("float ranges longer than " +
                        std::to_string(kMaxFoldedElements) +
                        " are not supported");
+    int64_t n = std::max<int64_t>(0, static_cast<int64_t>(count));
     FoldedTensor t;
     t.shape = {n};
     t.onnxType = type;
@@ -925,16 +940,17 @@ LogicalResult importRange(NodeContext &ctx) {
   OpFoldResult s = start->ints[0], l = limit->ints[0];
   OpFoldResult n = indexMax(
       b, loc, b.getIndexAttr(0),
-      *d > 0
-          ? indexCeilDiv(b, loc, indexSub(b, loc, l, s), b.getIndexAttr(*d))
-          : indexCeilDiv(b, loc, indexSub(b, loc, s, l), b.getIndexAttr(-*d)));
+      *d > 0 ? indexCeilDiv(b, loc, indexSub(b, loc, l, s), b.getIndexAttr(*d))
+             : indexCeilDiv(b, loc, indexSub(b, loc, s, l),
+                            b.getIndexAttr(-std::max(*d, -INT64_MAX))));
   std::optional<int64_t> count = getConstantIntValue(n);
   if (count && *count <= kMaxFoldedElements) {
     FoldedTensor t;
     t.shape = {*count};
     t.onnxType = type;
     for (int64_t i = 0; i < *count; ++i)
-      t.ints.push_back(indexAdd(b, loc, s, b.getIndexAttr(i * *d)));
+      t.ints.push_back(
+          indexAdd(b, loc, s, b.getIndexAttr(saturatingMul(i, *d))));
     ctx.setFolded(0, std::move(t));
     return success();
   }

@@ -1,6 +1,7 @@
 //===- SymbolicDims.cpp - Compare dynamic dims as symbolic products -------===//
 
 #include "SymbolicDims.h"
+#include "TensorConversion.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -93,7 +94,7 @@ SymbolicDim SymbolicDim::ofIndex(OpFoldResult size) {
 
 SymbolicDim SymbolicDim::operator*(const SymbolicDim &other) const {
   SymbolicDim r;
-  r.constant = constant * other.constant;
+  r.constant = saturatingMul(constant, other.constant);
   r.atoms = atoms;
   r.atoms.append(other.atoms.begin(), other.atoms.end());
   llvm::sort(r.atoms, [](const Atom &a, const Atom &b) {

@@ -5,6 +5,9 @@
 #include "mlir/IR/AsmState.h"
 #include "mlir/IR/Builders.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/Support/CheckedArithmetic.h"
+
+#include <cmath>
 
 #include <onnx/onnx_pb.h>
 
@@ -76,6 +79,70 @@ std::string mlir::qopt::onnx_import::dataTypeName(int32_t t) {
   if (t >= 0 && t < static_cast<int32_t>(std::size(names)))
     return names[t];
   return "data type " + std::to_string(t);
+}
+
+int64_t mlir::qopt::onnx_import::saturatingAdd(int64_t a, int64_t b) {
+  if (std::optional<int64_t> r = llvm::checkedAdd(a, b))
+    return *r;
+  return b > 0 ? INT64_MAX : INT64_MIN;
+}
+
+int64_t mlir::qopt::onnx_import::saturatingMul(int64_t a, int64_t b) {
+  if (std::optional<int64_t> r = llvm::checkedMul(a, b))
+    return *r;
+  return (a < 0) == (b < 0) ? INT64_MAX : INT64_MIN;
+}
+
+int64_t mlir::qopt::onnx_import::saturatingFloatToInt(double v) {
+  if (std::isnan(v))
+    return 0;
+  // 2^63 is exactly representable; every double below it converts.
+  if (v >= 0x1p63)
+    return INT64_MAX;
+  if (v < -0x1p63)
+    return INT64_MIN;
+  return static_cast<int64_t>(v);
+}
+
+int64_t mlir::qopt::onnx_import::saturatingProduct(ArrayRef<int64_t> shape) {
+  // A 0 dim makes the product 0 whatever the other dims are.
+  if (llvm::is_contained(shape, 0))
+    return 0;
+  int64_t n = 1;
+  for (int64_t d : shape)
+    if (!ShapedType::isDynamic(d))
+      n = saturatingMul(n, d);
+  return n;
+}
+
+std::string mlir::qopt::onnx_import::formatShape(ArrayRef<int64_t> shape) {
+  std::string s = "[";
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (i)
+      s += ", ";
+    s += ShapedType::isDynamic(d) ? "?" : std::to_string(d);
+  }
+  return s + "]";
+}
+
+std::string mlir::qopt::onnx_import::checkShapeLimits(ArrayRef<int64_t> shape,
+                                                      int64_t elementBits) {
+  for (auto [i, d] : llvm::enumerate(shape)) {
+    if (ShapedType::isDynamic(d))
+      continue;
+    if (d < 0)
+      return "shape " + formatShape(shape) + " has negative dim " +
+             std::to_string(i);
+    if (d > kMaxDimSize)
+      return "shape " + formatShape(shape) + " has dim " + std::to_string(i) +
+             " larger than 2^40";
+  }
+  int64_t elements = saturatingProduct(shape);
+  int64_t bytes =
+      saturatingMul(elements, std::max<int64_t>(elementBits, 8)) / 8;
+  if (bytes > kMaxTensorBytes)
+    return "shape " + formatShape(shape) + " holds more than 2^40 bytes";
+  return "";
 }
 
 namespace {
@@ -150,17 +217,16 @@ FailureOr<ElementsAttr> mlir::qopt::onnx_import::convertTensor(
         "tensor '" + tensor.name() + "' has unsupported " + dataTypeName(dtype);
     return failure();
   }
-  SmallVector<int64_t> shape;
-  int64_t count = 1;
-  for (int64_t d : tensor.dims()) {
-    if (d < 0 || (d > 0 && count > INT64_MAX / 4 / d)) {
-      error = "tensor '" + tensor.name() + "' has invalid dimension " +
-              std::to_string(d);
-      return failure();
-    }
-    shape.push_back(d);
-    count *= d;
+  SmallVector<int64_t> shape(tensor.dims().begin(), tensor.dims().end());
+  // Dims and the byte size within the limits, so that the sizes below cannot
+  // overflow (a wrapped size could match a short or empty buffer).
+  std::string tooLarge =
+      checkShapeLimits(shape, elementType.getIntOrFloatBitWidth());
+  if (!tooLarge.empty()) {
+    error = "tensor '" + tensor.name() + "' of " + tooLarge;
+    return failure();
   }
+  int64_t count = saturatingProduct(shape);
   auto type = RankedTensorType::get(shape, elementType);
   int64_t elementBytes = rawElementBytes(dtype);
   int64_t expectedRaw = elementBytes ? count * elementBytes : (count + 1) / 2;

@@ -41,6 +41,29 @@ enum ONNXDataType : int32_t {
   kInt4 = 22,
 };
 
+/// Limits on every static shape the importer builds (graph inputs,
+/// initializers, node results): each dim at most 2^40, and each tensor at
+/// most 2^40 bytes, so that element counts, byte sizes and offsets computed
+/// later (here, in the lowering and at run time) cannot overflow int64.
+constexpr int64_t kMaxDimSize = int64_t(1) << 40;
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 40;
+
+/// Overflow-safe arithmetic: saturates to INT64_MAX / INT64_MIN, which every
+/// limit above then refuses.
+int64_t saturatingAdd(int64_t a, int64_t b);
+int64_t saturatingMul(int64_t a, int64_t b);
+/// A double truncated toward zero, saturated to the int64 range (NaN: 0).
+int64_t saturatingFloatToInt(double v);
+/// The product of the static dims (dynamic ones skipped), saturated.
+int64_t saturatingProduct(ArrayRef<int64_t> shape);
+
+/// Checks `shape` (dynamic dims allowed) of elements of `elementBits` bits
+/// against the limits above. Returns the reason it is refused, or an empty
+/// string.
+std::string checkShapeLimits(ArrayRef<int64_t> shape, int64_t elementBits);
+/// "[2, ?, 4]".
+std::string formatShape(ArrayRef<int64_t> shape);
+
 /// The MLIR element type of an ONNX data type; integers are signless (the
 /// importer tracks ONNX signedness itself). Null for unsupported types.
 Type convertElementType(int32_t onnxType, MLIRContext *ctx);
