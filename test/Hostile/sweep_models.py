@@ -48,22 +48,7 @@ CRASH_MARKERS = ("LLVM ERROR", "Stack dump", "PLEASE submit", "terminate called"
 
 # Findings this sweep reports that are not fixed yet (owned elsewhere or
 # open): shown in their own column, and not counted in the exit status.
-KNOWN = {
-    ("deep_1", "quant-compile"):
-        "compile time grows faster than linearly with graph depth (200 "
-        "chained Relus: ~2 min; 3000: hours)",
-    ("gather_dyn", "run empty table"):
-        "Gather from a table with 0 rows clamps the index to row 0 and reads "
-        "outside the buffer (no run-time check on a table that is an input)",
-    ("gather_dyn", "run id past end"):
-        "Gather clamps out-of-range ids of a table that is a graph input "
-        "instead of refusing them (by design for now: ONNX leaves them "
-        "undefined)",
-    ("reshape_dyn", "run n 6"):
-        "Reshape of X[n] to [-1, 4] divides n by 4 at run time without "
-        "checking the remainder: n = 6 runs and returns 1 row (no run-time "
-        "check yet)",
-}
+KNOWN = {}
 
 
 class Case:

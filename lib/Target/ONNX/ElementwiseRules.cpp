@@ -192,6 +192,36 @@ std::optional<int64_t> foldDiv(int64_t x, int64_t y) {
   return x / y;
 }
 
+/// Integer x / y that never traps: ONNX leaves division by zero (and the
+/// signed INT_MIN / -1) undefined, and a trap would kill the caller's
+/// process; like numpy, x / 0 is 0 and INT_MIN / -1 wraps to INT_MIN.
+Value safeIntDiv(OpBuilder &b, Location loc, Value x, Value y, bool isUnsigned) {
+  Type t = x.getType();
+  auto constant = [&](const APInt &v) {
+    return arith::ConstantOp::create(b, loc, t, b.getIntegerAttr(t, v));
+  };
+  unsigned bits = t.isIndex() ? 64 : t.getIntOrFloatBitWidth();
+  Value zero = constant(APInt(bits, 0)), one = constant(APInt(bits, 1));
+  Value byZero =
+      arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y, zero);
+  Value bad = byZero;
+  if (!isUnsigned)
+    bad = arith::OrIOp::create(
+        b, loc, bad,
+        arith::AndIOp::create(
+            b, loc,
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, x,
+                                  constant(APInt::getSignedMinValue(bits))),
+            arith::CmpIOp::create(b, loc, arith::CmpIPredicate::eq, y,
+                                  constant(APInt::getAllOnes(bits)))));
+  Value divisor = arith::SelectOp::create(b, loc, bad, one, y);
+  Value q = isUnsigned
+                ? arith::DivUIOp::create(b, loc, x, divisor).getResult()
+                : arith::DivSIOp::create(b, loc, x, divisor).getResult();
+  // x / 1 = x is INT_MIN / -1's wrapped result; x / 0 is 0.
+  return arith::SelectOp::create(b, loc, byZero, zero, q);
+}
+
 const ElementwiseOp kOps[] = {
     {"Add", 2, Kind::Arith, FBODY(arith::AddFOp::create(b, loc, a[0], a[1])),
      IBODY(arith::AddIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] + a[1]),
@@ -203,9 +233,8 @@ const ElementwiseOp kOps[] = {
      IBODY(arith::MulIOp::create(b, loc, a[0], a[1])), FFOLD(a[0] * a[1]),
      IFOLD(wrapMul(a[0], a[1]))},
     {"Div", 2, Kind::Arith, FBODY(arith::DivFOp::create(b, loc, a[0], a[1])),
-     IBODY(isUnsigned ? arith::DivUIOp::create(b, loc, a[0], a[1]).getResult()
-                      : arith::DivSIOp::create(b, loc, a[0], a[1]).getResult()),
-     FFOLD(a[0] / a[1]), IFOLD(foldDiv(a[0], a[1]))},
+     IBODY(safeIntDiv(b, loc, a[0], a[1], isUnsigned)), FFOLD(a[0] / a[1]),
+     IFOLD(foldDiv(a[0], a[1]))},
     {"Pow", 2, Kind::Arith, FBODY(math::PowFOp::create(b, loc, a[0], a[1])),
      nullptr, FFOLD(std::pow(a[0], a[1])), nullptr},
     {"Max", 0, Kind::Arith,
@@ -330,7 +359,7 @@ std::optional<Scalar> foldDynamicIndex(NodeContext &ctx, StringRef op,
   else if (op == "Mul")
     v = arith::MulIOp::create(b, loc, l, r);
   else
-    v = arith::DivSIOp::create(b, loc, l, r);
+    v = safeIntDiv(b, loc, l, r, /*isUnsigned=*/false);
   return Scalar{0, v};
 }
 

@@ -12,6 +12,7 @@
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
 
+#include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -74,11 +75,10 @@ public:
 
   void visit(Operation *op) {
     if (auto gather = dyn_cast<QGatherOp>(op))
-      return checkIds(op, gather.getIds(), gather.getNumRows());
+      return checkIds(op, gather.getIds(),
+                      OpBuilder(op).getIndexAttr(gather.getNumRows()));
     if (auto generic = dyn_cast<linalg::GenericOp>(op))
-      if (std::optional<RowGather> rows = matchRowGather(generic))
-        checkIds(op, rows->ids,
-                 cast<ShapedType>(rows->table.getType()).getDimSize(0));
+      checkGather(generic);
     if (auto linalgOp = dyn_cast<linalg::LinalgOp>(op))
       return checkLoopDims(linalgOp);
     if (auto slice = dyn_cast<tensor::ExtractSliceOp>(op))
@@ -99,6 +99,8 @@ public:
       return checkIndices(op, extract.getTensor(), extract.getIndices());
     if (auto empty = dyn_cast<tensor::EmptyOp>(op))
       return checkAllocation(empty);
+    if (auto reshape = dyn_cast<tensor::ReshapeOp>(op))
+      return checkReshape(reshape);
   }
 
   int64_t count() const { return numChecks; }
@@ -124,16 +126,69 @@ private:
     RuntimeCheckOp::create(b, loc, ok, b.getStringAttr(message));
     ++numChecks;
   }
-  static bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
-                     ValueBoundsConstraintSet::Variable rhs) {
+  /// ValueBounds walks back through every op a size depends on, so a long
+  /// chain of ops costs quadratic time or worse: it is asked only a bounded
+  /// number of times per function (an unproven assumption costs one
+  /// comparison at run time, so giving up early is always safe).
+  bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
+              ValueBoundsConstraintSet::Variable rhs) {
+    if (boundsQueries >= kMaxBoundsQueries)
+      return false;
+    ++boundsQueries;
     return ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
   }
-  static bool sameDim(Value a, int64_t da, Value b, int64_t db) {
+
+  /// Where a dim's size comes from, looking through the ops whose result
+  /// dims are their init's (linalg), tensor.empty's sizes and tensor.dim:
+  /// (a function argument's dim), (an index value, -1) or a constant. Equal
+  /// sources are equal sizes; memoized, so a chain costs linear time.
+  struct Source {
+    Value value;
+    int64_t dim = -1;
+    int64_t constant = ShapedType::kDynamic;
+    bool operator==(const Source &o) const {
+      return value == o.value && dim == o.dim && constant == o.constant;
+    }
+  };
+  Source sourceOfSize(OpFoldResult size) {
+    if (std::optional<int64_t> c = getConstantIntValue(size))
+      return {Value(), -1, *c};
+    Value v = cast<Value>(size);
+    if (auto dim = v.getDefiningOp<tensor::DimOp>())
+      if (std::optional<int64_t> d = dim.getConstantIndex())
+        return sourceOf(dim.getSource(), *d);
+    return {v, -1};
+  }
+  Source sourceOf(Value tensor, int64_t d) {
+    auto type = cast<ShapedType>(tensor.getType());
+    if (!type.isDynamicDim(d))
+      return {Value(), -1, type.getDimSize(d)};
+    auto key = std::make_pair(tensor, d);
+    if (auto it = sources.find(key); it != sources.end())
+      return it->second;
+    Source source = {tensor, d};
+    if (auto result = dyn_cast<OpResult>(tensor)) {
+      Operation *op = result.getOwner();
+      if (auto dps = dyn_cast<DestinationStyleOpInterface>(op))
+        source = sourceOf(dps.getTiedOpOperand(result)->get(), d);
+      else if (auto empty = dyn_cast<tensor::EmptyOp>(op))
+        source = sourceOfSize(empty.getMixedSizes()[d]);
+      else if (auto cast = dyn_cast<tensor::CastOp>(op))
+        source = sourceOf(cast.getSource(), d);
+    }
+    sources[key] = source;
+    return source;
+  }
+
+  bool sameDim(Value a, int64_t da, Value b, int64_t db) {
     auto ta = cast<ShapedType>(a.getType()), tb = cast<ShapedType>(b.getType());
     if (!ta.isDynamicDim(da) && !tb.isDynamicDim(db))
       return ta.getDimSize(da) == tb.getDimSize(db);
-    if (a == b && da == db)
+    if (sourceOf(a, da) == sourceOf(b, db))
       return true;
+    if (boundsQueries >= kMaxBoundsQueries)
+      return false;
+    ++boundsQueries;
     FailureOr<bool> equal =
         ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
     return succeeded(equal) && *equal;
@@ -348,8 +403,10 @@ private:
 
   /// Every id of a gather from a table of `rows` rows is in [-rows, rows):
   /// one reduction over the ids.
-  void checkIds(Operation *op, Value ids, int64_t rows) {
-    if (ShapedType::isDynamic(rows) || !checkedIds.insert({ids, rows}).second)
+  void checkIds(Operation *op, Value ids, OpFoldResult rows,
+                StringRef table = "the table") {
+    std::optional<int64_t> staticRows = getConstantIntValue(rows);
+    if (!checkedIds.insert({ids, rows.getOpaqueValue()}).second)
       return;
     auto type = cast<RankedTensorType>(ids.getType());
     OpBuilder b(op);
@@ -362,6 +419,12 @@ private:
                                ValueRange{tensor::EmptyOp::create(
                                    b, loc, ArrayRef<int64_t>{}, i1)})
             .getResult(0);
+    // [-rows, rows) as i64, computed outside the reduction.
+    Value count = arith::IndexCastOp::create(b, loc, b.getI64Type(),
+                                             value(b, loc, rows));
+    Value lowest = arith::SubIOp::create(
+        b, loc, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)),
+        count);
     MLIRContext *ctx = b.getContext();
     SmallVector<AffineMap> maps = {
         AffineMap::getMultiDimIdentityMap(type.getRank(), ctx),
@@ -378,28 +441,64 @@ private:
                            .getResult()
                      : arith::ExtSIOp::create(nb, nloc, nb.getI64Type(), id)
                            .getResult();
-          auto bound = [&](int64_t v) {
-            return arith::ConstantOp::create(nb, nloc, nb.getI64IntegerAttr(v));
-          };
           Value inside = arith::AndIOp::create(
               nb, nloc,
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::sge, id,
-                                    bound(-rows)),
+                                    lowest),
               arith::CmpIOp::create(nb, nloc, arith::CmpIPredicate::slt, id,
-                                    bound(rows)));
+                                    count));
           linalg::YieldOp::create(
               nb, nloc,
               ValueRange{arith::AndIOp::create(nb, nloc, args[1], inside)});
         });
     Value ok =
         tensor::ExtractOp::create(b, loc, reduce.getResult(0), ValueRange{});
-    std::string what = roleOf(op) == kPositionEmbeddingRole
-                           ? "a position lies past the model's context of " +
-                                 std::to_string(rows) + " positions"
-                           : "an id lies outside [" + std::to_string(-rows) +
-                                 ", " + std::to_string(rows) +
-                                 ") (the table's rows)";
+    std::string what =
+        !staticRows ? "an id lies outside [-n, n) for " + table.str() +
+                          " of n rows (or it is empty)"
+        : roleOf(op) == kPositionEmbeddingRole
+            ? "a position lies past the model's context of " +
+                  std::to_string(*staticRows) + " positions"
+            : "an id lies outside [" + std::to_string(-*staticRows) + ", " +
+                  std::to_string(*staticRows) + ") (the table's rows)";
     emit(b, loc, ok, describe(op) + ": " + what);
+  }
+
+  /// A gather as the importer writes ONNX Gather: a generic whose one input
+  /// is the ids and whose body reads a tensor from outside at an index
+  /// computed from an id (wrapped, then clamped into the axis): the ids
+  /// must lie in [-n, n) for the axis' size n (clamping keeps the read
+  /// inside the tensor, but would silently read the wrong row).
+  void checkGather(linalg::GenericOp op) {
+    if (!op.hasPureTensorSemantics() || op.getNumDpsInputs() != 1)
+      return;
+    Value ids = op.getDpsInputs()[0];
+    if (!getElementTypeOrSelf(ids.getType()).isIntOrIndex())
+      return;
+    Block &body = op.getRegion().front();
+    BlockArgument id = body.getArgument(0);
+    op.getRegion().walk([&](tensor::ExtractOp extract) {
+      Value table = extract.getTensor();
+      if (op->isAncestor(table.getParentRegion()->getParentOp()))
+        return; // Not read from outside.
+      for (auto [axis, index] : llvm::enumerate(extract.getIndices())) {
+        SetVector<Operation *> slice;
+        BackwardSliceOptions options;
+        options.inclusive = true;
+        options.filter = [&](Operation *o) { return op->isAncestor(o); };
+        bool fromId = index == id;
+        if (!fromId && succeeded(getBackwardSlice(index, &slice, options)))
+          fromId = llvm::any_of(slice, [&](Operation *o) {
+            return llvm::is_contained(o->getOperands(), id);
+          });
+        if (!fromId)
+          continue;
+        OpBuilder b(op);
+        checkIds(op, ids, dimOf(b, op.getLoc(), table, axis),
+                 describeValue(table));
+        return;
+      }
+    });
   }
 
   /// A buffer sized at run time: sizes >= 0, at most maxBytes in all.
@@ -422,34 +521,83 @@ private:
       return;
     OpBuilder b(empty);
     Location loc = empty.getLoc();
-    int64_t maxElements = maxBytes / elementBytes;
-    Value limit = arith::ConstantIndexOp::create(b, loc, maxElements);
-    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
-    Value product = arith::ConstantIndexOp::create(b, loc, 1);
     SmallVector<Value> ok;
-    for (OpFoldResult s : sizes) {
-      Value size = value(b, loc, s);
-      ok.push_back(
-          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, size, zero));
-      // product * size <= limit, without overflow: product <= limit / size.
-      Value nonZero = arith::MaxSIOp::create(
-          b, loc, size, arith::ConstantIndexOp::create(b, loc, 1));
-      ok.push_back(arith::CmpIOp::create(
-          b, loc, arith::CmpIPredicate::sle, product,
-          arith::DivSIOp::create(b, loc, limit, nonZero)));
-      product = arith::MulIOp::create(
-          b, loc, product,
-          arith::MaxSIOp::create(b, loc, size, zero).getResult());
-    }
+    boundedProduct(b, loc, sizes, maxBytes / elementBytes, ok);
     emit(b, loc, all(b, loc, ok),
          describe(empty) + ": a buffer of " + typeString(type) +
              " sized at run time must hold at most " + Twine(maxBytes) +
              " bytes");
   }
 
+  /// The product of `sizes`, with the conditions that each is >= 0 and the
+  /// product at most `limit` (checked without overflowing) added to `ok`.
+  Value boundedProduct(OpBuilder &b, Location loc,
+                       ArrayRef<OpFoldResult> sizes, int64_t limit,
+                       SmallVectorImpl<Value> &ok) {
+    Value bound = arith::ConstantIndexOp::create(b, loc, limit);
+    Value zero = arith::ConstantIndexOp::create(b, loc, 0);
+    Value one = arith::ConstantIndexOp::create(b, loc, 1);
+    Value product = one;
+    for (OpFoldResult s : sizes) {
+      Value size = value(b, loc, s);
+      ok.push_back(
+          arith::CmpIOp::create(b, loc, arith::CmpIPredicate::sge, size, zero));
+      // product * size <= bound, without overflow: product <= bound / size.
+      ok.push_back(arith::CmpIOp::create(
+          b, loc, arith::CmpIPredicate::sle, product,
+          arith::DivSIOp::create(b, loc, bound,
+                                 arith::MaxSIOp::create(b, loc, size, one))));
+      product = arith::MulIOp::create(
+          b, loc, product,
+          arith::MaxSIOp::create(b, loc, size, zero).getResult());
+    }
+    return product;
+  }
+
+  /// tensor.reshape to a shape computed at run time: the same number of
+  /// elements, sizes >= 0, and the result type's static dims as given.
+  void checkReshape(tensor::ReshapeOp reshape) {
+    auto shapeType = reshape.getShape().getType();
+    auto result = dyn_cast<RankedTensorType>(reshape.getResultType());
+    auto source = dyn_cast<RankedTensorType>(reshape.getSource().getType());
+    if (!source || !result || !shapeType.hasStaticShape())
+      return;
+    OpBuilder b(reshape);
+    Location loc = reshape.getLoc();
+    SmallVector<OpFoldResult> to, from;
+    SmallVector<Value> ok;
+    for (int64_t i = 0; i < result.getRank(); ++i) {
+      Value element = tensor::ExtractOp::create(
+          b, loc, reshape.getShape(),
+          ValueRange{arith::ConstantIndexOp::create(b, loc, i)});
+      Value size =
+          element.getType().isIndex()
+              ? element
+              : arith::IndexCastOp::create(b, loc, b.getIndexType(), element)
+                    .getResult();
+      to.push_back(size);
+      if (!result.isDynamicDim(i))
+        ok.push_back(cmp(b, loc, arith::CmpIPredicate::eq, size,
+                         b.getIndexAttr(result.getDimSize(i))));
+    }
+    for (int64_t d = 0; d < source.getRank(); ++d)
+      from.push_back(dimOf(b, loc, reshape.getSource(), d));
+    int64_t limit = int64_t(1) << 62;
+    Value fromCount = boundedProduct(b, loc, from, limit, ok);
+    Value toCount = boundedProduct(b, loc, to, limit, ok);
+    ok.push_back(cmp(b, loc, arith::CmpIPredicate::eq, fromCount, toCount));
+    emit(b, loc, all(b, loc, ok),
+         describe(reshape) + ": the shape computed at run time must hold " +
+             "the input's elements (" + typeString(source) + " to " +
+             typeString(result) + ")");
+  }
+
+  static constexpr int64_t kMaxBoundsQueries = 512;
   int64_t maxBytes;
   int64_t numChecks = 0;
-  llvm::DenseSet<std::pair<Value, int64_t>> checkedIds;
+  int64_t boundsQueries = 0;
+  DenseMap<std::pair<Value, int64_t>, Source> sources;
+  llvm::DenseSet<std::pair<Value, const void *>> checkedIds;
   std::set<SmallVector<const void *>> checkedSizes;
 };
 

@@ -96,3 +96,49 @@ func.func @reshapes(%x: tensor<?xf32>, %n: index, %y: tensor<2x?xf32>, %z: tenso
   %v = tensor.extract %c[%i] : tensor<6xf32>
   return %c, %e, %k, %v : tensor<6xf32>, tensor<?x3xf32>, tensor<5x?xf32>, f32
 }
+
+// -----
+
+// A reshape to a shape computed at run time keeps the element count (and
+// the result's static dims).
+// CHECK-LABEL: func.func @reshape
+// CHECK: tensor.extract %arg1[%{{.*}}] : tensor<2xi64>
+// CHECK: qopt.runtime_check %{{.*}}, "tensor.reshape: the shape computed at run time must hold the input's elements (tensor<?xf32> to tensor<?x4xf32>)"
+// CHECK-NEXT: tensor.reshape
+func.func @reshape(%x: tensor<?xf32>, %shape: tensor<2xi64>) -> tensor<?x4xf32> {
+  %r = tensor.reshape %x(%shape) : (tensor<?xf32>, tensor<2xi64>) -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
+
+// -----
+
+// A gather from a tensor of run-time size (the importer's Gather: the body
+// reads the table at an index computed from the id, clamped): every id in
+// [-n, n) for its n rows, by one reduction over the ids.
+// CHECK-LABEL: func.func @gather
+// CHECK: tensor.empty(%{{.*}}) : tensor<?x4xf32>
+// CHECK: %[[ROWS:.*]] = tensor.dim %arg0, %{{.*}} : tensor<?x4xf32>
+// CHECK: arith.index_cast %[[ROWS]] : index to i64
+// CHECK: linalg.generic {{.*}} iterator_types = ["reduction"]} ins(%arg1 : tensor<?xi64>)
+// CHECK: qopt.runtime_check %{{.*}}, "linalg.generic: an id lies outside [-n, n) for input 'table' tensor<?x4xf32> of n rows (or it is empty)"
+#in = affine_map<(d0, d1) -> (d0)>
+#out = affine_map<(d0, d1) -> (d0, d1)>
+func.func @gather(%table: tensor<?x4xf32> {onnx.name = "table"}, %ids: tensor<?xi64>) -> tensor<?x4xf32> {
+  %c0 = arith.constant 0 : index
+  %n = tensor.dim %ids, %c0 : tensor<?xi64>
+  %rows = tensor.dim %table, %c0 : tensor<?x4xf32>
+  %e = tensor.empty(%n) : tensor<?x4xf32>
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel"]} ins(%ids : tensor<?xi64>) outs(%e : tensor<?x4xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %i = arith.index_cast %id : i64 to index
+    %one = arith.constant 1 : index
+    %last = arith.subi %rows, %one : index
+    %zero = arith.constant 0 : index
+    %lo = arith.minsi %i, %last : index
+    %row = arith.maxsi %lo, %zero : index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %table[%row, %col] : tensor<?x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<?x4xf32>
+  return %r : tensor<?x4xf32>
+}
