@@ -85,7 +85,7 @@ for fuzzer in "${FUZZERS[@]}"; do
   # In an empty directory: the importer resolves external data against it.
   workdir=$(mktemp -d)
   (cd "$workdir" && QOPT_FUZZ_MODEL=$model QOPT_FUZZ_TOKENIZER_DIR=$TOKENIZER \
-    OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1 \
+    OMP_NUM_THREADS=1 ASAN_OPTIONS=detect_leaks=1:allow_user_poisoning=0 \
     "$BUILD/bin/$fuzzer" "$corpus" "$OUT/seeds/$seeds" \
       -max_total_time="$SECONDS_PER" -timeout=20 -rss_limit_mb=6144 \
       -max_len=65536 -print_final_stats=1 \
