@@ -18,6 +18,7 @@
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
 #include "mlir/Dialect/Tensor/IR/Tensor.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/ADT/DenseSet.h"
 
@@ -408,6 +409,32 @@ private:
     std::optional<int64_t> staticRows = getConstantIntValue(rows);
     if (!checkedIds.insert({ids, rows.getOpaqueValue()}).second)
       return;
+    // Constant ids are checked now: the checks function must not carry a
+    // copy of a constant tensor (and nothing needs to run for them).
+    DenseIntElementsAttr constantIds;
+    bool constantOutside = false;
+    if (staticRows && matchPattern(ids, m_Constant(&constantIds))) {
+      for (const APInt &id : constantIds.getValues<APInt>())
+        constantOutside |= id.getSExtValue() < -*staticRows ||
+                           id.getSExtValue() >= *staticRows;
+      if (!constantOutside)
+        return;
+    }
+    std::string what =
+        !staticRows ? "an id lies outside [-n, n) for " + table.str() +
+                          " of n rows (or it is empty)"
+        : roleOf(op) == kPositionEmbeddingRole
+            ? "a position lies past the model's context of " +
+                  std::to_string(*staticRows) + " positions"
+            : "an id lies outside [" + std::to_string(-*staticRows) + ", " +
+                  std::to_string(*staticRows) + ") (the table's rows)";
+    if (constantOutside) { // Fails whatever the inputs.
+      OpBuilder b(op);
+      emit(b, op->getLoc(),
+           arith::ConstantOp::create(b, op->getLoc(), b.getBoolAttr(false)),
+           describe(op) + ": " + what);
+      return;
+    }
     auto type = cast<RankedTensorType>(ids.getType());
     OpBuilder b(op);
     Location loc = op->getLoc();
@@ -420,8 +447,8 @@ private:
                                    b, loc, ArrayRef<int64_t>{}, i1)})
             .getResult(0);
     // [-rows, rows) as i64, computed outside the reduction.
-    Value count = arith::IndexCastOp::create(b, loc, b.getI64Type(),
-                                             value(b, loc, rows));
+    Value count =
+        arith::IndexCastOp::create(b, loc, b.getI64Type(), value(b, loc, rows));
     Value lowest = arith::SubIOp::create(
         b, loc, arith::ConstantOp::create(b, loc, b.getI64IntegerAttr(0)),
         count);
@@ -453,14 +480,6 @@ private:
         });
     Value ok =
         tensor::ExtractOp::create(b, loc, reduce.getResult(0), ValueRange{});
-    std::string what =
-        !staticRows ? "an id lies outside [-n, n) for " + table.str() +
-                          " of n rows (or it is empty)"
-        : roleOf(op) == kPositionEmbeddingRole
-            ? "a position lies past the model's context of " +
-                  std::to_string(*staticRows) + " positions"
-            : "an id lies outside [" + std::to_string(-*staticRows) + ", " +
-                  std::to_string(*staticRows) + ") (the table's rows)";
     emit(b, loc, ok, describe(op) + ": " + what);
   }
 
@@ -531,9 +550,8 @@ private:
 
   /// The product of `sizes`, with the conditions that each is >= 0 and the
   /// product at most `limit` (checked without overflowing) added to `ok`.
-  Value boundedProduct(OpBuilder &b, Location loc,
-                       ArrayRef<OpFoldResult> sizes, int64_t limit,
-                       SmallVectorImpl<Value> &ok) {
+  Value boundedProduct(OpBuilder &b, Location loc, ArrayRef<OpFoldResult> sizes,
+                       int64_t limit, SmallVectorImpl<Value> &ok) {
     Value bound = arith::ConstantIndexOp::create(b, loc, limit);
     Value zero = arith::ConstantIndexOp::create(b, loc, 0);
     Value one = arith::ConstantIndexOp::create(b, loc, 1);

@@ -36,6 +36,8 @@ using namespace mlir::qopt;
 namespace {
 /// Slices larger than this are not worth running twice.
 constexpr size_t kMaxSliceOps = 256;
+/// Constants a checks function may copy.
+constexpr int64_t kMaxConstantElements = 256;
 
 /// The ops `check`'s condition is computed from, in order, or nothing when
 /// that takes more than the inputs cheaply give: a contraction, a qopt op,
@@ -54,6 +56,12 @@ std::optional<SetVector<Operation *>> sliceOf(RuntimeCheckOp check,
   if (slice.size() > kMaxSliceOps)
     return std::nullopt;
   for (Operation *op : slice) {
+    // A constant tensor would need its own copy in the checks function,
+    // outside the weight archive: small ones only.
+    if (auto constant = dyn_cast<arith::ConstantOp>(op))
+      if (auto type = dyn_cast<ShapedType>(constant.getType());
+          type && type.getNumElements() > kMaxConstantElements)
+        return std::nullopt;
     if (op->getParentOp() != func || isa<QOptDialect>(op->getDialect()) ||
         isa<CallOpInterface>(op) || !isMemoryEffectFree(op))
       return std::nullopt;

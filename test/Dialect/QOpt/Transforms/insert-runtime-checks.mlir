@@ -142,3 +142,36 @@ func.func @gather(%table: tensor<?x4xf32> {onnx.name = "table"}, %ids: tensor<?x
   } -> tensor<?x4xf32>
   return %r : tensor<?x4xf32>
 }
+
+// -----
+
+// Constant ids are checked at compile time: inside the table, no check;
+// outside, a check that always fails (the checks function never copies the
+// constant).
+// CHECK-LABEL: func.func @constant_ids
+// CHECK-NOT: reduction
+// CHECK: %[[NO:.*]] = arith.constant false
+// CHECK: qopt.runtime_check %[[NO]], "linalg.generic: an id lies outside [-3, 3) (the table's rows)"
+// CHECK-NOT: qopt.runtime_check
+#in = affine_map<(d0, d1) -> (d0)>
+#out = affine_map<(d0, d1) -> (d0, d1)>
+func.func @constant_ids(%t: tensor<3x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %good = arith.constant dense<[0, -3]> : tensor<2xi64>
+  %bad = arith.constant dense<[0, 3]> : tensor<2xi64>
+  %e = tensor.empty() : tensor<2x4xf32>
+  %r = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel"]} ins(%good : tensor<2xi64>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %i = arith.index_cast %id : i64 to index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %t[%i, %col] : tensor<3x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<2x4xf32>
+  %s = linalg.generic {indexing_maps = [#in, #out], iterator_types = ["parallel", "parallel"]} ins(%bad : tensor<2xi64>) outs(%e : tensor<2x4xf32>) {
+  ^bb0(%id: i64, %o: f32):
+    %i = arith.index_cast %id : i64 to index
+    %col = linalg.index 1 : index
+    %v = tensor.extract %t[%i, %col] : tensor<3x4xf32>
+    linalg.yield %v : f32
+  } -> tensor<2x4xf32>
+  return %r, %s : tensor<2x4xf32>, tensor<2x4xf32>
+}
