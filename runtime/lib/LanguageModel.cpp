@@ -135,9 +135,14 @@ llvm::Error LanguageModel::reserve(size_t positions) {
   size_t used = context.size();
   for (size_t i = 0; i < inPlace.size(); ++i) {
     int64_t heads = pastShapes[i][1], headDim = pastShapes[i][3];
+    size_t bytes = 0;
+    if (__builtin_mul_overflow(size_t(heads) * size_t(headDim) * sizeof(float),
+                               grown, &bytes))
+      return fail("a KV cache buffer for " + llvm::Twine(grown) +
+                  " positions would overflow its size");
     std::error_code ec;
     llvm::sys::OwningMemoryBlock buffer(llvm::sys::Memory::allocateMappedMemory(
-        heads * grown * headDim * sizeof(float), nullptr,
+        bytes, nullptr,
         llvm::sys::Memory::MF_READ | llvm::sys::Memory::MF_WRITE, ec));
     if (ec)
       return fail("cannot map a KV cache buffer for " + llvm::Twine(grown) +
