@@ -3,6 +3,7 @@
 #include "quant-opt-runtime/ABI.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 
+#include "mlir/Dialect/LLVMIR/FunctionCallUtils.h"
 #include "mlir/Dialect/LLVMIR/LLVMDialect.h"
 #include "mlir/IR/BuiltinOps.h"
 #include "llvm/Support/JSON.h"
@@ -79,7 +80,8 @@ struct QOptEmitRuntimeInterfacePass
           {"fingerprint",
            cast<StringAttr>(weights.get("fingerprint")).getValue()},
           {"tensors", cast<IntegerAttr>(weights.get("tensors")).getInt()}};
-    defineAllocationFunctions(module);
+    if (failed(defineAllocationFunctions(module)))
+      return signalPassFailure(); // lookupOrCreateFn reported the clash.
     std::string text;
     llvm::raw_string_ostream(text) << llvm::json::Value(std::move(meta));
     text.push_back('\0');
@@ -94,20 +96,12 @@ struct QOptEmitRuntimeInterfacePass
     module->removeAttr("qopt.weights");
   }
 
-  LLVM::LLVMFuncOp declare(ModuleOp module, StringRef name,
-                           LLVM::LLVMFunctionType type) {
-    if (auto f = module.lookupSymbol<LLVM::LLVMFuncOp>(name))
-      return f;
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
-    return LLVM::LLVMFuncOp::create(b, module.getLoc(), name, type);
-  }
-
   /// finalize-memref-to-llvm{use-generic-functions} calls
   /// _mlir_memref_to_llvm_alloc/_free: malloc and free, except that a failed
   /// allocation writes a message to stderr and aborts. Buffers sized at run
   /// time are bounded by the runtime checks, so this is the machine running
   /// out of memory, not a corrupt input; a null buffer would be written.
-  void defineAllocationFunctions(ModuleOp module) {
+  LogicalResult defineAllocationFunctions(ModuleOp module) {
     MLIRContext *ctx = &getContext();
     auto ptr = LLVM::LLVMPointerType::get(ctx);
     auto i64 = IntegerType::get(ctx, 64), i32 = IntegerType::get(ctx, 32);
@@ -116,26 +110,30 @@ struct QOptEmitRuntimeInterfacePass
     if (auto free =
             module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_memref_to_llvm_free");
         free && free.isExternal()) {
-      auto libcFree =
-          declare(module, "free", LLVM::LLVMFunctionType::get(voidType, {ptr}));
       OpBuilder b(ctx);
+      FailureOr<LLVM::LLVMFuncOp> libcFree =
+          LLVM::lookupOrCreateFreeFn(b, module);
+      if (failed(libcFree))
+        return failure();
       b.setInsertionPointToStart(free.addEntryBlock(b));
-      LLVM::CallOp::create(b, loc, libcFree, free.getArgument(0));
+      LLVM::CallOp::create(b, loc, *libcFree, free.getArgument(0));
       LLVM::ReturnOp::create(b, loc, ValueRange{});
     }
     auto alloc =
         module.lookupSymbol<LLVM::LLVMFuncOp>("_mlir_memref_to_llvm_alloc");
     if (!alloc || !alloc.isExternal())
-      return;
-    auto malloc =
-        declare(module, "malloc", LLVM::LLVMFunctionType::get(ptr, {i64}));
-    auto write = declare(module, "write",
-                         LLVM::LLVMFunctionType::get(i64, {i32, ptr, i64}));
-    auto abort =
-        declare(module, "abort", LLVM::LLVMFunctionType::get(voidType, {}));
+      return success();
+    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
+    FailureOr<LLVM::LLVMFuncOp> malloc =
+        LLVM::lookupOrCreateMallocFn(b, module, i64);
+    FailureOr<LLVM::LLVMFuncOp> write =
+        LLVM::lookupOrCreateFn(b, module, "write", {i32, ptr, i64}, i64);
+    FailureOr<LLVM::LLVMFuncOp> abort =
+        LLVM::lookupOrCreateFn(b, module, "abort", {}, voidType);
+    if (failed(malloc) || failed(write) || failed(abort))
+      return failure();
     StringRef text = "quant-opt compiled model: out of memory (malloc "
                      "failed)\n";
-    OpBuilder b = OpBuilder::atBlockEnd(module.getBody());
     auto textType =
         LLVM::LLVMArrayType::get(IntegerType::get(ctx, 8), text.size());
     auto message = LLVM::GlobalOp::create(
@@ -145,7 +143,7 @@ struct QOptEmitRuntimeInterfacePass
     Block *ok = alloc.addBlock(), *fail = alloc.addBlock();
     b.setInsertionPointToStart(entry);
     Value size = alloc.getArgument(0);
-    Value p = LLVM::CallOp::create(b, loc, malloc, size).getResult();
+    Value p = LLVM::CallOp::create(b, loc, *malloc, size).getResult();
     Value isNull = LLVM::ICmpOp::create(b, loc, LLVM::ICmpPredicate::eq, p,
                                         LLVM::ZeroOp::create(b, loc, ptr));
     // malloc(0) may return null legitimately.
@@ -159,11 +157,12 @@ struct QOptEmitRuntimeInterfacePass
     b.setInsertionPointToStart(fail);
     Value address = LLVM::AddressOfOp::create(b, loc, message);
     LLVM::CallOp::create(
-        b, loc, write,
+        b, loc, *write,
         ValueRange{LLVM::ConstantOp::create(b, loc, i32, 2), address,
                    LLVM::ConstantOp::create(b, loc, i64, text.size())});
-    LLVM::CallOp::create(b, loc, abort, ValueRange{});
+    LLVM::CallOp::create(b, loc, *abort, ValueRange{});
     LLVM::UnreachableOp::create(b, loc);
+    return success();
   }
 
   /// int32_t <symbol>(void **args): returns the status of

@@ -11,6 +11,7 @@
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Dialect/QOpt/Utils/ModelRoles.h"
+#include "quant-opt/Dialect/QOpt/Utils/ObservedOps.h"
 
 #include "mlir/Analysis/SliceAnalysis.h"
 #include "mlir/Dialect/Arith/Utils/Utils.h"
@@ -38,14 +39,7 @@ using Cmp = ValueBoundsConstraintSet::ComparisonOperator;
 /// "node 'NAME'" for an op the importer named after its ONNX node, else the
 /// op's name: the start of every message.
 std::string describe(Operation *op) {
-  std::string name;
-  op->getLoc()->walk([&](Location loc) {
-    if (auto named = dyn_cast<NameLoc>(loc)) {
-      name = named.getName().str();
-      return WalkResult::interrupt();
-    }
-    return WalkResult::advance();
-  });
+  std::string name = locationName(op->getLoc());
   std::string out =
       name.empty() ? op->getName().getStringRef().str() : "node '" + name + "'";
   if (StringRef role = roleOf(op); !role.empty())
