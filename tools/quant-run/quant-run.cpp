@@ -589,14 +589,11 @@ int main(int argc, char **argv) {
                  << (std::getenv("QOPT_VARIANT") ? " (QOPT_VARIANT)"
                                                  : " (picked for this CPU)")
                  << "\n";
+  if (!contextLimit)
+    contextLimit =
+        (*lm)->modelContext() ? int((*lm)->modelContext()) : kDefaultContext;
   if (llvm::Error error = (*lm)->setContextLimit(contextLimit))
     return fail("--context: " + llvm::toString(std::move(error)));
-  contextLimit = (*lm)->contextLimitInForce() ? (*lm)->contextLimitInForce()
-                                              : kDefaultContext;
-  if (!(*lm)->contextLimitInForce())
-    cantFail((*lm)->setContextLimit(contextLimit));
-  if (threads < 0)
-    return fail("--threads must be 0 (OpenMP's default) or positive");
   if (threads > 0 && !(*lm)->model().setThreads(threads) && threads > 1)
     llvm::errs() << "warning: " << modelPath
                  << " was compiled with --parallel=false; it runs on 1 "

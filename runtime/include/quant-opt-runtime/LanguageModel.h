@@ -65,9 +65,8 @@ public:
   /// compiler) is always the upper bound: a larger limit is refused.
   llvm::Error setContextLimit(size_t tokens);
   /// The positions the model can run (0 when the compiler found no position
-  /// table) and the limit in force (0: none).
+  /// table).
   size_t modelContext() const { return entry->context; }
-  size_t contextLimitInForce() const { return contextLimit; }
 
   size_t contextLength() const { return context.size(); }
   int64_t vocabSize() const { return vocab; }

@@ -98,8 +98,6 @@ public:
       return checkReshape(reshape);
   }
 
-  int64_t count() const { return numChecks; }
-
 private:
   OpFoldResult dimOf(OpBuilder &b, Location loc, Value tensor, int64_t d) {
     return tensor::getMixedSize(b, loc, tensor, d);
@@ -119,18 +117,21 @@ private:
   }
   void emit(OpBuilder &b, Location loc, Value ok, const Twine &message) {
     RuntimeCheckOp::create(b, loc, ok, b.getStringAttr(message));
-    ++numChecks;
   }
   /// ValueBounds walks back through every op a size depends on, so a long
   /// chain of ops costs quadratic time or worse: it is asked only a bounded
   /// number of times per function (an unproven assumption costs one
   /// comparison at run time, so giving up early is always safe).
-  bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
-              ValueBoundsConstraintSet::Variable rhs) {
+  bool mayAskValueBounds() {
     if (boundsQueries >= kMaxBoundsQueries)
       return false;
     ++boundsQueries;
-    return ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
+    return true;
+  }
+  bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
+              ValueBoundsConstraintSet::Variable rhs) {
+    return mayAskValueBounds() &&
+           ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
   }
 
   /// Where a dim's size comes from, looking through the ops whose result
@@ -181,9 +182,8 @@ private:
       return ta.getDimSize(da) == tb.getDimSize(db);
     if (sourceOf(a, da) == sourceOf(b, db))
       return true;
-    if (boundsQueries >= kMaxBoundsQueries)
+    if (!mayAskValueBounds())
       return false;
-    ++boundsQueries;
     FailureOr<bool> equal =
         ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
     return succeeded(equal) && *equal;
@@ -606,7 +606,6 @@ private:
 
   static constexpr int64_t kMaxBoundsQueries = 512;
   int64_t maxBytes;
-  int64_t numChecks = 0;
   int64_t boundsQueries = 0;
   DenseMap<std::pair<Value, int64_t>, Source> sources;
   llvm::DenseSet<std::pair<Value, const void *>> checkedIds;
