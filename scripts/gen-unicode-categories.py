@@ -1,12 +1,12 @@
 #!/usr/bin/env python3
-"""Writes lib/Tokenizer/UnicodeCategories.inc: the code point classes GPT-2's
+"""Writes runtime/lib/UnicodeCategories.inc: the code point classes GPT-2's
 pretokenizer regex needs (\\p{L}, \\p{N}, \\s), as sorted, merged ranges.
 
 Classes follow python/quantopt/bpe.py (the project's reference port): letters
 are general category L*, numbers N*, spaces str.isspace(). Everything outside
 the table is "other". Regenerate with the Python whose unicodedata you want:
 
-  /usr/bin/python3 scripts/gen-unicode-categories.py > lib/Tokenizer/UnicodeCategories.inc
+  /usr/bin/python3 scripts/gen-unicode-categories.py > runtime/lib/UnicodeCategories.inc
 """
 import sys
 import unicodedata

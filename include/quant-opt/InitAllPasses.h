@@ -3,17 +3,23 @@
 #ifndef QUANT_OPT_INITALLPASSES_H
 #define QUANT_OPT_INITALLPASSES_H
 
+#include "quant-opt/Calibration/Passes.h"
+#include "quant-opt/Codegen/Passes.h"
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
-#include "quant-opt/Pipelines/Pipelines.h"
+#include "quant-opt/Pipelines/LowerToLLVM.h"
+#include "quant-opt/Recipes/PTQ.h"
 
 namespace mlir::qopt {
 
-/// Registers quant-opt's passes (upstream passes are registered separately).
+/// Registers quant-opt's passes and pipelines, layer by layer (upstream
+/// passes are registered separately).
 inline void registerAllPasses() {
   registerQOptPasses();
+  registerQOptCodegenPasses();
   registerQOptConversionPasses();
-  registerPipelines();
+  registerLowerToLLVMPipeline();
+  registerQOptCalibrationPasses();
   registerPTQPipelines();
 }
 

@@ -3,7 +3,7 @@
 #include "quant-opt/Compiler/ModelCompiler.h"
 #include "quant-opt-runtime/ABI.h"
 #include "quant-opt/Conversion/KernelTarget.h"
-#include "quant-opt/Pipelines/Pipelines.h"
+#include "quant-opt/Pipelines/LowerToLLVM.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Target/LLVMIR/Dialect/ArmNeon/ArmNeonToLLVMIRTranslation.h"

@@ -1,9 +1,10 @@
 //===- LowerToLLVM.cpp - The reference lowering to the LLVM dialect -------===//
 
+#include "quant-opt/Pipelines/LowerToLLVM.h"
+#include "quant-opt/Codegen/Passes.h"
 #include "quant-opt/Conversion/KernelTarget.h"
 #include "quant-opt/Conversion/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
-#include "quant-opt/Pipelines/Pipelines.h"
 
 #include "mlir/Conversion/Passes.h"
 #include "mlir/Dialect/Bufferization/Pipelines/Passes.h"
@@ -156,7 +157,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addPass(createQOptEmitRuntimeInterfacePass());
 }
 
-void mlir::qopt::registerPipelines() {
+void mlir::qopt::registerLowerToLLVMPipeline() {
   PassPipelineRegistration<LowerToLLVMOptions>(
       "qopt-lower-to-llvm",
       "Lower an imported model to the LLVM dialect (reference lowering: "

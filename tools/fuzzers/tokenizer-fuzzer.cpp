@@ -6,7 +6,7 @@
 //
 //===----------------------------------------------------------------------===//
 
-#include "quant-opt/Tokenizer/GPT2Tokenizer.h"
+#include "quant-opt-runtime/GPT2Tokenizer.h"
 
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/Path.h"

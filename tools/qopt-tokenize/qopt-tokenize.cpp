@@ -10,8 +10,8 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant-opt-runtime/GPT2Tokenizer.h"
 #include "quant-opt/Support/FileSafety.h"
-#include "quant-opt/Tokenizer/GPT2Tokenizer.h"
 
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/CommandLine.h"

@@ -15,9 +15,9 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant-opt-runtime/GPT2Tokenizer.h"
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt/Support/FileSafety.h"
-#include "quant-opt/Tokenizer/GPT2Tokenizer.h"
 
 #include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/CommandLine.h"

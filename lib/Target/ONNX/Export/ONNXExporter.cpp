@@ -15,7 +15,7 @@
 
 #include "quant-opt/Target/ONNX/ONNXExporter.h"
 
-#include "../ModelLoader.h"
+#include "quant-opt/Target/ONNX/ModelLoader.h"
 
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"

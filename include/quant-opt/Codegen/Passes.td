@@ -1,0 +1,426 @@
+//===- Passes.td - backend and runtime-interface passes ----------*- tablegen -*-===//
+
+#ifndef QUANT_OPT_CODEGEN_PASSES_TD
+#define QUANT_OPT_CODEGEN_PASSES_TD
+
+include "mlir/Pass/PassBase.td"
+
+// Passes of the lowering to LLVM (qopt-lower-to-llvm): they work on
+// upstream tensor/linalg/memref IR and the compiled model's interface, not
+// on quantization.
+
+def QOptDecomposeAggregatesPass
+    : Pass<"qopt-decompose-aggregates", "func::FuncOp"> {
+  let summary = "Decompose aggregate linalg ops (softmax) into generic ops";
+  let description = [{
+    Rewrites every op implementing `linalg::AggregatedOpInterface` (such as
+    `linalg.softmax`) into the structured ops it stands for (max reduction,
+    subtract-and-exp, sum reduction, divide), so that tiling, fusion and the
+    loop lowerings, which only handle `linalg::LinalgOp`, apply to them.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect",
+                           "math::MathDialect", "tensor::TensorDialect"];
+}
+
+def QOptLowerContiguousReshapesPass
+    : Pass<"qopt-lower-contiguous-reshapes", "func::FuncOp"> {
+  let summary = "Lower expand/collapse_shape of contiguous memrefs to "
+                "reinterpret_cast";
+  let description = [{
+    A reshape of a buffer with the identity layout is a reinterpretation of
+    the same bytes: `memref.reinterpret_cast` with the result sizes and
+    contiguous strides. Doing this before `expand-strided-metadata` sidesteps
+    an MLIR 22 crash there on `expand_shape(collapse_shape(x))` with dynamic
+    dims (the pattern GPT-2's linear layers produce after bufferization), and
+    gives the LLVM lowering plain descriptors.
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def QOptApproximateMathPass
+    : Pass<"qopt-approximate-math", "func::FuncOp"> {
+  let summary = "Replace libm calls of the float remainder by inline "
+                "arithmetic the loop vectorizer can vectorize";
+  let description = [{
+    GPT-2's GELU and softmax call `tanhf`, `expf` and `powf` once per
+    element; as library calls they keep those loops scalar. This pass
+    applies upstream MLIR's algebraic simplifications (`powf(x, 3)` becomes
+    `x * x * x`, `powf(x, 0.5)` a square root, ...) and its default set of
+    polynomial approximations (`tanh`, `exp`, `expm1`, `log`, `log1p`,
+    `log2`, `erf`, `erfc`, `atan`, `atan2`, `sin`, `cos`, `cbrt`: those of
+    Eigen and Cephes, accurate to a few ulp in f32), which are plain
+    arithmetic on scalars or vectors.
+  }];
+  let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
+                           "vector::VectorDialect"];
+}
+
+def QOptInterchangeContractionsPass
+    : Pass<"qopt-interchange-contractions", "func::FuncOp"> {
+  let summary = "Put the reduction loop of matmul-like ops outside the "
+                "innermost output dimension";
+  let description = [{
+    Generalizes every contraction (`linalg.matmul`, `linalg.batch_matmul`,
+    and generic ops of that shape) and interchanges its loops so that the
+    innermost loop runs along the output's last dimension instead of along
+    the reduction: `C[m, n] += A[m, k] * B[k, n]` as loops `m, k, n`. The
+    loop lowering then produces a unit-stride inner loop that LLVM
+    vectorizes without reassociating the float sum, so results stay
+    bit-identical to the naive order in each output element. This is the
+    scalar reference lowering's matmul; the tiled kernels replace it.
+  }];
+  let dependentDialects = ["linalg::LinalgDialect"];
+}
+
+def QOptTransposedKeyDotProductsPass
+    : Pass<"qopt-transposed-key-dot-products", "func::FuncOp"> {
+  let summary = "Few-row attention scores as dot products over the "
+                "untransposed keys (no K^T copy when decoding)";
+  let description = [{
+    Runs on buffers, before `qopt-vectorize-contractions`. Attention's
+    scores are `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` where B is a
+    fresh copy `linalg.transpose` (permutation `[0, 1, 3, 2]`) of the keys
+    S `[b, h, n, k]`. Decoding one token copies the whole cached K^T of
+    every head and layer for one row of scores, a copy that grows with the
+    context. Such a pair becomes
+
+        scf.if M <= max-rows:  C[b, h, m, n] += dot(A[b, h, m, :], S[b, h, n, :])
+        else:                  the transpose and the matmul, as before
+
+    The dot products read k contiguously, 16 lanes at a time (`vector.fma`,
+    then one `vector.reduction`), so they need a static K that is a multiple
+    of 16; the loop over batch and heads is an `scf.parallel` when
+    `parallel`. Only pairs with nothing between them that could write the
+    keys, and no other reader of the copy, are rewritten. The sums are
+    reassociated (16 partial sums), like any
+    vectorized dot product; the result agrees with the matmul within f32
+    rounding. Other transposes and contractions are left alone.
+  }];
+  let options = [
+    Option<"maxRows", "max-rows", "int64_t", /*default=*/"8",
+           "Largest M that takes the dot products">,
+    Option<"parallel", "parallel", "bool", /*default=*/"true",
+           "Run the batch and heads of the dot products as an scf.parallel">,
+  ];
+  let dependentDialects = ["vector::VectorDialect", "scf::SCFDialect",
+                           "memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def QOptVectorizeContractionsPass
+    : Pass<"qopt-vectorize-contractions", "func::FuncOp"> {
+  let summary = "Register-blocked vector kernels for f32 matmul and "
+                "batch_matmul on buffers";
+  let description = [{
+    Runs after bufferization. Every `linalg.matmul` and `linalg.batch_matmul`
+    on f32 memrefs with the default indexing maps (dynamic or static sizes),
+    and every contraction generic `C[m0, m1, n] += A[m0, m1, k] * B[k, n]`
+    (a matmul whose result elementwise fusion reshaped, as in GPT-2's linear
+    layers; collapsed back into a matmul), and every two-batch-dim contraction
+    generic `C[b, h, m, n] += A[b, h, m, k] * B[b, h, k, n]` (attention's
+    Q K^T and P V; loops over batch and heads around a matmul on 2-D views,
+    the heads loop parallel unless `parallel-min-weights` is 0), becomes
+    register-blocked vector
+    code: the batch becomes a loop of matmuls; the iteration space is
+    split (`linalg::splitOp`) into rows `[0, M - M % tile-m)`, tiled
+    `tile-m x tile-n`, and the remaining rows (all of them for M = 1,
+    decode), tiled `1 x gemv-tile-n`; in each, the
+    columns `[0, N - N % tile-n)` use static unmasked tiles and the rest a
+    masked tile. Tiles are `scf.for` loops (column panels outermost, then
+    row blocks, then the reduction) around a `linalg::vectorize`d
+    `vector.contract`, which is lowered to broadcast-and-FMA on rows; the
+    accumulator rows are hoisted out of the reduction loop as loop-carried
+    1-D vectors, so they stay in registers (like
+    `linalg::hoistRedundantVectorTransfers`, which however refuses outputs
+    that are reshape views).
+    The vector ops that remain (`vector.transfer_*` of rank 1, `vector.fma`,
+    broadcasts, masks) are for `convert-vector-to-llvm`. Each output element
+    is still summed over k in order, as in the reference lowering. Other
+    contractions are left alone (see `qopt-interchange-contractions`).
+    The column-panel loop of a matmul whose B operand has a static size
+    `K x N >= parallel-min-weights` (GPT-2's linear layers and LM head)
+    becomes an `scf.parallel`: its panels write disjoint columns. Smaller or
+    dynamic ones (attention's) keep an `scf.for`, since starting threads
+    would cost about as much as they do.
+  }];
+  let options = [
+    Option<"parallelMinWeights", "parallel-min-weights", "int64_t",
+           /*default=*/"65536",
+           "Smallest static K x N whose column panels become scf.parallel "
+           "(0: never)">,
+    Option<"tileM", "tile-m", "int64_t", /*default=*/"6",
+           "Rows of the register block for M >= tile-m">,
+    Option<"tileN", "tile-n", "int64_t", /*default=*/"64",
+           "Columns of the register block (a multiple of the vector width)">,
+    Option<"gemvTileN", "gemv-tile-n", "int64_t", /*default=*/"128",
+           "Columns of the one-row block used for the remaining rows "
+           "(decode)">,
+    Option<"lowerVectors", "lower-vectors", "bool", /*default=*/"true",
+           "Lower the vector.contract tiles to FMAs on rows and hoist the "
+           "accumulators (false: stop after vectorization)">,
+  ];
+  let dependentDialects = ["linalg::LinalgDialect", "vector::VectorDialect",
+                           "scf::SCFDialect", "memref::MemRefDialect",
+                           "arith::ArithDialect", "affine::AffineDialect"];
+}
+
+def QOptKVCacheInPlacePass
+    : Pass<"qopt-kv-cache-in-place", "ModuleOp"> {
+  let summary = "Update the KV cache in the caller's buffers instead of "
+                "returning concatenated copies";
+  let description = [{
+    A KV-cache export returns `present = Concat(past, new, axis=2)` for every
+    layer, so each decode step would copy the whole cache. For a public
+    function whose inputs after the first are all such `past` tensors
+    (rank 4, `[batch, heads, ?, head_dim]`) and whose results after the first
+    are exactly their concatenations along dim 2, this pass:
+
+    - appends an input `past_sequence_length` (`tensor<i64>`, rank 0);
+    - reads each cache input as a buffer of some capacity whose first
+      `past_sequence_length` positions are the past: every former use of the
+      input sees `extract_slice [0, past_sequence_length)`;
+    - writes the new keys/values into it at `past_sequence_length`
+      (`tensor.insert_slice`, in place after bufferization) and lets
+      attention read `[0, past_sequence_length + new)` of the updated buffer;
+    - drops the `present` results, marks the inputs `qopt.kv_cache` and the
+      function `qopt.kv_cache_in_place`.
+
+    The caller (the runtime) owns buffers with room for the whole context;
+    `qopt-prepare-entry-points` records the new signature. Functions that do
+    not have this exact form are left unchanged.
+  }];
+  let dependentDialects = ["tensor::TensorDialect", "arith::ArithDialect"];
+}
+
+def QOptLastPositionLogitsPass
+    : Pass<"qopt-last-position-logits", "ModuleOp"> {
+  let summary = "Add an entry point that computes the logits of the last "
+                "position only";
+  let description = [{
+    Generation needs only the last position's logits, but an ONNX export
+    computes them for every position: for a 512-token prompt of GPT-2 124M
+    they are 103 MB, and the LM head is a third of the prefill's work.
+
+    For every public function whose first result is named `logits` and is
+    `expand_shape(matmul(collapse_shape(hidden), W))` on
+    `hidden : [batch, sequence, d]` (a `linalg.matmul` on a zero fill, a
+    `qopt.qmatmul` or a `qopt.fmatmul`), this pass adds a copy named
+    `<name>_last_position` (marked `qopt.last_position_of`) in which the LM
+    head runs on `hidden[:, sequence - 1, :]` only and `logits` is
+    `[batch, 1, vocab]`. The other inputs and results are the same, so the
+    copy is called like the original (the runtime uses it for prefill when a
+    caller asks for the next-token logits). Functions of another form get no
+    copy. Runs on tensors, before `qopt-prepare-entry-points`.
+  }];
+  let dependentDialects = ["tensor::TensorDialect", "arith::ArithDialect",
+                           "linalg::LinalgDialect"];
+}
+
+def QOptVerifyKVCacheInPlacePass
+    : Pass<"qopt-verify-kv-cache-in-place", "func::FuncOp"> {
+  let summary = "Check that the KV cache inputs bufferized in place";
+  let description = [{
+    Runs after bufferization. A `qopt.kv_cache` input that one-shot
+    bufferization copied (because some op still read the old contents after
+    the update) would leave the caller's cache stale: the compiled model
+    would silently compute with a cache that never grows. This pass turns
+    that into a compile-time error naming the input, and drops the
+    `qopt.kv_cache` markers once checked.
+  }];
+}
+
+def QOptElementwiseInPlacePass
+    : Pass<"qopt-elementwise-in-place", "func::FuncOp"> {
+  let summary = "Let elementwise ops write over an input that dies there";
+  let description = [{
+    Runs between `eliminate-empty-tensors` and `one-shot-bufferize`. A
+    `linalg.generic` with only parallel loops, one init that is a
+    `tensor.empty` its body does not read, and an identity output map gets,
+    as its init, an input of the same type that it reads through an
+    identity map and that nothing else uses (not a function argument: the
+    caller's buffer; not a constant). One-shot bufferization then writes the
+    result into that input's buffer instead of allocating another: in a
+    transformer the scaled and masked attention scores overwrite the raw
+    ones (heads x positions x positions floats per layer), a residual sum one
+    of its addends. If bufferization still finds a conflict it allocates, as
+    it did for the `tensor.empty`, without a copy (the body does not read the
+    init).
+  }];
+}
+
+def QOptFreeBuffersEarlyPass
+    : Pass<"qopt-free-buffers-early", "func::FuncOp"> {
+  let summary = "Free each buffer right after its last use";
+  let description = [{
+    Runs between `ownership-based-buffer-deallocation` (with
+    `buffer-deallocation-simplification`) and
+    `bufferization-lower-deallocations`. Ownership-based deallocation frees a
+    block's allocations at its end, in one `bufferization.dealloc` that
+    retains the returned buffers; its alias analysis cannot see through
+    calls (the model's kernels), so each buffer would get a run-time alias
+    check and all of them would stay allocated until the function returns.
+    A model's entry point is one block: every intermediate buffer of every
+    layer would be live at once.
+
+    1. A listed buffer whose root allocation (through views and
+       `extract_strided_metadata`) is a `memref.alloc` or a call result,
+       different from every retained buffer's root (also fresh allocations)
+       and from every other listed buffer's, gets its own
+       `bufferization.dealloc` without retained values. Call results are
+       fresh: deallocation makes every function return buffers it owns.
+    2. Each single-buffer dealloc of such a fresh allocation made in the
+       same block (the kernels' outputs included) moves to right after the
+       last op of the block that uses the buffer or
+       a view of it (uses nested in regions count as their ancestor). A
+       buffer with an alias the pass cannot follow (any other op producing a
+       buffer from it) stays where it was.
+  }];
+  let dependentDialects = ["bufferization::BufferizationDialect",
+                           "memref::MemRefDialect"];
+}
+
+def QOptPrepareEntryPointsPass
+    : Pass<"qopt-prepare-entry-points", "ModuleOp"> {
+  let summary = "Mark public functions as compiled-model entry points and "
+                "record their signatures";
+  let description = [{
+    Every public `func.func` with a body becomes an entry point of the
+    compiled model: it gets `llvm.emit_c_interface`, and its signature (ONNX
+    input/output names from `onnx.name`, element types, shapes with `?` for
+    dynamic dims) is recorded in the module attribute `qopt.entry_points`.
+    Runs on tensors, before bufferization, so that names and shapes are still
+    those of the model; `qopt-emit-runtime-interface` turns the record into
+    the metadata the runtime reads. When the function gathers from a
+    position embedding table (found structurally, see ModelRoles.h), its
+    rows are recorded as `context`: the most positions the model can run,
+    which the runtime enforces before calling.
+  }];
+}
+
+def QOptInsertRuntimeChecksPass
+    : Pass<"qopt-insert-runtime-checks", "ModuleOp"> {
+  let summary = "State every dynamic shape and index assumption of the entry "
+                "points as a qopt.runtime_check";
+  let description = [{
+    The imported model assumes things about its inputs that only the run
+    can confirm: two `?` dims that meet in a broadcast or a contraction are
+    equal, a slice at a run-time offset lies inside its tensor (the KV cache
+    written at `past_sequence_length`), a Gather's ids lie inside its table
+    (positions past the model's context), a buffer sized from the inputs is
+    not absurdly large. Broken, each would read or write outside a buffer.
+    For every public function this pass adds a `qopt.runtime_check` before
+
+    - a `linalg` op, for each loop dim that two operand dims map to, unless
+      they are provably equal (static, or `ValueBoundsConstraintSet`);
+    - `tensor.extract_slice`/`insert_slice` with a dynamic offset, size or
+      tensor dim: `0 <= offset`, `0 <= size`, last index `< dim`;
+    - `tensor.cast`/`expand_shape` that make a `?` dim static or split it:
+      the sizes agree;
+    - `tensor.concat`: the dims other than the axis agree;
+    - a row gather (the importer's Gather, `qopt.qgather`): every id in
+      `[-rows, rows)`;
+    - `tensor.empty` with dynamic sizes: sizes `>= 0` and at most
+      `max-bytes` bytes in all (no overflowed or absurd allocation).
+
+    The message names the ONNX node (the op's location) and the assumption.
+
+    Before (the importer unified `?` dims of `x` and `y`):
+    ```mlir
+    %0 = linalg.generic ... ins(%x, %y : tensor<?x4xf32>, tensor<?x4xf32>) ...
+    ```
+    After:
+    ```mlir
+    %d0 = tensor.dim %x, %c0 : tensor<?x4xf32>
+    %d1 = tensor.dim %y, %c0 : tensor<?x4xf32>
+    %ok = arith.cmpi eq, %d0, %d1 : index
+    qopt.runtime_check %ok, "node 'Add_0': dim 0 of operand 1 (...) must equal dim 0 of operand 0"
+    %0 = linalg.generic ...
+    ```
+  }];
+  let options = [
+    Option<"maxBytes", "max-bytes", "int64_t", "int64_t(1) << 40",
+           "Largest buffer (bytes) a size computed at run time may request">,
+  ];
+  let dependentDialects = ["arith::ArithDialect", "tensor::TensorDialect",
+                           "linalg::LinalgDialect", "qopt::QOptDialect"];
+}
+
+def QOptOutlineRuntimeChecksPass
+    : Pass<"qopt-outline-runtime-checks", "ModuleOp"> {
+  let summary = "Move each entry point's runtime checks into a function its "
+                "packed entry calls first";
+  let description = [{
+    Runs after `qopt-insert-runtime-checks` and `qopt-prepare-entry-points`.
+    For each entry point `F` with `qopt.runtime_check` ops, builds
+    `F_runtime_checks(same arguments) -> i32`: the checks in program order,
+    each computed from the arguments only (dims of results are first
+    resolved to dims of the inputs), returning 0 when all hold and the
+    1-based number of the first that fails. The messages are recorded as
+    `checks` in the entry's `qopt.entry_points` record;
+    `qopt-emit-runtime-interface` makes the packed entry call the function
+    and return its status before running anything, and the runtime turns a
+    status into an error with the message.
+
+    A check that depends on values computed by the model itself (not
+    cheaply from the inputs: a contraction, a quantized op, a call in its
+    slice) stays in `F` as a `cf.assert` (an abort with the message) rather
+    than running the model twice; GPT-2 exports have none.
+
+    ```mlir
+    func.func private @main_runtime_checks(%arg0: tensor<?x?xi64>) -> i32 {
+      ...
+      %r = scf.if %ok -> (i32) { ... } else { scf.yield %c1_i32 : i32 }
+      return %r : i32
+    }
+    ```
+  }];
+  let dependentDialects = ["arith::ArithDialect", "scf::SCFDialect",
+                           "cf::ControlFlowDialect", "tensor::TensorDialect"];
+}
+
+def QOptExternalizeWeightsPass
+    : Pass<"qopt-externalize-weights", "ModuleOp"> {
+  let summary = "Move large constant buffers into a weight archive that the "
+                "compiled model maps at run time";
+  let description = [{
+    Runs after bufferization. Every `memref.global` constant of at least
+    `min-bytes` bytes (dense or `dense_resource`) is written to the weight
+    archive file `archive`, 64-byte aligned; its `memref.get_global` uses
+    become `memref.view`s into a new trailing `memref<?xi8>` argument
+    that every public function receives, and the global is
+    erased. Compile time and code size then no longer grow with the weights.
+    The archive's size and fingerprint are recorded in the module attribute
+    `qopt.weights`, so that the runtime refuses a mismatched archive.
+
+    The format (header, 64-byte aligned data, JSON index) is described in
+    `runtime/include/quant-opt-runtime/WeightArchive.h`.
+  }];
+  let options = [
+    Option<"archivePath", "archive", "std::string", /*default=*/"\"\"",
+           "Path of the weight archive to write (required)">,
+    Option<"minBytes", "min-bytes", "int64_t", /*default=*/"1024",
+           "Constants smaller than this stay in the code">,
+  ];
+  let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
+}
+
+def QOptEmitRuntimeInterfacePass
+    : Pass<"qopt-emit-runtime-interface", "ModuleOp"> {
+  let summary = "Emit the compiled model's packed entry points and metadata";
+  let description = [{
+    Runs on the LLVM dialect, after `convert-func-to-llvm`. For every entry
+    point recorded by `qopt-prepare-entry-points`, emits
+    `int32_t qopt_entry_<name>(void **args)`, which calls
+    `_mlir_ciface_<name>` with `args[0]` the result struct (when there are
+    results) and `args[1..]` the argument descriptors, so that a runtime can
+    call any entry without knowing its arity at compile time. When
+    `qopt-outline-runtime-checks` made `<name>_runtime_checks`, the entry
+    calls it on the input descriptors first and returns its status without
+    running the model if it is not 0 (the 1-based number of the failed
+    check, whose message is the entry's `checks[status - 1]`). Also emits the
+    NUL-terminated JSON string `qopt_model_meta` describing the ABI version,
+    the entries' inputs, outputs, checks and context, and the weight archive.
+  }];
+  let dependentDialects = ["LLVM::LLVMDialect"];
+}
+
+#endif // QUANT_OPT_CODEGEN_PASSES_TD
