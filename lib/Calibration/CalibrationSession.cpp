@@ -298,9 +298,10 @@ CalibrationSession::create(ModuleOp module, ArrayRef<ObserveOp> activations,
                                          session->archive))
     return makeError("cannot create a temporary weight archive");
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  LowerToLLVMOptions lowering;
-  lowering.weights = session->archive.str().str();
-  buildLowerToLLVMPipeline(pm, lowering);
+  // The JIT loads no OpenMP runtime: serial loops.
+  CodegenOptions codegen;
+  codegen.parallel = false;
+  buildLowerToLLVMPipeline(pm, codegen, session->archive.str());
   if (failed(pm.run(*session->copy)))
     return makeError("lowering the instrumented model failed");
   // The collectors' access annotation has no LLVM meaning.

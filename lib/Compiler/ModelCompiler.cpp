@@ -214,17 +214,9 @@ static llvm::Error compileOneInPlace(ModuleOp module,
     return makeError("a model library is for this machine; cross-compiled "
                      "targets write objects or assembly (--emit=obj|asm)");
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
-  qopt::LowerToLLVMOptions lowering;
-  lowering.kernels = options.target;
-  if (!options.standalone)
-    lowering.weights = options.weightsPath;
-  lowering.minWeightBytes = options.minWeightBytes;
-  lowering.vectorizeContractions = options.vectorizeContractions;
-  lowering.parallel = options.parallel;
-  lowering.fuseInputQuantization = options.fuseInputQuantization;
-  lowering.kvCacheInPlace = options.kvCacheInPlace;
-  lowering.lastPositionEntry = options.lastPositionEntry;
-  qopt::buildLowerToLLVMPipeline(pm, lowering);
+  qopt::buildLowerToLLVMPipeline(pm, options.codegen,
+                                 options.standalone ? "" : options.weightsPath,
+                                 options.target);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");
   if (options.output == CompileOutput::LLVMDialect)
@@ -263,7 +255,8 @@ static llvm::Error compileOneInPlace(ModuleOp module,
   llvm::FileRemover removeObject(object);
   if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
-  return linkSharedLibrary(object, options.outputPath, options.parallel);
+  return linkSharedLibrary(object, options.outputPath,
+                           options.codegen.parallel);
 }
 
 /// Compiles `module` for the one target `options.target` into temporary
@@ -410,9 +403,9 @@ llvm::Error mlir::qopt::compileModel(ModuleOp module,
   if (options.optLevel > 3)
     return makeError("optimization level " + Twine(options.optLevel) +
                      " is not in 0..3");
-  if (options.minWeightBytes < 0)
+  if (options.codegen.minWeightBytes < 0)
     return makeError("the minimum weight size " +
-                     Twine(options.minWeightBytes) + " is negative");
+                     Twine(options.codegen.minWeightBytes) + " is negative");
   SmallVector<StringRef> names;
   StringRef(options.target).split(names, ',', -1, /*KeepEmpty=*/false);
   SmallVector<std::string> targets;

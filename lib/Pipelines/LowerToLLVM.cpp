@@ -19,9 +19,19 @@
 
 using namespace mlir;
 
+mlir::qopt::CodegenOptions mlir::qopt::LowerToLLVMOptions::codegen() const {
+  CodegenOptions result;
+#define QOPT_CODEGEN_OPTION(TYPE, FIELD, FLAG, DEFAULT, HELP)                  \
+  result.FIELD = FIELD;
+#include "quant-opt/Pipelines/CodegenOptions.def"
+  return result;
+}
+
 void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
-                                          const LowerToLLVMOptions &options) {
-  bool forRuntime = !options.weights.empty();
+                                          const CodegenOptions &options,
+                                          StringRef weights,
+                                          StringRef kernelTarget) {
+  bool forRuntime = !weights.empty();
   // Tensor level.
   if (forRuntime && options.kvCacheInPlace)
     pm.addPass(createQOptKVCacheInPlacePass());
@@ -46,16 +56,16 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // qopt ops after fusion: fusing the run-time weight unpacking into a
   // (generalized) matmul would unpack every weight once per output row.
   // The kernels take the qmatmuls they can; the reference the rest.
-  if (options.kernels != "reference") {
+  if (kernelTarget != "reference") {
     ConvertQOptToKernelsPassOptions kernels;
-    kernels.target = options.kernels;
+    kernels.target = kernelTarget.str();
     kernels.fuseInputQuantization = options.fuseInputQuantization;
     pm.addPass(createConvertQOptToKernelsPass(kernels));
   }
   // f32 linear layers: weights packed into the kernels' panels.
   if (options.vectorizeContractions) {
     ConvertF32MatmulsToKernelsPassOptions f32;
-    std::optional<KernelTarget> target = parseKernelTarget(options.kernels);
+    std::optional<KernelTarget> target = parseKernelTarget(kernelTarget);
     for (int64_t rows : f32KernelRowBlocks(target.value_or(hostKernelTarget())))
       f32.rowBlocks.push_back(rows);
     pm.addPass(createConvertF32MatmulsToKernelsPass(f32));
@@ -81,7 +91,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     pm.addNestedPass<func::FuncOp>(createQOptVerifyKVCacheInPlacePass());
   if (forRuntime) {
     QOptExternalizeWeightsPassOptions externalize;
-    externalize.archivePath = options.weights;
+    externalize.archivePath = weights.str();
     externalize.minBytes = options.minWeightBytes;
     pm.addPass(createQOptExternalizeWeightsPass(externalize));
   }
@@ -94,7 +104,7 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
     dots.parallel = options.parallel;
     pm.addNestedPass<func::FuncOp>(
         createQOptTransposedKeyDotProductsPass(dots));
-    std::optional<KernelTarget> target = parseKernelTarget(options.kernels);
+    std::optional<KernelTarget> target = parseKernelTarget(kernelTarget);
     MatmulTile tile = f32MatmulTileFor(target.value_or(hostKernelTarget()));
     QOptVectorizeContractionsPassOptions vectorize;
     vectorize.tileM = tile.rows;
@@ -163,6 +173,7 @@ void mlir::qopt::registerLowerToLLVMPipeline() {
       "Lower an imported model to the LLVM dialect (reference lowering: "
       "bufferize, loops, LLVM; weights=FILE compiles for the runtime)",
       [](OpPassManager &pm, const LowerToLLVMOptions &options) {
-        buildLowerToLLVMPipeline(pm, options);
+        buildLowerToLLVMPipeline(pm, options.codegen(), options.weights,
+                                 options.kernels);
       });
 }

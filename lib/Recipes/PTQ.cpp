@@ -3,10 +3,10 @@
 #include "quant-opt/Recipes/PTQ.h"
 #include "quant-opt/Calibration/Passes.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
+#include "quant-opt/Recipes/RecipeTable.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
-#include "llvm/ADT/StringSwitch.h"
 #include "llvm/Support/Format.h"
 #include "llvm/Support/Regex.h"
 #include "llvm/Support/raw_ostream.h"
@@ -15,38 +15,6 @@
 
 using namespace mlir;
 using namespace mlir::qopt;
-
-namespace {
-struct Recipe {
-  StringRef format; // int or a float format.
-  unsigned bits;
-  StringRef granularity;
-  int64_t groupSize;
-  StringRef activations;
-};
-} // namespace
-
-static std::optional<Recipe> lookupRecipe(StringRef name) {
-  return llvm::StringSwitch<std::optional<Recipe>>(name)
-      .Cases({"w8", "w8-weight-only"}, Recipe{"int", 8, "channel", 128, "none"})
-      .Case("w8a8-static", Recipe{"int", 8, "channel", 128, "static"})
-      .Case("w8a8-dynamic", Recipe{"int", 8, "channel", 128, "dynamic"})
-      .Cases({"w4", "w4-channel"}, Recipe{"int", 4, "channel", 128, "none"})
-      .Case("w4-g32", Recipe{"int", 4, "group", 32, "none"})
-      .Case("w4-g64", Recipe{"int", 4, "group", 64, "none"})
-      .Case("w4-g128", Recipe{"int", 4, "group", 128, "none"})
-      .Case("w3", Recipe{"int", 3, "channel", 128, "none"})
-      .Case("w3-g64", Recipe{"int", 3, "group", 64, "none"})
-      .Case("w3-g128", Recipe{"int", 3, "group", 128, "none"})
-      .Case("w4a8", Recipe{"int", 4, "channel", 128, "dynamic"})
-      .Case("w4a8-g32", Recipe{"int", 4, "group", 32, "dynamic"})
-      .Case("w4a8-g128", Recipe{"int", 4, "group", 128, "dynamic"})
-      .Cases({"fp16", "bf16", "fp8-e4m3", "fp8-e5m2"},
-             Recipe{name, 8, "channel", 128, "none"})
-      // Per-tensor formats from qopt-assign-precision; INT8 where none.
-      .Case("auto", Recipe{"int", 8, "channel", 128, "none"})
-      .Default(std::nullopt);
-}
 
 /// The first option outside its domain, as "name=value: domain", or
 /// nullopt. Checked when the pipeline is parsed, before anything runs.
@@ -105,7 +73,7 @@ checkPTQOptionDomains(const PTQOptions &options) {
 
 LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
                                            const PTQOptions &options) {
-  std::optional<Recipe> recipe = lookupRecipe(options.recipe);
+  const Recipe *recipe = lookupRecipe(options.recipe);
   if (!recipe)
     return failure();
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
@@ -147,7 +115,8 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
       pm.addPass(createQOptCalibratePass(calibration));
   }
   auto fill = [&](auto &scheme) {
-    scheme.weightBits = recipe->bits;
+    // Float formats carry their width in the format; weight-bits stays 8.
+    scheme.weightBits = recipe->isInteger() ? recipe->bits : 8;
     scheme.weightFormat = recipe->format.str();
     scheme.weightSymmetric = options.symmetric;
     scheme.weightGranularity = recipe->granularity.str();
@@ -228,20 +197,15 @@ void mlir::qopt::registerPTQPipelines() {
           return errorHandler("qopt-ptq: " + *error);
         if (!lookupRecipe(options.recipe))
           return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
-                              "' (w8, w8a8-static, w8a8-dynamic, w4, "
-                              "w4-g32, w4-g64, w4-g128, w3, w3-g64, "
-                              "w3-g128, w4a8, w4a8-g32, "
-                              "w4a8-g128, fp16, bf16, fp8-e4m3, fp8-e5m2, "
-                              "auto)");
+                              "' (" + recipeNames() + ")");
         if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
                                 options.algorithm.getValue()))
           return errorHandler("qopt-ptq: unknown algorithm '" +
                               options.algorithm +
                               "' (rtn, gptq, awq, awq+gptq)");
         if (options.algorithm != "rtn") {
-          // A copy: lookupRecipe returns a temporary optional.
-          Recipe r = *lookupRecipe(options.recipe);
-          if (r.format != "int")
+          const Recipe &r = *lookupRecipe(options.recipe);
+          if (!r.isInteger())
             return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
                                 " works on integer weights; recipe '" +
                                 options.recipe + "' has " + r.format +
@@ -258,14 +222,20 @@ void mlir::qopt::registerPTQPipelines() {
         }
         if (options.outlierThreshold > 0 &&
             lookupRecipe(options.recipe)->activations == "none")
-          return errorHandler("qopt-ptq: outlier-threshold needs a recipe "
-                              "with quantized activations and 8-bit weights "
-                              "(w8a8-static, w8a8-dynamic)");
+          return errorHandler(
+              "qopt-ptq: outlier-threshold needs a recipe with quantized "
+              "activations and 8-bit weights (" +
+              recipeNames([](const Recipe &r) {
+                return r.activations != "none" && r.bits == 8;
+              }) +
+              ")");
         if (options.smooth &&
             lookupRecipe(options.recipe)->activations == "none")
-          return errorHandler("qopt-ptq: smooth needs a recipe with "
-                              "quantized activations (w8a8-static, "
-                              "w8a8-dynamic, w4a8, w4a8-g32, w4a8-g128)");
+          return errorHandler(
+              "qopt-ptq: smooth needs a recipe with quantized activations (" +
+              recipeNames(
+                  [](const Recipe &r) { return r.activations != "none"; }) +
+              ")");
         if (options.recipe == "auto" && options.algorithm != "rtn")
           return errorHandler("qopt-ptq: recipe=auto measures and applies "
                               "round-to-nearest formats (algorithm=rtn); "
@@ -277,9 +247,8 @@ void mlir::qopt::registerPTQPipelines() {
                                             1)
           return errorHandler("qopt-ptq: recipe=auto needs one of size-mb, "
                               "bits-per-weight or max-kl");
-        bool calibrates = options.recipe == "auto" || options.smooth ||
-                          options.outlierThreshold > 0 ||
-                          lookupRecipe(options.recipe)->activations == "static";
+        bool calibrates = lookupRecipe(options.recipe)->calibrates() ||
+                          options.smooth || options.outlierThreshold > 0;
         if (calibrates && options.data.empty() == options.tokens.empty())
           return errorHandler("qopt-ptq: recipe '" + options.recipe + "'" +
                               (options.outlierThreshold > 0

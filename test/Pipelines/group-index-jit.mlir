@@ -7,13 +7,13 @@
 // would be [[75031, 860084], [-110, -1388]], [[-163.5, -744.5, 917],
 // [82.75, -246.25, 228.5]] (and different for W8A8).
 //
-// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=reference \
+// RUN: quant-opt %s "--qopt-lower-to-llvm=kernels=reference parallel=false" \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
-// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=generic \
+// RUN: quant-opt %s "--qopt-lower-to-llvm=kernels=generic parallel=false" \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
-// RUN: quant-opt %s --qopt-lower-to-llvm \
+// RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
 

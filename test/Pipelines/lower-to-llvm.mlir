@@ -1,4 +1,4 @@
-// RUN: quant-opt %s --qopt-lower-to-llvm | FileCheck %s
+// RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false | FileCheck %s
 
 // Tensors, linalg (softmax included), quant casts and dynamic reshapes all
 // end up in the LLVM dialect.

@@ -1,9 +1,10 @@
-// qopt-lower-to-llvm with parallel=true: the kernels' column panels
-// (scf.forall) and the column panels of large f32 matmuls (scf.parallel)
-// become OpenMP worksharing loops, each in its own parallel region; by
-// default they stay serial loops and nothing refers to OpenMP.
-// RUN: quant-opt %s '--qopt-lower-to-llvm=parallel=true' | FileCheck %s --check-prefix=OMP
-// RUN: quant-opt %s --qopt-lower-to-llvm | FileCheck %s --check-prefix=SERIAL
+// qopt-lower-to-llvm with parallel=true (the default, as in quant-compile):
+// the kernels' column panels (scf.forall) and the column panels of large f32
+// matmuls (scf.parallel) become OpenMP worksharing loops, each in its own
+// parallel region; with parallel=false they stay serial loops and nothing
+// refers to OpenMP.
+// RUN: quant-opt %s --qopt-lower-to-llvm | FileCheck %s --check-prefix=OMP
+// RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false | FileCheck %s --check-prefix=SERIAL
 
 // OMP-LABEL: llvm.func @main
 // OMP: omp.parallel

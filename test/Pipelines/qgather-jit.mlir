@@ -8,13 +8,13 @@
 // spans a partial second panel) and the integer kernel's k-blocks (8-bit,
 // dynamic activations). Ids below 0 count from the end, larger ones clamp.
 //
-// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=reference \
+// RUN: quant-opt %s "--qopt-lower-to-llvm=kernels=reference parallel=false" \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
-// RUN: quant-opt %s --qopt-lower-to-llvm=kernels=generic \
+// RUN: quant-opt %s "--qopt-lower-to-llvm=kernels=generic parallel=false" \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
-// RUN: quant-opt %s --qopt-lower-to-llvm \
+// RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false \
 // RUN:   | mlir-runner -e main -entry-point-result=void \
 // RUN:       -shared-libs=%mlir_runner_libs | FileCheck %s
 // The kernels leave no canonical copy of a shared table behind.

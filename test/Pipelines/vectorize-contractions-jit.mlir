@@ -6,11 +6,11 @@
 // batch_matmul. The data are small integers, so every sum is exact and the
 // outputs must be identical.
 //
-// RUN: quant-opt %s --qopt-lower-to-llvm \
+// RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false \
 // RUN:   | mlir-runner -e entry -entry-point-result=void -O2 \
 // RUN:       -shared-libs=%mlir_runner_libs \
 // RUN:   | sed -e 's/base@ = 0x[0-9a-f]*//' > %t.vec
-// RUN: quant-opt %s --qopt-lower-to-llvm="vectorize-contractions=false" \
+// RUN: quant-opt %s --qopt-lower-to-llvm="vectorize-contractions=false parallel=false" \
 // RUN:   | mlir-runner -e entry -entry-point-result=void -O2 \
 // RUN:       -shared-libs=%mlir_runner_libs \
 // RUN:   | sed -e 's/base@ = 0x[0-9a-f]*//' > %t.ref

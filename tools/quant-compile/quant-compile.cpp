@@ -78,43 +78,10 @@ static cl::opt<bool> standalone(
     cl::init(false));
 static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
                                   cl::Prefix, cl::init(3));
-static cl::opt<int64_t>
-    minWeightBytes("min-weight-bytes",
-                   cl::desc("Constants smaller than this stay in the code"),
-                   cl::init(1024));
-
-static cl::opt<bool> vectorizeContractions(
-    "vectorize-contractions",
-    cl::desc("Vector kernels for f32 matmuls (=false: the scalar reference "
-             "loops, the baseline kernels are tested against)"),
-    cl::init(true));
-static cl::opt<bool> fuseInputQuantization(
-    "fuse-input-quantization",
-    cl::desc("Quantize W8A8/W4A8 inputs inside their elementwise producer "
-             "(LayerNorm, GELU), row by row (=false: in passes over the "
-             "producer's f32 result)"),
-    cl::init(true));
-static cl::opt<bool> parallel(
-    "parallel",
-    cl::desc("Run the kernels' column panels and the large f32 matmuls on "
-             "OpenMP threads (the library links libomp; OMP_NUM_THREADS or "
-             "quant-run --threads pick the count). =false: serial code with "
-             "no OpenMP dependency"),
-    cl::init(true));
-
-static cl::opt<bool> kvCacheInPlace(
-    "kv-cache-in-place",
-    cl::desc("KV-cache models update the runtime's cache buffers in place "
-             "(=false: they return concatenated copies of the cache, as the "
-             "ONNX graph does)"),
-    cl::init(true));
-
-static cl::opt<bool> lastPositionEntry(
-    "last-position-entry",
-    cl::desc("Language models get a second entry point that computes the "
-             "logits of the last position only, for generation "
-             "(=false: only the ONNX graph's entry)"),
-    cl::init(true));
+// The code-generation choices, declared once (CodegenOptions.def).
+#define QOPT_CODEGEN_OPTION(TYPE, FIELD, FLAG, DEFAULT, HELP)                  \
+  static cl::opt<TYPE> FIELD##Flag(FLAG, cl::desc(HELP), cl::init(DEFAULT));
+#include "quant-opt/Pipelines/CodegenOptions.def"
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
@@ -127,8 +94,8 @@ int main(int argc, char **argv) {
   if (optLevel > 3)
     return refuse("-O" + llvm::Twine(optLevel.getValue()) +
                   ": the optimization level must be 0, 1, 2 or 3");
-  if (minWeightBytes < 0)
-    return refuse("--min-weight-bytes=" + llvm::Twine(minWeightBytes) +
+  if (minWeightBytesFlag < 0)
+    return refuse("--min-weight-bytes=" + llvm::Twine(minWeightBytesFlag) +
                   ": must be 0 or positive");
   if (outputPath.empty())
     return refuse("-o: the output path is empty");
@@ -187,12 +154,9 @@ int main(int argc, char **argv) {
   options.targetCPU = targetCPU;
   options.standalone = standalone;
   options.optLevel = optLevel;
-  options.minWeightBytes = minWeightBytes;
-  options.vectorizeContractions = vectorizeContractions;
-  options.parallel = parallel;
-  options.fuseInputQuantization = fuseInputQuantization;
-  options.kvCacheInPlace = kvCacheInPlace;
-  options.lastPositionEntry = lastPositionEntry;
+#define QOPT_CODEGEN_OPTION(TYPE, FIELD, FLAG, DEFAULT, HELP)                  \
+  options.codegen.FIELD = FIELD##Flag;
+#include "quant-opt/Pipelines/CodegenOptions.def"
   options.inputs.push_back({"the input model", inputPath});
   for (const std::string &file : externalDataFiles)
     options.inputs.push_back({"the model's external data", file});

@@ -22,6 +22,7 @@
 
 #include "quant-opt/InitAllDialects.h"
 #include "quant-opt/InitAllPasses.h"
+#include "quant-opt/Recipes/RecipeTable.h"
 #include "quant-opt/Support/FileSafety.h"
 #include "quant-opt/Support/ModuleDiagnostics.h"
 #include "quant-opt/Target/ONNX/ONNXImporter.h"
@@ -42,6 +43,11 @@ static llvm::cl::opt<int64_t> inlineBytes(
     "onnx-max-inline-bytes",
     llvm::cl::desc("Constants larger than this become dense_resource blobs"),
     llvm::cl::init(1024), llvm::cl::cat(onnxCategory));
+
+static llvm::cl::opt<std::string> listRecipes(
+    "list-recipes", llvm::cl::ValueOptional,
+    llvm::cl::desc("Print the qopt-ptq recipes and exit (=json: as JSON)"),
+    llvm::cl::value_desc("text|json"));
 
 /// Imports one model, runs the pass pipeline and prints the result.
 static LogicalResult processONNX(std::unique_ptr<llvm::MemoryBuffer> buffer,
@@ -98,6 +104,13 @@ int main(int argc, char **argv) {
                  << "\n";
     return 1;
   };
+  if (listRecipes.getNumOccurrences()) {
+    if (listRecipes != "" && listRecipes != "text" && listRecipes != "json")
+      return refuse(llvm::createStringError("--list-recipes=" + listRecipes +
+                                            ": expected text or json"));
+    qopt::printRecipes(llvm::outs(), listRecipes == "json");
+    return 0;
+  }
   // The input may be memory-mapped while the output is written: never let
   // them be one file. The output is written under a temporary name and
   // renamed once complete, so a failure keeps what was there.

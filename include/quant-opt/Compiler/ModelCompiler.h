@@ -11,6 +11,7 @@
 #ifndef QUANT_OPT_COMPILER_MODELCOMPILER_H
 #define QUANT_OPT_COMPILER_MODELCOMPILER_H
 
+#include "quant-opt/Pipelines/LowerToLLVM.h"
 #include "quant-opt/Support/FileSafety.h"
 
 #include "mlir/IR/BuiltinOps.h"
@@ -49,21 +50,9 @@ struct ModelCompileOptions {
   bool standalone = false;
   /// LLVM optimization level (0-3).
   unsigned optLevel = 3;
-  /// Constants smaller than this stay in the code.
-  int64_t minWeightBytes = 1024;
-  /// Vector kernels for f32 matmuls (false: the scalar reference loops).
-  bool vectorizeContractions = true;
-  /// Quantize W8A8/W4A8 inputs inside their producer (false: in passes
-  /// over the producer's f32 result, the baseline of the benchmarks).
-  bool fuseInputQuantization = true;
-  /// Run the parallel loops (kernel panels, large f32 matmuls) on OpenMP
-  /// threads. A model library links LLVM's libomp; an object needs `-lomp`
-  /// where it is linked.
-  bool parallel = true;
-  /// Update the KV cache in the runtime's buffers (qopt-kv-cache-in-place).
-  bool kvCacheInPlace = true;
-  /// Add `<entry>_last_position` (qopt-last-position-logits).
-  bool lastPositionEntry = true;
+  /// The lowering's code-generation choices (CodegenOptions.def); the
+  /// weight archive and kernels come from `weightsPath` and `target`.
+  CodegenOptions codegen;
   /// The files the model was read from (the model, its external data): no
   /// output may be one of them.
   std::vector<NamedPath> inputs;

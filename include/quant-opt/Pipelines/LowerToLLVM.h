@@ -8,6 +8,16 @@
 
 namespace mlir::qopt {
 
+/// The code-generation choices (CodegenOptions.def) as a plain struct: what
+/// ModelCompileOptions, the C API and calibration's JIT pass around.
+struct CodegenOptions {
+#define QOPT_CODEGEN_OPTION(TYPE, FIELD, FLAG, DEFAULT, HELP)                  \
+  TYPE FIELD = DEFAULT;
+#include "quant-opt/Pipelines/CodegenOptions.def"
+};
+
+/// The options of the qopt-lower-to-llvm pipeline: where the weights go,
+/// which kernels, and the code-generation choices.
 struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
   Option<std::string> weights{
       *this, "weights",
@@ -15,16 +25,6 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "weight archive, emit packed entry points and the model "
                      "metadata (empty: plain lowering for mlir-runner)"),
       llvm::cl::init("")};
-  Option<int64_t> minWeightBytes{
-      *this, "min-weight-bytes",
-      llvm::cl::desc("Constants smaller than this stay in the code"),
-      llvm::cl::init(1024)};
-  Option<bool> vectorizeContractions{
-      *this, "vectorize-contractions",
-      llvm::cl::desc("Register-blocked vector kernels for f32 matmul and "
-                     "batch_matmul (qopt-vectorize-contractions; false: the "
-                     "scalar reference loops)"),
-      llvm::cl::init(true)};
   Option<std::string> kernels{
       *this, "kernels",
       llvm::cl::desc("Quantized matmul kernels: a target of "
@@ -32,38 +32,13 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
                      "x86-64-avx512-vnni, aarch64-dotprod, aarch64-i8mm, "
                      "native) or reference (the scalar reference lowering)"),
       llvm::cl::init("native")};
-  Option<bool> approximateMath{
-      *this, "approximate-math",
-      llvm::cl::desc("Inline polynomial approximations of tanh, exp, ... "
-                     "and algebraic forms of powf (qopt-approximate-math), "
-                     "so elementwise loops vectorize; false: libm calls"),
-      llvm::cl::init(true)};
-  Option<bool> kvCacheInPlace{
-      *this, "kv-cache-in-place",
-      llvm::cl::desc("With weights=: KV-cache entry points update the "
-                     "caller's cache buffers in place "
-                     "(qopt-kv-cache-in-place) instead of returning "
-                     "concatenated copies"),
-      llvm::cl::init(true)};
-  Option<bool> lastPositionEntry{
-      *this, "last-position-entry",
-      llvm::cl::desc("With weights=: add `<entry>_last_position`, which "
-                     "computes the logits of the last position only, next "
-                     "to each language-model entry point "
-                     "(qopt-last-position-logits)"),
-      llvm::cl::init(true)};
-  Option<bool> fuseInputQuantization{
-      *this, "fuse-input-quantization",
-      llvm::cl::desc("Quantize W8A8/W4A8 inputs inside their elementwise "
-                     "producer, row by row (convert-qopt-to-kernels)"),
-      llvm::cl::init(true)};
-  Option<bool> parallel{
-      *this, "parallel",
-      llvm::cl::desc("Run the loops marked parallel (the kernels' column "
-                     "panels, the large f32 matmuls' column tiles) on "
-                     "OpenMP threads; the result links with libomp "
-                     "(false: serial loops)"),
-      llvm::cl::init(false)};
+#define QOPT_CODEGEN_OPTION(TYPE, FIELD, FLAG, DEFAULT, HELP)                  \
+  Option<TYPE> FIELD{*this, FLAG, llvm::cl::desc(HELP),                        \
+                     llvm::cl::init(DEFAULT)};
+#include "quant-opt/Pipelines/CodegenOptions.def"
+
+  /// The code-generation choices these options hold.
+  CodegenOptions codegen() const;
 };
 
 /// Lowers an imported model (tensor/linalg/quant on tensors) to the LLVM
@@ -73,7 +48,9 @@ struct LowerToLLVMOptions : public PassPipelineOptions<LowerToLLVMOptions> {
 /// LLVM. With `weights` set, the result is a compiled model for the runtime
 /// (see qopt-externalize-weights and qopt-emit-runtime-interface).
 void buildLowerToLLVMPipeline(OpPassManager &pm,
-                              const LowerToLLVMOptions &options = {});
+                              const CodegenOptions &codegen = {},
+                              llvm::StringRef weights = "",
+                              llvm::StringRef kernels = "native");
 
 /// Registers `qopt-lower-to-llvm`.
 void registerLowerToLLVMPipeline();

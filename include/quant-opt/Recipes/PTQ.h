@@ -8,25 +8,17 @@
 #ifndef QUANT_OPT_RECIPES_PTQ_H
 #define QUANT_OPT_RECIPES_PTQ_H
 
+#include "quant-opt/Recipes/RecipeTable.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
 namespace mlir::qopt {
 
 struct PTQOptions : public PassPipelineOptions<PTQOptions> {
-  Option<std::string> recipe{
-      *this, "recipe",
-      llvm::cl::desc(
-          "w8 (INT8 per-channel weight-only), w8a8-static, "
-          "w8a8-dynamic, w4 (INT4 per-channel), w4-g32, w4-g64, "
-          "w4-g128, w3 (INT3 per-channel), w3-g64, w3-g128, w4a8, w4a8-g32, "
-          "w4a8-g128 (INT4 weights, "
-          "INT8 per-token activations), fp16, bf16, fp8-e4m3, "
-          "fp8-e5m2 (float "
-          "weights, the 8-bit ones scaled per output channel), auto (a "
-          "format per tensor under size-mb, bits-per-weight or max-kl, "
-          "measured on calibration data)"),
-      llvm::cl::init("w8")};
+  Option<std::string> recipe{*this, "recipe",
+                             llvm::cl::desc(recipeOptionHelp()),
+                             llvm::cl::init("w8")};
   Option<double> sizeMb{*this, "size-mb",
                         llvm::cl::desc("recipe=auto: size budget in MB"),
                         llvm::cl::init(0)};

@@ -60,7 +60,7 @@ def run_variant(args, name, tmp):
         wrapped = wrap(f.read(), ids, args.dynamic)
     with open(f"{tmp}.wrapped.mlir", "w") as f:
         f.write(wrapped)
-    subprocess.run([args.quant_opt, f"{tmp}.wrapped.mlir", "--qopt-lower-to-llvm",
+    subprocess.run([args.quant_opt, f"{tmp}.wrapped.mlir", "--qopt-lower-to-llvm=parallel=false",
                     "-o", f"{tmp}.llvm.mlir"], check=True)
     run = subprocess.run([args.runner, f"{tmp}.llvm.mlir", "-e", "entry",
                           "-entry-point-result=void", "-O2", "-shared-libs=" + args.runner_libs],
