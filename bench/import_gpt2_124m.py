@@ -4,7 +4,7 @@ vocab 50257, random weights, ~650 MB) through `quant-opt` to MLIR bytecode.
   /usr/bin/python3 bench/import_gpt2_124m.py [--quant-opt build/bin/quant-opt]
       [--model FILE.onnx | --opset 13|14|17 [--external-data | --both]] [--repeats 5]
 
-Creates the model once in build-bench/ (python/quantopt/export.py; --model reuses
+Creates the model once in build-bench/ (scripts/training/export.py; --model reuses
 a given file instead). Runs, interleaved, N times each: `quant-opt MODEL
 --emit-bytecode -o /tmp/...`; the same with --onnx-skip-checker (when quant-opt
 has it) to show what ONNX's checker + shape inference cost; and as the baseline
@@ -42,11 +42,11 @@ def export_model(opset, external_data):
         return path
     os.makedirs(os.path.dirname(path), exist_ok=True)
     print(f"exporting {path} (random weights, ~1 min) ...", flush=True)
-    cmd = [PYTHON, "-m", "quantopt.export", "--random-124m", "--opset", str(opset), "-o", path]
+    cmd = [PYTHON, "-m", "training.export", "--random-124m", "--opset", str(opset), "-o", path]
     if external_data:
         cmd.append("--external-data")
     start = time.perf_counter()
-    res = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "python")),
+    res = subprocess.run(cmd, env=dict(os.environ, PYTHONPATH=os.path.join(ROOT, "scripts")),
                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     if res.returncode != 0:
         for f in (path, path + ".data"):  # no half-written cache entries

@@ -23,8 +23,8 @@ import sys
 import time
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "python"))
-from quantopt.quant_results import Runner, StepFailed, git_revision, machine  # noqa: E402
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+from results.quant_results import Runner, StepFailed, git_revision, machine  # noqa: E402
 
 BIN = os.path.join(REPO, "build", "bin")
 MODEL = os.path.join(REPO, "models", "gpt2-brown.onnx")
@@ -50,7 +50,7 @@ def main():
     args = ap.parse_args()
     for path in (HELDOUT, TRAIN):
         if not os.path.exists(path):
-            sys.exit(f"{path} is missing: run `python -m quantopt.brown --out build/main/data`")
+            sys.exit(f"{path} is missing: run `PYTHONPATH=scripts python -m training.brown --out build/main/data`")
     os.makedirs(args.work, exist_ok=True)
     extra = [float(s) for s in args.sizes.split(",") if s]
     runner = Runner(args.work, 2 + 3 * len(UNIFORM) + 3 * (len(UNIFORM) + len(extra)) + 1,

@@ -27,9 +27,9 @@ import onnx
 from onnx import numpy_helper
 
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-sys.path.insert(0, os.path.join(REPO, "python"))
+sys.path.insert(0, os.path.join(REPO, "scripts"))
 sys.path.insert(0, os.path.join(REPO, "bench"))
-from quantopt.quant_results import Runner, StepFailed, git_revision, machine  # noqa: E402
+from results.quant_results import Runner, StepFailed, git_revision, machine  # noqa: E402
 import bench_paths  # noqa: E402
 
 BIN = os.path.join(REPO, "build", "bin")
@@ -134,9 +134,9 @@ def main():
         else:
             sys.exit(f"unknown model '{m}' (shipped, 124m)")
     if any(score for *_, score in models) and not os.path.exists(HELDOUT):
-        bench_paths.sh([bench_paths.PYTHON, "-m", "quantopt.brown", "--out",
+        bench_paths.sh([bench_paths.PYTHON, "-m", "training.brown", "--out",
                         os.path.dirname(HELDOUT)],
-                       env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "python")))
+                       env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "scripts")))
     steps = sum(len(RECIPES) * 2 + (len(RECIPES) - 1) * score for *_, score in models)
     runner = Runner(args.work, steps, cwd=REPO)
     rows, failures = [], []

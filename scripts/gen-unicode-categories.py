@@ -2,7 +2,7 @@
 """Writes runtime/lib/UnicodeCategories.inc: the code point classes GPT-2's
 pretokenizer regex needs (\\p{L}, \\p{N}, \\s), as sorted, merged ranges.
 
-Classes follow python/quantopt/bpe.py (the project's reference port): letters
+Classes follow scripts/training/bpe.py (the project's reference port): letters
 are general category L*, numbers N*, spaces str.isspace(). Everything outside
 the table is "other". Regenerate with the Python whose unicodedata you want:
 

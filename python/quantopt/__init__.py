@@ -1,1 +1,3 @@
-"""quant-opt's Python side: the GPT-2 model definition, data, training and export recipes."""
+"""quant-opt's Python package: bindings for the runtime's C API (runtime.py).
+
+Training, data, result generators and the test drivers are in scripts/ (not installed)."""

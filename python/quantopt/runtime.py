@@ -9,7 +9,7 @@
     logits = lm.forward([464, 3290])         # [2, vocab]: prefill
     last = lm.forward_last([318])            # [vocab]: one decode step
 
-`LIB` is build/lib/libqopt_runtime.so unless QUANTOPT_RUNTIME_LIB names another.
+The library is libqopt_runtime.so, found as _libraries.py says (QUANTOPT_LIB_DIR first).
 """
 import ctypes
 import json
@@ -17,11 +17,9 @@ import os
 
 import numpy as np
 
-from . import paths
+from . import _libraries
 
 MAX_RANK = 8
-LIB = os.environ.get("QUANTOPT_RUNTIME_LIB",
-                     os.path.join(paths.REPO, "build", "lib", "libqopt_runtime.so"))
 
 # MLIR element types -> numpy (signless integers read as signed).
 DTYPES = {"f32": np.float32, "f64": np.float64, "f16": np.float16, "i64": np.int64,
@@ -39,7 +37,7 @@ _lib = None
 def _load_library():
     global _lib
     if _lib is None:
-        lib = ctypes.CDLL(LIB)
+        lib = _libraries.load(_libraries.RUNTIME)
         lib.qopt_model_load.restype = ctypes.c_void_p
         lib.qopt_model_load.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_void_p]
         lib.qopt_model_free.argtypes = [ctypes.c_void_p]

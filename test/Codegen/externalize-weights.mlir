@@ -1,5 +1,5 @@
 // RUN: quant-opt %s -qopt-externalize-weights="archive=%t.weights min-bytes=64" | FileCheck %s
-// RUN: %python -m quantopt.weight_archive %t.weights --dump big | FileCheck %s --check-prefix=ARCHIVE
+// RUN: %python -m checks.weight_archive %t.weights --dump big | FileCheck %s --check-prefix=ARCHIVE
 
 // Constants of at least 64 bytes move to the archive at 64-byte aligned
 // offsets and are read through views of a new trailing argument that every

@@ -451,10 +451,10 @@ def sweep(args):
     if args.build:
         quant_opt = os.path.join(args.build, "bin", "quant-opt")
         quant_compile = os.path.join(args.build, "bin", "quant-compile")
-        runtime_lib = os.path.join(args.build, "lib", "libqopt_runtime.so")
-    else:  # from lit: the tools on PATH, the runtime from the environment
+        lib_dir = os.path.join(args.build, "lib")
+    else:  # from lit: the tools on PATH, the libraries from the environment
         quant_opt, quant_compile = shutil.which("quant-opt"), shutil.which("quant-compile")
-        runtime_lib = os.environ["QUANTOPT_RUNTIME_LIB"]
+        lib_dir = os.environ["QUANTOPT_LIB_DIR"]
     all_cases = cases()
     if args.quick:
         all_cases = all_cases[::3]
@@ -523,7 +523,7 @@ def sweep(args):
                 files.append(p)
             env = dict(os.environ)
             env["PYTHONPATH"] = os.path.join(args.src, "python")
-            env["QUANTOPT_RUNTIME_LIB"] = runtime_lib
+            env["QUANTOPT_LIB_DIR"] = lib_dir
             rr = run_tool([sys.executable, "-c", RUNNER, lib] + files, args.timeout, env)
             if rr is None:
                 record(case, "run " + label, "hang", f"over {args.timeout} s")
@@ -558,7 +558,7 @@ def sweep(args):
 def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--build", help="build directory (default: tools on PATH, "
-                   "runtime library from $QUANTOPT_RUNTIME_LIB)")
+                   "libraries from $QUANTOPT_LIB_DIR)")
     p.add_argument("--out", required=True)
     p.add_argument("--src", default=os.path.dirname(os.path.dirname(os.path.dirname(
         os.path.abspath(__file__)))))

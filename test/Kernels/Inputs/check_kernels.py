@@ -27,7 +27,7 @@ import sys
 
 import numpy as np
 
-from quantopt.linear_mlir import linear_module
+from checks.linear_mlir import linear_module
 
 SCHEMES = [
     # name, qopt-quantize options, integer path?, needs static stats?

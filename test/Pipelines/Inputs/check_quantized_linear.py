@@ -17,7 +17,7 @@ import sys
 
 import numpy as np
 
-from quantopt.linear_mlir import linear_module
+from checks.linear_mlir import linear_module
 from quantopt.runtime import Model
 
 K, N = 96, 41

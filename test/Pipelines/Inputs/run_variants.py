@@ -5,7 +5,7 @@ mlir-runner's JIT and compares the logits with PyTorch's.
       [--dynamic] NAME...
 
 For each NAME (DIR/NAME.onnx with NAME.input.npy and NAME.logits.npy from
-python/quantopt/variants.py): imports the model (with static input shapes
+scripts/training/variants.py): imports the model (with static input shapes
 unless --dynamic), wraps @main in an @entry that feeds the saved token ids
 (and an empty KV cache for KV variants) and prints the logits, lowers with
 --qopt-lower-to-llvm, runs it, and prints the max error relative to the

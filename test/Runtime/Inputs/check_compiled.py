@@ -4,7 +4,7 @@ steps on the KV cache, and the last-position logits generation asks for.
 
   check_compiled.py --dir DIR NAME...
 
-DIR holds NAME.onnx, NAME.input.npy and NAME.logits.npy (quantopt.variants).
+DIR holds NAME.onnx, NAME.input.npy and NAME.logits.npy (training.variants).
 Prints one line per variant and path; exits 1 if any error relative to the
 largest reference logit exceeds 1e-4 (1e-3 for fp16 weights).
 """

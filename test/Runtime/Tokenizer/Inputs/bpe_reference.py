@@ -1,4 +1,4 @@
-"""python/quantopt/bpe.py as the reference for the tokenizer lit tests.
+"""scripts/training/bpe.py as the reference for the tokenizer lit tests.
 
   bpe_reference.py compare TEXT IDS    encode TEXT, compare with IDS (one a line)
   bpe_reference.py sweep OUT           write a text exercising every character
@@ -11,7 +11,7 @@ import random
 import sys
 import unicodedata
 
-from quantopt.bpe import Encoder
+from training.bpe import Encoder
 
 
 def compare(text_path, ids_path):

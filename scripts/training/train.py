@@ -1,6 +1,6 @@
 """Trains the shipped GPT-2-architecture model on Brown (CPU, seeded, resumable).
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.train --data build-train/data \
+  PYTHONPATH=scripts /usr/bin/python3 -m training.train --data build-train/data \
       --out build-train/run [--resume] [--minutes 100]
 
 The step count is fixed from the measured throughput after the first steps so the

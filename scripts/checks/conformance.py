@@ -1,7 +1,7 @@
 """ONNX backend conformance: compiles every node test the importer covers and
 checks its outputs on the test's own data.
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.conformance \\
+  PYTHONPATH=python:scripts /usr/bin/python3 -m checks.conformance \\
       [--quant-compile build/bin/quant-compile] [--data DIR] [--jobs 2] [--json OUT]
 
 For each DIR/*/model.onnx (default Debian's libonnx-testdata): `quant-compile`
@@ -65,7 +65,7 @@ def run_one(library, test_dir, rtol, atol):
     import numpy as np
     import onnx
     from onnx import numpy_helper
-    from .runtime import Model
+    from quantopt.runtime import Model
 
     def load(path):
         t = onnx.TensorProto()
@@ -111,7 +111,7 @@ def check(tool, model, workdir, rtol, atol, timeout):
     if p.returncode != 0:
         return "crashed", f"quant-compile exit {p.returncode}: {p.stderr.strip()[:400]}"
     try:
-        r = subprocess.run([sys.executable, "-m", "quantopt.conformance", "--run-one", library,
+        r = subprocess.run([sys.executable, "-m", "checks.conformance", "--run-one", library,
                             os.path.dirname(model), "--rtol", str(rtol), "--atol", str(atol)],
                            capture_output=True, text=True, errors="replace", timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -1,6 +1,6 @@
 """Imports every model of ONNX's backend node tests and classifies the result.
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.backend_sweep \\
+  PYTHONPATH=scripts /usr/bin/python3 -m checks.backend_sweep \\
       --quant-opt build/bin/quant-opt [--data DIR] [--jobs 2] [--json OUT]
 
 Each model (DIR/*/model.onnx, default Debian's libonnx-testdata) either

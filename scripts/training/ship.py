@@ -1,6 +1,6 @@
 """Ships a trained checkpoint as the project's default model.
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.ship --checkpoint build-train/run/ckpt.pt \\
+  PYTHONPATH=scripts /usr/bin/python3 -m training.ship --checkpoint build-train/run/ckpt.pt \\
       --data build-train/data --out models/gpt2-brown
 
 With --average CKPT..., the shipped weights are the mean of --checkpoint's and
@@ -37,7 +37,7 @@ PREFIX_TOKENS = 8192
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--checkpoint", required=True)
-    p.add_argument("--data", required=True, help="quantopt.brown output (heldout.npy)")
+    p.add_argument("--data", required=True, help="training.brown output (heldout.npy)")
     p.add_argument("--out", required=True, help="path without extension")
     p.add_argument("--average", nargs="+", default=[], metavar="CKPT",
                    help="also average these checkpoints' weights (same run)")
@@ -82,7 +82,7 @@ def main():
         | {"bf16_matmuls": ck["args"].get("bf16", False), "steps": ck["step"], "wall_minutes": round(ck["elapsed"] / 60, 1),
            "tokens_seen": ck["step"] * ck["args"]["batch"] * ck["args"]["seq"]}
         | ({"averaged_steps": sorted(averaged)} if args.average else {}),
-        "evaluation": {"window": window, "stride": stride, "split": "python/quantopt/brown.py",
+        "evaluation": {"window": window, "stride": stride, "split": "scripts/training/brown.py",
                        **result},
     }
     with open(args.out + ".json", "w") as f:

@@ -1,7 +1,7 @@
 // Runs an ONNX model with ONNX Runtime (npm onnxruntime-node, CPU) on token
 // ids and writes its logits, to compare exported models with quant-run's.
 //
-//   node python/quantopt/ort_logits.js MODEL.onnx IDS.txt OUT.f32
+//   node scripts/checks/ort_logits.js MODEL.onnx IDS.txt OUT.f32
 //        [--threads N] [--optimization all|disabled] [--qdq-accuracy-level N]
 //
 // IDS.txt holds whitespace-separated token ids (what `quant-run MODEL.so

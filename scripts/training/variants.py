@@ -1,6 +1,6 @@
 """Exports every GPT-2 variant the importer must take, on a tiny random config.
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.variants --out DIR
+  PYTHONPATH=scripts /usr/bin/python3 -m training.variants --out DIR
 
 Writes gpt2_<variant>.onnx for: opsets 13, 14, 17; with and without KV cache;
 fp32 and fp16 weights; causal mask as a buffer and built with Trilu/Where; and

@@ -6,7 +6,7 @@ ids ca01..cr09), documents are taken in file-id order; every 10th (the 10th, 20t
 documents (humor, science fiction) the last one. That is 43 of 500 documents, at
 least one from each category, about 9% of the text. Nothing is tuned on held-out.
 
-  /usr/bin/python3 -m quantopt.brown --out DIR   # train.txt, heldout.txt, *.npy
+  PYTHONPATH=scripts /usr/bin/python3 -m training.brown --out DIR   # train.txt, heldout.txt, *.npy
 """
 import argparse
 import os

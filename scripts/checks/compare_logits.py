@@ -1,6 +1,6 @@
 """Compares two raw float32 logit files (quant-run logits, ort_logits.js).
 
-  /usr/bin/python3 -m quantopt.compare_logits A.f32 B.f32 [--vocab 50257]
+  PYTHONPATH=scripts /usr/bin/python3 -m checks.compare_logits A.f32 B.f32 [--vocab 50257]
       [--tol 1e-4] [--prefix N] [--median-tol T] [--min-top1 F] [--label NAME]
 
 Prints `NAME: max abs err E, max |logit| M, rel R, top-1 agreement T% over N

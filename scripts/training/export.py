@@ -1,6 +1,6 @@
 """ONNX export recipes for the GPT-2 definition, the way users export GPT-2.
 
-  PYTHONPATH=python /usr/bin/python3 -m quantopt.export \
+  PYTHONPATH=scripts /usr/bin/python3 -m training.export \
       (--checkpoint CKPT | --random-124m | --tiny) [--opset 13|14|17] [--kv-cache]
       [--fp16] [--mask buffer|trilu] [--external-data] -o out.onnx
 

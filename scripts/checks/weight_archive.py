@@ -1,6 +1,6 @@
 """Reads a compiled model's weight archive (runtime/include/quant-opt-runtime/WeightArchive.h).
 
-  /usr/bin/python3 -m quantopt.weight_archive FILE.weights [--dump NAME]
+  PYTHONPATH=scripts /usr/bin/python3 -m checks.weight_archive FILE.weights [--dump NAME]
 
 Prints the header and the index (one tensor per line); --dump prints a tensor's values.
 """
