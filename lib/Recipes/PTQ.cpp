@@ -191,8 +191,15 @@ void mlir::qopt::registerPTQPipelines() {
       [](OpPassManager &pm, StringRef text,
          function_ref<LogicalResult(const Twine &)> errorHandler) {
         PTQOptions options;
-        if (failed(options.parseFromString(text)))
-          return failure();
+        // An unknown option is reported where the pipeline's other errors
+        // go (a C API caller's diagnostics), not on stderr; a bad value
+        // (llvm::cl prints why on stderr) names the options.
+        std::string message;
+        llvm::raw_string_ostream os(message);
+        if (failed(options.parseFromString(text, os)))
+          return errorHandler(message.empty()
+                                  ? "qopt-ptq: invalid options '" + text + "'"
+                                  : StringRef(message).trim());
         if (std::optional<std::string> error = checkPTQOptionDomains(options))
           return errorHandler("qopt-ptq: " + *error);
         if (!lookupRecipe(options.recipe))

@@ -24,7 +24,6 @@
 #include "mlir/Pass/PassManager.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/InitLLVM.h"
-#include "llvm/Support/Path.h"
 #include "llvm/Support/SourceMgr.h"
 
 using namespace mlir;
@@ -101,12 +100,9 @@ int main(int argc, char **argv) {
     return refuse("-o: the output path is empty");
   if (llvm::Error error = qopt::checkRegularInput("the model", inputPath))
     return refuse(llvm::toString(std::move(error)));
-  std::string weights = weightsPath;
-  if (weights.empty()) {
-    SmallString<128> path(outputPath.getValue());
-    llvm::sys::path::replace_extension(path, "weights");
-    weights = std::string(path);
-  }
+  std::string weights = weightsPath.empty()
+                            ? qopt::defaultWeightsPath(outputPath)
+                            : weightsPath.getValue();
   // Checked again with the model's external data files once it is read.
   std::vector<qopt::NamedPath> outputs = {{"-o", outputPath}};
   if (!standalone)

@@ -66,6 +66,10 @@ struct ModelCompileOptions {
 /// leaves the output paths as they were.
 llvm::Error compileModel(ModuleOp module, const ModelCompileOptions &options);
 
+/// The weight archive written beside `outputPath` when none is named: the
+/// output with the extension .weights (quant-compile, the C API).
+std::string defaultWeightsPath(llvm::StringRef outputPath);
+
 } // namespace mlir::qopt
 
 #endif // QUANT_OPT_COMPILER_MODELCOMPILER_H

@@ -33,9 +33,10 @@ inline bool isModuleDumpNote(const Diagnostic &note) {
 
 /// Registers a handler on `context` that removes the module-dump note from
 /// diagnostics and passes them on to the handlers registered before it
-/// (which print them). Register it after the printing handler.
-inline void dropModuleDumpNotes(MLIRContext *context) {
-  context->getDiagEngine().registerHandler([](Diagnostic &diag) {
+/// (which print them). Register it after the printing handler. Returns the
+/// handler's id (DiagnosticEngine::eraseHandler).
+inline DiagnosticEngine::HandlerID dropModuleDumpNotes(MLIRContext *context) {
+  return context->getDiagEngine().registerHandler([](Diagnostic &diag) {
     if (llvm::none_of(diag.getNotes(), isModuleDumpNote))
       return failure();
     Diagnostic kept(diag.getLocation(), diag.getSeverity());
