@@ -71,7 +71,7 @@ function(quant_opt_install_package)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/include/quant-opt
                     ${PROJECT_BINARY_DIR}/include/quant-opt
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR}
-    FILES_MATCHING PATTERN "*.h" PATTERN "*.inc" PATTERN "*.td"
+    FILES_MATCHING PATTERN "*.h" PATTERN "*.inc" PATTERN "*.def" PATTERN "*.td"
     PATTERN "CMakeFiles" EXCLUDE)
   install(DIRECTORY ${PROJECT_SOURCE_DIR}/runtime/include/quant-opt-runtime
     DESTINATION ${CMAKE_INSTALL_INCLUDEDIR})

@@ -5,8 +5,6 @@
 // Imports an ONNX model, quantizes it with a qopt-ptq recipe and compiles it
 // into a shared library and weight archive that quant-run (or the runtime's
 // C API) loads.
-//
-//===----------------------------------------------------------------------===//
 
 #include "quant-opt/Compiler/ModelCompiler.h"
 #include "quant-opt/InitAllDialects.h"
@@ -23,8 +21,7 @@ using namespace mlir;
 
 int main(int argc, char **argv) {
   if (argc != 5) {
-    llvm::errs()
-        << "usage: qopt-embed model.onnx <recipe> out.so out.weights\n";
+    llvm::errs() << "usage: qopt-embed model.onnx recipe out.so out.weights\n";
     return 2;
   }
   DialectRegistry registry;
@@ -42,8 +39,8 @@ int main(int argc, char **argv) {
   PassManager pm(&context);
   qopt::PTQOptions ptq;
   ptq.recipe = argv[2];
-  if (failed(qopt::buildPTQPipeline(pm, ptq))) {
-    llvm::errs() << "qopt-embed: unknown recipe '" << argv[2] << "'\n";
+  if (llvm::Error error = qopt::buildPTQPipeline(pm, ptq)) {
+    llvm::errs() << "qopt-embed: " << llvm::toString(std::move(error)) << "\n";
     return 1;
   }
   if (failed(pm.run(*module)))
