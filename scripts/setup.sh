@@ -24,6 +24,8 @@ APT_PACKAGES=(
   qemu-user g++-aarch64-linux-gnu
   # Python side: model definition, training, export, evaluation, plots.
   python3-numpy python3-torch python3-onnx python3-matplotlib libopenblas0-pthread
+  # Installing the quantopt package (python/pyproject.toml) offline, into a venv.
+  python3-pip python3-setuptools python3-wheel python3-venv
   # Training keeps freed memory with jemalloc (scripts/training/jemalloc.py).
   libjemalloc2
   # Node for ONNX Runtime and the npm data packages.

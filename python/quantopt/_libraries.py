@@ -9,7 +9,8 @@ import ctypes
 import os
 import sys
 
-RUNTIME = "libqopt_runtime.so"  # the runtime's C API, qopt_runtime.h
+COMPILER = "libQuantOptCAPI.so"  # the compiler's C API, include/quant-opt-c/
+RUNTIME = "libqopt_runtime.so"   # the runtime's C API, qopt_runtime.h
 
 # The source tree this package sits in (python/quantopt), when it is run from there.
 SOURCE_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))

@@ -4,7 +4,7 @@
 //  1. pretokenize with GPT-2's regex
 //       's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+|
 //       ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
-//     implemented as a scanner (same as python/quantopt/bpe.py);
+//     implemented as a scanner (same as scripts/training/bpe.py);
 //  2. map each piece's UTF-8 bytes to their single-byte tokens;
 //  3. repeatedly merge every occurrence of the lowest-ranked adjacent pair.
 // Step 3 works on token ids: every merge result is itself a vocabulary entry.

@@ -1,7 +1,7 @@
 //===- GPT2Tokenizer.h - GPT-2's byte-level BPE tokenizer -------*- C++ -*-===//
 //
 // GPT-2's tokenizer, reading GPT-2's own encoder.json and vocab.bpe, and
-// producing the same ids as OpenAI's encoder.py (and python/quantopt/bpe.py).
+// producing the same ids as OpenAI's encoder.py (and scripts/training/bpe.py).
 // See docs/tokenizer.md.
 //
 //===----------------------------------------------------------------------===//
