@@ -24,6 +24,15 @@ defvar QOptCalibrationDataOptions = [
          "Tokens per calibration window">,
 ];
 
+// What the calibration session's instrumentation builds (collector calls,
+// weight slots as memref globals read through bufferization.to_tensor): a
+// module read from a file has not loaded these dialects.
+defvar QOptCalibrationSessionDialects = [
+  "qopt::QOptDialect", "arith::ArithDialect", "func::FuncDialect",
+  "tensor::TensorDialect", "memref::MemRefDialect",
+  "bufferization::BufferizationDialect",
+];
+
 def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
   let summary = "Run the instrumented model on calibration data and attach "
                 "statistics to its observation points";
@@ -77,7 +86,7 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Show a progress bar on stderr">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect"];
+  let dependentDialects = QOptCalibrationSessionDialects;
 }
 
 def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
@@ -128,7 +137,7 @@ def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Print one line per tensor">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect"];
+  let dependentDialects = QOptCalibrationSessionDialects;
 }
 
 def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
@@ -198,8 +207,8 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Show progress on stderr">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
-                           "quant::QuantDialect"];
+  let dependentDialects = !listconcat(QOptCalibrationSessionDialects,
+                                      ["quant::QuantDialect"]);
 }
 
 #endif // QUANT_OPT_CALIBRATION_PASSES_TD
