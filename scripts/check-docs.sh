@@ -8,7 +8,8 @@
 #   scripts/check-docs.sh --no-build  compare what the build tree has (lit)
 #   --build-dir DIR, --reference-dir DIR  override build/ and docs/reference/
 #
-# Exits 1 with a unified diff per stale file. docs/reference/Pipelines.md is
+# Exits 1 with a unified diff per stale file, and when a pass description has
+# no before/after example. docs/reference/Pipelines.md is
 # hand-written (the pipelines are registered in C++, not TableGen); it must
 # name every option `quant-opt --help` lists for them.
 set -euo pipefail
@@ -61,6 +62,20 @@ for file in "$reference_dir"/*.md; do
     stale=1
   fi
 done
+# Every pass's description carries a before/after IR example.
+for file in "$generated_dir"/*Passes.md; do
+  missing=$(awk '
+    /^### `-/ { if (pass != "" && !(before && after)) print pass;
+                pass = $2; before = after = 0 }
+    /Before/ { before = 1 }
+    /After/ { after = 1 }
+    END { if (pass != "" && !(before && after)) print pass }' "$file")
+  for pass in $missing; do
+    echo "check-docs.sh: $pass ($(basename "$file")) has no before/after example in its description"
+    stale=1
+  done
+done
+
 # The pipelines are documented by hand: every option `quant-opt --help` lists
 # for them must be named (as `option`) in Pipelines.md.
 quant_opt=$build_dir/bin/quant-opt
