@@ -17,6 +17,7 @@ config.excludes = ["Inputs", "CMakeLists.txt", "README.md", "lit.cfg.py",
 config.substitutions.append(("%PATH%", config.environment["PATH"]))
 config.substitutions.append(("%python", config.python3))
 config.substitutions.append(("%src_root", config.quant_opt_src_root))
+config.substitutions.append(("%obj_root", config.quant_opt_obj_root))
 # mlir-runner's support libraries (printMemref*), next to the LLVM tools.
 _mlir_lib_dir = os.path.join(os.path.dirname(config.llvm_tools_dir), "lib")
 config.substitutions.append(("%mlir_runner_libs", ",".join(

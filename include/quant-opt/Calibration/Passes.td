@@ -24,6 +24,15 @@ defvar QOptCalibrationDataOptions = [
          "Tokens per calibration window">,
 ];
 
+// What the calibration session's instrumentation builds (collector calls,
+// weight slots as memref globals read through bufferization.to_tensor): a
+// module read from a file has not loaded these dialects.
+defvar QOptCalibrationSessionDialects = [
+  "qopt::QOptDialect", "arith::ArithDialect", "func::FuncDialect",
+  "tensor::TensorDialect", "memref::MemRefDialect",
+  "bufferization::BufferizationDialect",
+];
+
 def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
   let summary = "Run the instrumented model on calibration data and attach "
                 "statistics to its observation points";
@@ -44,6 +53,21 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
     search for the clipping threshold that minimises the KL divergence
     between the histogram and its 8-bit quantized version); `mse` (the
     clipping that minimises the expected squared quantization error).
+
+    Before (a tiny LM head, after `qopt-insert-observers`):
+    ```mlir
+    %4 = qopt.observe %collapsed activation "head:input" {qopt.role = "lm_head"} : tensor<?x8xf32>
+    %5 = qopt.observe %cst_0 weight "head:weight" {qopt.role = "lm_head"} : tensor<8x16xf32>
+    ```
+    After, with `tokens=... samples=5 seq-len=16` (channel maxima abbreviated):
+    ```mlir
+    %4 = qopt.observe %collapsed activation "head:input" {qopt.role = "lm_head",
+           stats = #qopt.stats<method = "minmax", samples = 80, min = -2.8281621932983398 : f64,
+           max = 9.500000e+00 : f64, channel_absmax = dense<[2.04091907, ...]> : tensor<8xf32>>} : tensor<?x8xf32>
+    %5 = qopt.observe %cst_0 weight "head:weight" {qopt.role = "lm_head",
+           stats = #qopt.stats<method = "constant", samples = 8, min = -0.64150220155715942 : f64,
+           max = 0.73893958330154419 : f64, channel_absmax = dense<[...]> : tensor<16xf32>>} : tensor<8x16xf32>
+    ```
   }];
   let options = !listconcat(QOptCalibrationDataOptions, [
     Option<"method", "method", "std::string", /*default=*/"\"minmax\"",
@@ -62,7 +86,7 @@ def QOptCalibratePass : Pass<"qopt-calibrate", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Show a progress bar on stderr">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect"];
+  let dependentDialects = QOptCalibrationSessionDialects;
 }
 
 def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
@@ -89,6 +113,19 @@ def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
     per token for tables), `int8-gG`, `int4-gG`, `int3-gG` (groups of G
     input channels), symmetric. A format whose groups do not divide a
     tensor's input channels is skipped for that tensor.
+
+    Before (`tied-lm.onnxtext` of test/Dialect/QOpt/Transforms, observed and
+    calibrated):
+    ```mlir
+    %14 = qopt.observe %cst_14 weight "MatMul_10:weight" {stats = #qopt.stats<...>} : tensor<4x4xf32>
+    ```
+    After, with `formats=int8,int4-g2`:
+    ```mlir
+    %14 = qopt.observe %cst_14 weight "MatMul_10:weight" {
+            qopt.format_bytes = {f32 = 64 : i64, "int4-g2" = 40 : i64, int8 = 32 : i64},
+            qopt.sensitivity = {"int4-g2" = 0.0029706416180713124 : f64, int8 = 1.4960077029983291E-5 : f64},
+            stats = #qopt.stats<...>} : tensor<4x4xf32>
+    ```
   }];
   let options = !listconcat(QOptCalibrationDataOptions, [
     Option<"formats", "formats", "std::string",
@@ -100,7 +137,7 @@ def QOptSensitivityPass : Pass<"qopt-sensitivity", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Print one line per tensor">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect"];
+  let dependentDialects = QOptCalibrationSessionDialects;
 }
 
 def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
@@ -170,8 +207,8 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
     Option<"progress", "progress", "bool", /*default=*/"true",
            "Show progress on stderr">,
   ]);
-  let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
-                           "quant::QuantDialect"];
+  let dependentDialects = !listconcat(QOptCalibrationSessionDialects,
+                                      ["quant::QuantDialect"]);
 }
 
 #endif // QUANT_OPT_CALIBRATION_PASSES_TD

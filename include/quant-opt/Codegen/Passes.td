@@ -17,6 +17,23 @@ def QOptDecomposeAggregatesPass
     `linalg.softmax`) into the structured ops it stands for (max reduction,
     subtract-and-exp, sum reduction, divide), so that tiling, fusion and the
     loop lowerings, which only handle `linalg::LinalgOp`, apply to them.
+
+    Before:
+    ```mlir
+    %r = linalg.softmax dimension(1) ins(%x : tensor<?x16xf32>)
+        outs(%init : tensor<?x16xf32>) -> tensor<?x16xf32>
+    ```
+    After (bodies abbreviated; #map = (d0, d1) -> (d0, d1), #map1 = (d0, d1) -> (d0)):
+    ```mlir
+    %max = linalg.generic {indexing_maps = [#map, #map1], iterator_types = ["parallel", "reduction"]}
+        ins(%x : tensor<?x16xf32>) outs(%minus_inf : tensor<?xf32>) {... arith.maxnumf ...} -> tensor<?xf32>
+    %exp = linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+        ins(%x, %max : tensor<?x16xf32>, tensor<?xf32>) outs(%init : tensor<?x16xf32>) {... arith.subf, math.exp ...} -> tensor<?x16xf32>
+    %sum = linalg.generic {indexing_maps = [#map, #map1], iterator_types = ["parallel", "reduction"]}
+        ins(%exp : tensor<?x16xf32>) outs(%zeros : tensor<?xf32>) {... arith.addf ...} -> tensor<?xf32>
+    %r = linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+        ins(%exp, %sum : tensor<?x16xf32>, tensor<?xf32>) outs(%init : tensor<?x16xf32>) {... arith.divf ...} -> tensor<?x16xf32>
+    ```
   }];
   let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect",
                            "math::MathDialect", "tensor::TensorDialect"];
@@ -33,6 +50,18 @@ def QOptLowerContiguousReshapesPass
     an MLIR 22 crash there on `expand_shape(collapse_shape(x))` with dynamic
     dims (the pattern GPT-2's linear layers produce after bufferization), and
     gives the LLVM lowering plain descriptors.
+
+    Before:
+    ```mlir
+    %c = memref.collapse_shape %a [[0, 1], [2]] : memref<?x4x64xf32> into memref<?x64xf32>
+    ```
+    After:
+    ```mlir
+    %dim = memref.dim %a, %c0 : memref<?x4x64xf32>
+    %0 = arith.muli %dim, %c4 : index
+    %c = memref.reinterpret_cast %a to offset: [0], sizes: [%0, 64], strides: [64, 1]
+        : memref<?x4x64xf32> to memref<?x64xf32>
+    ```
   }];
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
 }
@@ -50,6 +79,20 @@ def QOptApproximateMathPass
     `log2`, `erf`, `erfc`, `atan`, `atan2`, `sin`, `cos`, `cbrt`: those of
     Eigen and Cephes, accurate to a few ulp in f32), which are plain
     arithmetic on scalars or vectors.
+
+    Before:
+    ```mlir
+    %c3 = arith.constant 3.0 : f32
+    %cube = math.powf %x, %c3 : f32
+    ```
+    After:
+    ```mlir
+    %0 = arith.mulf %x, %x : f32
+    %cube = arith.mulf %x, %0 : f32
+    ```
+    and `math.tanh %y` becomes about 30 ops of `arith.cmpf`/`arith.select`
+    (clamping y to +-7.99881172), `math.fma` (the numerator's and denominator's
+    polynomials in y^2) and one `arith.divf`.
   }];
   let dependentDialects = ["arith::ArithDialect", "math::MathDialect",
                            "vector::VectorDialect"];
@@ -68,6 +111,25 @@ def QOptInterchangeContractionsPass
     vectorizes without reassociating the float sum, so results stay
     bit-identical to the naive order in each output element. This is the
     scalar reference lowering's matmul; the tiled kernels replace it.
+
+    Before:
+    ```mlir
+    %0 = linalg.matmul ins(%a, %b : tensor<?x768xf32>, tensor<768x2304xf32>)
+        outs(%c : tensor<?x2304xf32>) -> tensor<?x2304xf32>
+    ```
+    After (loops m, k, n):
+    ```mlir
+    #map = affine_map<(d0, d1, d2) -> (d0, d1)>
+    #map1 = affine_map<(d0, d1, d2) -> (d1, d2)>
+    #map2 = affine_map<(d0, d1, d2) -> (d0, d2)>
+    %0 = linalg.generic {indexing_maps = [#map, #map1, #map2], iterator_types = ["parallel", "reduction", "parallel"]}
+        ins(%a, %b : tensor<?x768xf32>, tensor<768x2304xf32>) outs(%c : tensor<?x2304xf32>) {
+    ^bb0(%in: f32, %in_0: f32, %out: f32):
+      %1 = arith.mulf %in, %in_0 : f32
+      %2 = arith.addf %out, %1 : f32
+      linalg.yield %2 : f32
+    } -> tensor<?x2304xf32>
+    ```
   }];
   let dependentDialects = ["linalg::LinalgDialect"];
 }
@@ -95,6 +157,36 @@ def QOptTransposedKeyDotProductsPass
     reassociated (16 partial sums), like any
     vectorized dot product; the result agrees with the matmul within f32
     rounding. Other transposes and contractions are left alone.
+
+    Before (K = 32):
+    ```mlir
+    linalg.transpose ins(%k : memref<1x4x?x32xf32>) outs(%kt : memref<1x4x32x?xf32>) permutation = [0, 1, 3, 2]
+    linalg.generic {indexing_maps = [#q, #kt, #s], iterator_types = ["parallel", "parallel", "parallel", "parallel", "reduction"]}
+        ins(%q, %kt : memref<1x4x?x32xf32>, memref<1x4x32x?xf32>) outs(%sc : memref<1x4x?x?xf32>) {...}
+    ```
+    After:
+    ```mlir
+    %few = arith.cmpi ule, %m, %c8 : index
+    scf.if %few {
+      scf.parallel (%b, %h) = (%c0, %c0) to (%nb, %nh) step (%c1, %c1) {
+        scf.for %i = %c0 to %m step %c1 {
+          scf.for %j = %c0 to %n step %c1 {
+            %q0 = vector.transfer_read %q[%b, %h, %i, %c0], %f0 {in_bounds = [true]} : memref<1x4x?x32xf32>, vector<16xf32>
+            %k0 = vector.transfer_read %k[%b, %h, %j, %c0], %f0 {in_bounds = [true]} : memref<1x4x?x32xf32>, vector<16xf32>
+            %a0 = vector.fma %q0, %k0, %zeros : vector<16xf32>
+            ... the same for lanes 16..31 into %a1 ...
+            %dot = vector.reduction <add>, %a1 : vector<16xf32> into f32
+            %old = memref.load %sc[%b, %h, %i, %j] : memref<1x4x?x?xf32>
+            %new = arith.addf %old, %dot : f32
+            memref.store %new, %sc[%b, %h, %i, %j] : memref<1x4x?x?xf32>
+          }
+        }
+        scf.reduce
+      }
+    } else {
+      linalg.transpose ...   // and the linalg.generic, as before
+    }
+    ```
   }];
   let options = [
     Option<"maxRows", "max-rows", "int64_t", /*default=*/"8",
@@ -141,6 +233,35 @@ def QOptVectorizeContractionsPass
     becomes an `scf.parallel`: its panels write disjoint columns. Smaller or
     dynamic ones (attention's) keep an `scf.for`, since starting threads
     would cost about as much as they do.
+
+    Before:
+    ```mlir
+    linalg.matmul ins(%a, %b : memref<12x70xf32>, memref<70x128xf32>) outs(%c : memref<12x128xf32>)
+    ```
+    After (with `-canonicalize -cse`; rows 1 to 5 of each group abbreviated):
+    ```mlir
+    scf.for %n = %c0 to %c128 step %c64 {
+      scf.for %m = %c0 to %c12 step %c6 {
+        %tile = memref.subview %c[%m, %n] [6, 64] [1, 1] : memref<12x128xf32> to memref<6x64xf32, strided<[128, 1], offset: ?>>
+        %r0 = vector.transfer_read %tile[%c0, %c0], %cst {in_bounds = [true]} : memref<6x64xf32, strided<[128, 1], offset: ?>>, vector<64xf32>
+        ...
+        %acc:6 = scf.for %k = %c0 to %c70 step %c1 iter_args(%a0 = %r0, ...) -> (vector<64xf32>, ...) {
+          %arow = memref.subview %a[%m, %k] [6, 1] [1, 1] : memref<12x70xf32> to memref<6x1xf32, strided<[70, 1], offset: ?>>
+          %brow = memref.subview %b[%k, %n] [1, 64] [1, 1] : memref<70x128xf32> to memref<1x64xf32, strided<[128, 1], offset: ?>>
+          %x0 = vector.transfer_read %arow[%c0, %c0], %cst {in_bounds = [true]} : memref<6x1xf32, strided<[70, 1], offset: ?>>, vector<1xf32>
+          %s0 = vector.to_elements %x0 : vector<1xf32>
+          ...
+          %w = vector.transfer_read %brow[%c0, %c0], %cst {in_bounds = [true]} : memref<1x64xf32, strided<[128, 1], offset: ?>>, vector<64xf32>
+          %bc0 = vector.broadcast %s0 : f32 to vector<64xf32>
+          %f0 = vector.fma %bc0, %w, %a0 : vector<64xf32>
+          ...
+          scf.yield %f0, ... : vector<64xf32>, ...
+        }
+        vector.transfer_write %acc#0, %tile[%c0, %c0] {in_bounds = [true]} : vector<64xf32>, memref<6x64xf32, strided<[128, 1], offset: ?>>
+        ...
+      }
+    }
+    ```
   }];
   let options = [
     Option<"parallelMinWeights", "parallel-min-weights", "int64_t",
@@ -187,6 +308,39 @@ def QOptKVCacheInPlacePass
     The caller (the runtime) owns buffers with room for the whole context;
     `qopt-prepare-entry-points` records the new signature. Functions that do
     not have this exact form are left unchanged.
+
+    Before (one layer's keys; the values are alike):
+    ```mlir
+    func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"},
+                    %pk: tensor<?x2x?x4xf32> {onnx.name = "past_key_values.0.key"})
+        -> (tensor<?x2x?x4xf32> {onnx.name = "logits"},
+            tensor<?x2x?x4xf32> {onnx.name = "present.0.key"}) {
+      ...
+      %nk = linalg.generic {...} outs(%e : tensor<?x2x?x4xf32>) {...} -> tensor<?x2x?x4xf32>
+      %k = tensor.concat dim(2) %pk, %nk : (tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>) -> tensor<?x2x?x4xf32>
+      %logits = linalg.generic {...} ins(%k : tensor<?x2x?x4xf32>) ...
+      return %logits, %k : tensor<?x2x?x4xf32>, tensor<?x2x?x4xf32>
+    }
+    ```
+    After (with `-canonicalize -cse`):
+    ```mlir
+    func.func @main(%arg0: tensor<?x?xi64> {onnx.name = "input_ids"},
+        %arg1: tensor<?x2x?x4xf32> {bufferization.writable = true, onnx.name = "past_key_values.0.key", qopt.kv_cache},
+        %arg2: tensor<i64> {onnx.name = "past_sequence_length"})
+        -> (tensor<?x2x?x4xf32> {onnx.name = "logits"}) attributes {qopt.kv_cache_in_place} {
+      %extracted = tensor.extract %arg2[] : tensor<i64>
+      %0 = arith.index_cast %extracted : i64 to index
+      ...
+      %2 = linalg.generic {...} outs(%1 : tensor<?x2x?x4xf32>) {...} -> tensor<?x2x?x4xf32>
+      %inserted_slice = tensor.insert_slice %2 into %arg1[0, 0, %0, 0] [%dim, 2, %dim_0, 4] [1, 1, 1, 1]
+          : tensor<?x2x?x4xf32> into tensor<?x2x?x4xf32>
+      %3 = arith.addi %0, %dim_0 : index
+      %extracted_slice = tensor.extract_slice %inserted_slice[0, 0, 0, 0] [%dim_1, 2, %3, 4] [1, 1, 1, 1]
+          : tensor<?x2x?x4xf32> to tensor<?x2x?x4xf32>
+      %4 = linalg.generic {...} ins(%extracted_slice : tensor<?x2x?x4xf32>) ...
+      return %4 : tensor<?x2x?x4xf32>
+    }
+    ```
   }];
   let dependentDialects = ["tensor::TensorDialect", "arith::ArithDialect"];
 }
@@ -210,6 +364,33 @@ def QOptLastPositionLogitsPass
     copy is called like the original (the runtime uses it for prefill when a
     caller asks for the next-token logits). Functions of another form get no
     copy. Runs on tensors, before `qopt-prepare-entry-points`.
+
+    Before:
+    ```mlir
+    func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}, %w: tensor<4x8xf32>)
+        -> (tensor<?x?x8xf32> {onnx.name = "logits"}, tensor<?x?x4xf32> {onnx.name = "hidden"}) {
+      ...
+      %rows = tensor.collapse_shape %h [[0, 1], [2]] : tensor<?x?x4xf32> into tensor<?x4xf32>
+      %mm = linalg.matmul ins(%rows, %w : tensor<?x4xf32>, tensor<4x8xf32>) outs(%acc : tensor<?x8xf32>) -> tensor<?x8xf32>
+      %logits = tensor.expand_shape %mm [[0, 1], [2]] output_shape [%b, %s, 8] : tensor<?x8xf32> into tensor<?x?x8xf32>
+      return %logits, %h : tensor<?x?x8xf32>, tensor<?x?x4xf32>
+    }
+    ```
+    After: `@main` unchanged, and
+    ```mlir
+    func.func @main_last_position(%arg0: tensor<?x?xi64> {onnx.name = "input_ids"}, %arg1: tensor<4x8xf32>)
+        -> (tensor<?x1x8xf32> {onnx.name = "logits"}, tensor<?x?x4xf32> {onnx.name = "hidden"})
+        attributes {qopt.last_position_of = "main"} {
+      ...
+      %4 = arith.subi %dim_5, %c1_6 : index
+      %extracted_slice = tensor.extract_slice %1[0, %4, 0] [%dim_3, 1, 4] [1, 1, 1] : tensor<?x?x4xf32> to tensor<?x1x4xf32>
+      %6 = linalg.copy ins(%extracted_slice : tensor<?x1x4xf32>) outs(%5 : tensor<?x1x4xf32>) -> tensor<?x1x4xf32>
+      %collapsed_7 = tensor.collapse_shape %6 [[0, 1], [2]] : tensor<?x1x4xf32> into tensor<?x4xf32>
+      %9 = linalg.matmul ins(%collapsed_7, %arg1 : tensor<?x4xf32>, tensor<4x8xf32>) outs(%8 : tensor<?x8xf32>) -> tensor<?x8xf32>
+      %expanded = tensor.expand_shape %9 [[0, 1], [2]] output_shape [%dim_3, 1, 8] : tensor<?x8xf32> into tensor<?x1x8xf32>
+      return %expanded, %1 : tensor<?x1x8xf32>, tensor<?x?x4xf32>
+    }
+    ```
   }];
   let dependentDialects = ["tensor::TensorDialect", "arith::ArithDialect",
                            "linalg::LinalgDialect"];
@@ -225,6 +406,22 @@ def QOptVerifyKVCacheInPlacePass
     would silently compute with a cache that never grows. This pass turns
     that into a compile-time error naming the input, and drops the
     `qopt.kv_cache` markers once checked.
+
+    Before (bufferized; the old cache is read after the update, so
+    bufferization wrote the update into a copy):
+    ```mlir
+    func.func @stale(%c: tensor<?x2x?x4xf32> {qopt.kv_cache}, %new: tensor<1x2x1x4xf32>, %p: index) -> (f32, f32) {
+      %u = tensor.insert_slice %new into %c[0, 0, %p, 0] [1, 2, 1, 4] [1, 1, 1, 1] : tensor<1x2x1x4xf32> into tensor<?x2x?x4xf32>
+      %a = tensor.extract %u[%c0, %c0, %p, %c0] : tensor<?x2x?x4xf32>
+      %b = tensor.extract %c[%c0, %c0, %p, %c0] : tensor<?x2x?x4xf32>
+      return %a, %b : f32, f32
+    }
+    ```
+    After:
+    ```
+    error: KV cache input 0 of 'stale' was copied by bufferization instead of updated in place: the caller's cache would not grow
+    ```
+    An input updated in place only loses its `qopt.kv_cache` marker.
   }];
 }
 
@@ -244,6 +441,23 @@ def QOptElementwiseInPlacePass
     of its addends. If bufferization still finds a conflict it allocates, as
     it did for the `tensor.empty`, without a copy (the body does not read the
     init).
+
+    Before (#map = (d0, d1) -> (d0, d1), #map1 = (d0, d1) -> (d1)):
+    ```mlir
+    %s = linalg.matmul ins(%q, %k : tensor<8x4xf32>, tensor<4x8xf32>) outs(%f : tensor<8x8xf32>) -> tensor<8x8xf32>
+    %e1 = tensor.empty() : tensor<8x8xf32>
+    %r = linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+        ins(%s, %mask : tensor<8x8xf32>, tensor<8xi1>) outs(%e1 : tensor<8x8xf32>) {
+    ^bb0(%x: f32, %m: i1, %o: f32):
+      %y = arith.select %m, %x, %low : f32
+      linalg.yield %y : f32
+    } -> tensor<8x8xf32>
+    ```
+    After (the scores are the init: one buffer, not two):
+    ```mlir
+    %r = linalg.generic {indexing_maps = [#map, #map1, #map], iterator_types = ["parallel", "parallel"]}
+        ins(%s, %mask : tensor<8x8xf32>, tensor<8xi1>) outs(%s : tensor<8x8xf32>) {...} -> tensor<8x8xf32>
+    ```
   }];
 }
 
@@ -273,6 +487,35 @@ def QOptFreeBuffersEarlyPass
        a view of it (uses nested in regions count as their ancestor). A
        buffer with an alias the pass cannot follow (any other op producing a
        buffer from it) stays where it was.
+
+    Before:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x8xf32>
+    linalg.fill ins(%zero : f32) outs(%a : memref<?x8xf32>)
+    %y = call @kernel(%a) : (memref<?x8xf32>) -> memref<?x8xf32>
+    %b = memref.alloc(%n) : memref<?x8xf32>
+    linalg.copy ins(%y : memref<?x8xf32>) outs(%b : memref<?x8xf32>)
+    %r = call @kernel(%b) : (memref<?x8xf32>) -> memref<?x8xf32>
+    %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %y : memref<?x8xf32> -> memref<f32>, index, index, index, index, index
+    %own:1 = bufferization.dealloc (%a, %base, %b : memref<?x8xf32>, memref<f32>, memref<?x8xf32>)
+        if (%true, %true, %true) retain (%r : memref<?x8xf32>)
+    return %r : memref<?x8xf32>
+    ```
+    After:
+    ```mlir
+    %a = memref.alloc(%n) : memref<?x8xf32>
+    linalg.fill ins(%zero : f32) outs(%a : memref<?x8xf32>)
+    %y = call @kernel(%a) : (memref<?x8xf32>) -> memref<?x8xf32>
+    bufferization.dealloc (%a : memref<?x8xf32>) if (%true)
+    %b = memref.alloc(%n) : memref<?x8xf32>
+    linalg.copy ins(%y : memref<?x8xf32>) outs(%b : memref<?x8xf32>)
+    %base, %offset, %sizes:2, %strides:2 = memref.extract_strided_metadata %y : memref<?x8xf32> -> memref<f32>, index, index, index, index, index
+    bufferization.dealloc (%base : memref<f32>) if (%true)
+    %r = call @kernel(%b) : (memref<?x8xf32>) -> memref<?x8xf32>
+    bufferization.dealloc (%b : memref<?x8xf32>) if (%true)
+    %own = bufferization.dealloc retain (%r : memref<?x8xf32>)
+    return %r : memref<?x8xf32>
+    ```
   }];
   let dependentDialects = ["bufferization::BufferizationDialect",
                            "memref::MemRefDialect"];
@@ -293,6 +536,21 @@ def QOptPrepareEntryPointsPass
     position embedding table (found structurally, see ModelRoles.h), its
     rows are recorded as `context`: the most positions the model can run,
     which the runtime enforces before calling.
+
+    Before:
+    ```mlir
+    func.func @main(%ids: tensor<?x?xi64> {onnx.name = "input_ids"}, %w: tensor<2x4xf16>)
+        -> (tensor<?x?x8xf32> {onnx.name = "logits"}) {...}
+    ```
+    After:
+    ```mlir
+    module attributes {qopt.entry_points = [{inputs = [{name = "input_ids", type = tensor<?x?xi64>},
+        {name = "arg1", type = tensor<2x4xf16>} ], name = "main",
+        outputs = [{name = "logits", type = tensor<?x?x8xf32>} ]} ]} {
+      func.func @main(%arg0: tensor<?x?xi64> {onnx.name = "input_ids"}, %arg1: tensor<2x4xf16>)
+          -> (tensor<?x?x8xf32> {onnx.name = "logits"}) attributes {llvm.emit_c_interface} {...}
+    }
+    ```
   }];
 }
 
@@ -365,11 +623,36 @@ def QOptOutlineRuntimeChecksPass
     slice) stays in `F` as a `cf.assert` (an abort with the message) rather
     than running the model twice; GPT-2 exports have none.
 
+    Before:
     ```mlir
-    func.func private @main_runtime_checks(%arg0: tensor<?x?xi64>) -> i32 {
+    module attributes {qopt.entry_points = [{name = "main"} ]} {
+      func.func @main(%x: tensor<?x4xf32>, %z: tensor<?x4xf32>) -> tensor<?x4xf32> {
+        %xd = tensor.dim %x, %c0 : tensor<?x4xf32>
+        %zd = tensor.dim %z, %c0 : tensor<?x4xf32>
+        %ok = arith.cmpi eq, %xd, %zd : index
+        qopt.runtime_check %ok, "rows match"
+        return %x : tensor<?x4xf32>
+      }
+    }
+    ```
+    After (`@main` without the check):
+    ```mlir
+    module attributes {qopt.entry_points = [{checks = ["rows match"], name = "main"} ]} {
       ...
-      %r = scf.if %ok -> (i32) { ... } else { scf.yield %c1_i32 : i32 }
-      return %r : i32
+      func.func private @main_runtime_checks(%arg0: tensor<?x4xf32>, %arg1: tensor<?x4xf32>) -> i32
+          attributes {llvm.emit_c_interface} {
+        %dim = tensor.dim %arg0, %c0 : tensor<?x4xf32>
+        %dim_0 = tensor.dim %arg1, %c0 : tensor<?x4xf32>
+        %0 = arith.cmpi eq, %dim, %dim_0 : index
+        %1 = scf.if %0 -> (i32) {
+          %c0_i32 = arith.constant 0 : i32
+          scf.yield %c0_i32 : i32
+        } else {
+          %c1_i32 = arith.constant 1 : i32
+          scf.yield %c1_i32 : i32
+        }
+        return %1 : i32
+      }
     }
     ```
   }];
@@ -393,6 +676,29 @@ def QOptExternalizeWeightsPass
 
     The format (header, 64-byte aligned data, JSON index) is described in
     `runtime/include/quant-opt-runtime/WeightArchive.h`.
+
+    Before (`min-bytes=64`):
+    ```mlir
+    memref.global "private" constant @big : memref<4x4xf32> = dense<[[0.0, 1.0, 2.0, 3.0], ...]>
+    memref.global "private" constant @small : memref<2xf32> = dense<[1.0, 2.0]>
+    func.func @main(%x: memref<4x4xf32>) -> memref<4x4xf32> {
+      %w = memref.get_global @big : memref<4x4xf32>
+      %t = memref.get_global @small : memref<2xf32>
+      ...
+    }
+    ```
+    After (@big at offset 0 of the archive):
+    ```mlir
+    module attributes {qopt.weights = {bytes = 64 : i64, fingerprint = "...", tensors = 1 : i64}} {
+      memref.global "private" constant @small : memref<2xf32> = dense<[1.000000e+00, 2.000000e+00]>
+      func.func @main(%arg0: memref<4x4xf32>, %arg1: memref<?xi8>) -> memref<4x4xf32> {
+        %c0 = arith.constant 0 : index
+        %view = memref.view %arg1[%c0][] : memref<?xi8> to memref<4x4xf32>
+        %0 = memref.get_global @small : memref<2xf32>
+        ...
+      }
+    }
+    ```
   }];
   let options = [
     Option<"archivePath", "archive", "std::string", /*default=*/"\"\"",
@@ -419,6 +725,27 @@ def QOptEmitRuntimeInterfacePass
     check, whose message is the entry's `checks[status - 1]`). Also emits the
     NUL-terminated JSON string `qopt_model_meta` describing the ABI version,
     the entries' inputs, outputs, checks and context, and the weight archive.
+
+    Before:
+    ```mlir
+    module attributes {
+      qopt.entry_points = [{inputs = [{name = "input_ids", type = tensor<?x?xi64>} ], name = "main",
+                            outputs = [{name = "logits", type = tensor<?x?x8xf32>} ]} ],
+      qopt.weights = {bytes = 128 : i64, fingerprint = "abc", tensors = 2 : i64}} {
+      llvm.func @_mlir_ciface_main(%result: !llvm.ptr, %ids: !llvm.ptr, %weights: !llvm.ptr) {...}
+    }
+    ```
+    After (constants and the metadata string abbreviated):
+    ```mlir
+    llvm.func @qopt_entry_main(%arg0: !llvm.ptr) -> i32 {
+      %0 = llvm.getelementptr %arg0[0] : (!llvm.ptr) -> !llvm.ptr, !llvm.ptr
+      %1 = llvm.load %0 : !llvm.ptr -> !llvm.ptr
+      ...                                   // args[1], args[2]
+      llvm.call @_mlir_ciface_main(%1, %3, %5) : (!llvm.ptr, !llvm.ptr, !llvm.ptr) -> ()
+      llvm.return %zero : i32
+    }
+    llvm.mlir.global external constant @qopt_model_meta("{\22abi\22:3,\22entries\22:[...],\22weights\22:{\22bytes\22:128,...}}\00")
+    ```
   }];
   let dependentDialects = ["LLVM::LLVMDialect"];
 }

@@ -23,6 +23,28 @@ def ConvertQOptToLinalgPass : Pass<"convert-qopt-to-linalg", "func::FuncOp"> {
       int32 with `linalg.matmul` and scales the int32 result once.
     This is the reference every fast kernel is tested against: plain,
     exact integer arithmetic, no target-specific code.
+
+    Before:
+    ```mlir
+    %w = arith.constant dense<[[1, 2], [3, 4], [5, 6], [7, 8]]> : tensor<4x2xi8>
+    %y = qopt.qmatmul %x, %w weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2}>
+        : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+    ```
+    After (the weight dequantized at run time, then an f32 matmul):
+    ```mlir
+    %scales = arith.constant dense<[[1.000000e-01, 2.000000e-01]]> : tensor<1x2xf32>
+    %zps = arith.constant dense<0> : tensor<1x2xi32>
+    %wf = linalg.generic {indexing_maps = [#map, #map1, #map1, #map], iterator_types = ["parallel", "parallel"]}
+        ins(%w, %scales, %zps : tensor<4x2xi8>, tensor<1x2xf32>, tensor<1x2xi32>) outs(%e : tensor<4x2xf32>) {
+    ^bb0(%q: i8, %s: f32, %z: i32, %out: f32):
+      %i = arith.extsi %q : i8 to i32
+      %c = arith.subi %i, %z : i32
+      %f = arith.sitofp %c : i32 to f32
+      %v = arith.mulf %f, %s : f32
+      linalg.yield %v : f32
+    } -> tensor<4x2xf32>
+    %y = linalg.matmul ins(%x, %wf : tensor<?x4xf32>, tensor<4x2xf32>) outs(%acc : tensor<?x2xf32>) -> tensor<?x2xf32>
+    ```
   }];
   let dependentDialects = ["linalg::LinalgDialect", "arith::ArithDialect",
                            "math::MathDialect", "tensor::TensorDialect",
@@ -57,6 +79,25 @@ def ConvertQOptToKernelsPass
     `target=native` picks the best of these for the host. Other qopt ops,
     and qmatmuls whose weight is not a constant, are left for
     `convert-qopt-to-linalg`.
+
+    Before:
+    ```mlir
+    %y = qopt.qmatmul %x, %w input !quant.uniform<u8:f32, 0.05:10>
+        weight !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2, 0.3}>
+        : tensor<?x6xf32>, tensor<6x3xi8> -> tensor<?x3xf32>
+    ```
+    After, with `target=x86-64-avx2` (x quantized to bytes; the weight repacked
+    into one panel; a kernel per shape):
+    ```mlir
+    %xq = linalg.generic {...} ins(%x : tensor<?x6xf32>) outs(%e : tensor<?x6xi8>) {...}
+    %wp = arith.constant dense_resource<kernel_weight> : tensor<1x3x32xi8>
+    %y = call @qopt_kernel_w8a8_x86_64_avx2_k6_n3(%xq, %wp, %colsums, %scales, %zps, %xscales)
+        : (tensor<?x6xi8>, tensor<1x3x32xi8>, tensor<1x16xi32>, tensor<1x16xf32>, tensor<?xi32>, tensor<?xf32>) -> tensor<?x3xf32>
+    ...
+    func.func private @qopt_kernel_w8a8_x86_64_avx2_k6_n3(...) -> tensor<?x3xf32> {
+      ... qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32> ...
+    }
+    ```
   }];
   let options = [
     Option<"target", "target", "std::string", /*default=*/"\"native\"",
@@ -103,6 +144,22 @@ def ConvertF32MatmulsToKernelsPass
     size, then of the next, then single rows. More rows amortize the weight
     load and give the FMA units more independent chains, but need more
     registers (the pipeline takes 8 then 4 on AVX-512, 4 elsewhere).
+
+    Before:
+    ```mlir
+    %w = arith.constant dense<1.5> : tensor<4x20xf32>
+    %y = linalg.matmul ins(%x, %w : tensor<?x4xf32>, tensor<4x20xf32>)
+        outs(%acc : tensor<?x20xf32>) -> tensor<?x20xf32>
+    ```
+    After (two panels of 16 columns, the second padded with zeros):
+    ```mlir
+    %wp = arith.constant dense_resource<kernel_weight> : tensor<2x4x16xf32>
+    %y = call @qopt_kernel_f32_k4_n20(%x, %wp) : (tensor<?x4xf32>, tensor<2x4x16xf32>) -> tensor<?x20xf32>
+    ...
+    func.func private @qopt_kernel_f32_k4_n20(%a: tensor<?x4xf32>, %b: tensor<2x4x16xf32>) -> tensor<?x20xf32> {
+      ... scf.forall (%panel) in (2) { ... vector.fma ... } ...
+    }
+    ```
   }];
   let options = [
     ListOption<"rowBlocks", "row-blocks", "int64_t",
@@ -119,6 +176,15 @@ def ConvertQOptIntrinsicsToLLVMPass
   let description = [{
     Runs after bufferization and buffer deallocation (which cannot see
     through `llvm.call_intrinsic`'s unknown memory effects).
+
+    Before:
+    ```mlir
+    %0 = qopt.pure_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+    ```
+    After:
+    ```mlir
+    %0 = llvm.call_intrinsic "llvm.x86.avx2.pmadd.wd"(%a, %b) : (vector<16xi16>, vector<16xi16>) -> vector<8xi32>
+    ```
   }];
   let dependentDialects = ["LLVM::LLVMDialect"];
 }

@@ -2,7 +2,7 @@
 //
 // Every qopt-ptq recipe with the weight and activation scheme it sets. This
 // table is the one list that the pipeline, its option help, its errors,
-// `quant-opt --list-recipes` (text or JSON), docs/reference/recipes.md and
+// `quant-opt --list-recipes` (text or JSON), docs/reference/Recipes.md and
 // the Python package read.
 //
 //===----------------------------------------------------------------------===//

@@ -15,6 +15,17 @@ def QOptFoldConstantTransposesPass
     `dense_resource` constant holding the permuted data. Exports with a tied
     LM head store the embedding table once and transpose it in the graph;
     without this fold every forward pass would copy the table.
+
+    Before:
+    ```mlir
+    %c = arith.constant dense<[[0.0, 1.0, 2.0], [3.0, 4.0, 5.0]]> : tensor<2x3xf32>
+    %e = tensor.empty() : tensor<3x2xf32>
+    %t = linalg.transpose ins(%c : tensor<2x3xf32>) outs(%e : tensor<3x2xf32>) permutation = [1, 0]
+    ```
+    After (the blob holds 0 3 1 4 2 5):
+    ```mlir
+    %t = arith.constant dense_resource<transposed> : tensor<3x2xf32>
+    ```
   }];
   let dependentDialects = ["arith::ArithDialect"];
 }
@@ -73,6 +84,21 @@ def QOptListLayersPass : Pass<"qopt-list-layers", "ModuleOp"> {
     /model/transformer/wte/Gather      embedding  table   50257x256   12865792
     ...
     ```
+
+    Before:
+    ```mlir
+    %t = linalg.generic {...} ins(%ids : tensor<?x?xi64>) outs(%e : tensor<?x?x4xf32>) {...}
+    ...
+    %y = linalg.matmul ins(%h, %wt : tensor<?x4xf32>, tensor<4x6xf32>) outs(%acc : tensor<?x6xf32>) -> tensor<?x6xf32>
+    ```
+    After (the LM head's weight is the embedding table transposed):
+    ```mlir
+    %t = linalg.generic {...} ins(%ids : tensor<?x?xi64>) outs(%e : tensor<?x?x4xf32>)
+        attrs = {qopt.role = "embedding"} {...}
+    ...
+    %y = linalg.matmul {qopt.role = "lm_head", qopt.tied_embedding}
+        ins(%h, %wt : tensor<?x4xf32>, tensor<4x6xf32>) outs(%acc : tensor<?x6xf32>) -> tensor<?x6xf32>
+    ```
   }];
   let options = [
     Option<"output", "output", "std::string", /*default=*/"\"-\"",
@@ -95,6 +121,19 @@ def QOptInsertObserversPass : Pass<"qopt-insert-observers", "ModuleOp"> {
     (`tensor.extract` of a rank-2 constant inside a `linalg.generic`: the
     token and position embeddings) weight points (`<name>:table`, quantized
     per row). Running it twice adds nothing.
+
+    Before:
+    ```mlir
+    %y = linalg.matmul ins(%x, %w : tensor<?x4xf32>, tensor<4x2xf32>)
+        outs(%acc : tensor<?x2xf32>) -> tensor<?x2xf32> loc("fc1")
+    ```
+    After:
+    ```mlir
+    %xo = qopt.observe %x activation "fc1:input" : tensor<?x4xf32>
+    %wo = qopt.observe %w weight "fc1:weight" : tensor<4x2xf32>
+    %y = linalg.matmul ins(%xo, %wo : tensor<?x4xf32>, tensor<4x2xf32>)
+        outs(%acc : tensor<?x2xf32>) -> tensor<?x2xf32>
+    ```
   }];
   let options = [
     Option<"attention", "attention", "bool", /*default=*/"false",
@@ -134,6 +173,37 @@ def QOptSmoothActivationsPass
     1/s_j) as `qopt.smoothing`, which `qopt-quantize` keeps on the
     `qopt.qmatmul` and the ONNX exporter writes as a `Mul` before the
     input's QuantizeLinear.
+
+    Before (calibrated channel maxima |x| = [4, 1], weight row maxima
+    |w| = [1, 4], so s = [2, 0.5]):
+    ```mlir
+    %n = linalg.generic {...} ins(%in, %gamma : tensor<1x3x2xf32>, tensor<2xf32>) outs(%e : tensor<1x3x2xf32>) {
+    ^bb0(%a: f32, %g: f32, %o: f32):
+      %m = arith.mulf %a, %g : f32
+      linalg.yield %m : f32
+    } -> tensor<1x3x2xf32>
+    %x = tensor.collapse_shape %n [[0, 1], [2]] : tensor<1x3x2xf32> into tensor<3x2xf32>
+    %xo = qopt.observe %x activation "fc:input" {stats = #qopt.stats<...,
+            channel_absmax = dense<[4.0, 1.0]> : tensor<2xf32>>} : tensor<3x2xf32>
+    %wo = qopt.observe %w weight "fc:weight" {stats = ...} : tensor<2x2xf32>
+    %y = linalg.matmul ins(%xo, %wo : tensor<3x2xf32>, tensor<2x2xf32>) outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+    ```
+    After (the producer multiplies by 1/s = [0.5, 2], the weight's rows by s):
+    ```mlir
+    %inv = arith.constant dense_resource<smoothing> : tensor<2xf32>
+    %n = linalg.generic {...} ins(%in, %gamma, %inv : tensor<1x3x2xf32>, tensor<2xf32>, tensor<2xf32>) outs(%e : tensor<1x3x2xf32>) {
+    ^bb0(%a: f32, %g: f32, %f: f32, %o: f32):
+      %m = arith.mulf %a, %g : f32
+      %s = arith.mulf %m, %f : f32
+      linalg.yield %s : f32
+    } -> tensor<1x3x2xf32>
+    %x = tensor.collapse_shape %n [[0, 1], [2]] : tensor<1x3x2xf32> into tensor<3x2xf32>
+    %xo = qopt.observe %x activation "fc:input" : tensor<3x2xf32>
+    %ws = arith.constant dense_resource<smoothed_weight> : tensor<2x2xf32>
+    %wo = qopt.observe %ws weight "fc:weight" : tensor<2x2xf32>
+    %y = linalg.matmul {qopt.smoothing = dense<[5.000000e-01, 2.000000e+00]> : tensor<2xf32>}
+        ins(%xo, %wo : tensor<3x2xf32>, tensor<2x2xf32>) outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+    ```
   }];
   let options = [
     Option<"alpha", "alpha", "double", /*default=*/"0.5",
@@ -157,6 +227,22 @@ def QOptFakeQuantPass : Pass<"qopt-fake-quant", "ModuleOp"> {
     range (`static`), `qopt.dynamic_fake_quant` (`dynamic`), or vanish
     (`none`). The result is a float model that computes what the quantized
     model computes, up to the order of float sums.
+
+    Before:
+    ```mlir
+    %xo = qopt.observe %x activation "fc:input" {stats = #qopt.stats<method = "minmax",
+            samples = 3, min = -1.0, max = 3.0>} : tensor<3x4xf32>
+    %wo = qopt.observe %w weight "fc:weight" : tensor<4x2xf32>
+    %y = linalg.matmul ins(%xo, %wo : tensor<3x4xf32>, tensor<4x2xf32>)
+        outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+    ```
+    After, with `activations=static`:
+    ```mlir
+    %wq = arith.constant dense_resource<fake_quant_weight> : tensor<4x2xf32>
+    %xq = qopt.fake_quant %x : tensor<3x4xf32> as !quant.uniform<u8:f32, 0.015686275437474251:64>
+    %y = linalg.matmul ins(%xq, %wq : tensor<3x4xf32>, tensor<4x2xf32>)
+        outs(%acc : tensor<3x2xf32>) -> tensor<3x2xf32>
+    ```
   }];
   let options = QOptQuantSchemeOptions;
   let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect"];
@@ -178,6 +264,20 @@ def QOptQuantizePass : Pass<"qopt-quantize", "ModuleOp"> {
     simulated with fake quantization (embedding tables per row). Non-finite weights, uncalibrated
     static points and schemes that do not fit a layer are errors naming
     the layer.
+
+    Before (W = [[1, 2], [3, 4], [5, 6], [7, 8]]):
+    ```mlir
+    %xo = qopt.observe %x activation "fc:input" : tensor<?x4xf32>
+    %wo = qopt.observe %w weight "fc:weight" : tensor<4x2xf32>
+    %y = linalg.matmul ins(%xo, %wo : tensor<?x4xf32>, tensor<4x2xf32>)
+        outs(%acc : tensor<?x2xf32>) -> tensor<?x2xf32>
+    ```
+    After, with the defaults (INT8, symmetric, per output channel, weight-only):
+    ```mlir
+    %q = arith.constant dense_resource<qweight> : tensor<4x2xi8>
+    %y = qopt.qmatmul %x, %q weight !quant.uniform<i8<-127:127>:f32:1,
+        {0.055118110030889511,0.062992125749588013}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
+    ```
   }];
   let options = QOptQuantSchemeOptions;
   let dependentDialects = ["qopt::QOptDialect", "arith::ArithDialect",
@@ -249,9 +349,17 @@ def QOptAssignPrecisionPass : Pass<"qopt-assign-precision", "ModuleOp"> {
     and LM head get one format. `report` writes the choice per tensor with
     its bytes and predicted KL (the sum assumes the damages add up).
 
+    Before (as `qopt-sensitivity` leaves it):
+    ```mlir
+    %14 = qopt.observe %cst_14 weight "MatMul_10:weight" {
+            qopt.format_bytes = {f32 = 64 : i64, "int4-g2" = 40 : i64, int8 = 32 : i64},
+            qopt.sensitivity = {"int4-g2" = 0.0029706416180713124 : f64, int8 = 1.4960077029983291E-5 : f64},
+            stats = #qopt.stats<...>} : tensor<4x4xf32>
     ```
-    %w = qopt.observe %cst weight "fc:weight" {qopt.sensitivity = {...},
-           qopt.format_bytes = {...}, qopt.format = "int4-g64"}
+    After, with `bits-per-weight=16`:
+    ```mlir
+    %14 = qopt.observe %cst_14 weight "MatMul_10:weight" {qopt.format = "int8",
+            qopt.format_bytes = {...}, qopt.sensitivity = {...}, stats = #qopt.stats<...>} : tensor<4x4xf32>
     ```
   }];
   let options = [

@@ -1,0 +1,2 @@
+// Injected violation: the runtime includes MLIR.
+#include "mlir/IR/Builders.h"
