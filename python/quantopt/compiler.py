@@ -105,7 +105,7 @@ class _Context:
     def __init__(self):
         lib = _capi()
         self.handle = lib.qoptContextCreate()
-        self.diagnostics = []  # (severity, text) since the last take()
+        self.diagnostics = []  # (severity, text) since the last check()
         self._handler = _DiagnosticHandler(self._collect)  # kept alive with the context
         lib.mlirContextAttachDiagnosticHandler(self.handle, self._handler, None, None)
 
