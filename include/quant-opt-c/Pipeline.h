@@ -25,6 +25,13 @@ extern "C" {
 MLIR_CAPI_EXPORTED MlirLogicalResult
 qoptRunPassPipeline(MlirModule module, MlirStringRef pipeline);
 
+/* Writes the qopt-ptq recipe table (the one list qopt-ptq, its errors and
+ * `quant-opt --list-recipes=json` read) as a JSON array of objects with
+ * name, alias, format, bits, granularity, group_size, activations and
+ * summary, in one or more calls of `callback`. */
+MLIR_CAPI_EXPORTED void qoptPrintRecipes(MlirStringCallback callback,
+                                         void *userData);
+
 #ifdef __cplusplus
 }
 #endif

@@ -3,9 +3,11 @@
 #include "quant-opt-c/Pipeline.h"
 #include "Diagnostics.h"
 #include "quant-opt-c/Registration.h"
+#include "quant-opt/Recipes/RecipeTable.h"
 
 #include "mlir/CAPI/IR.h"
 #include "mlir/CAPI/Support.h"
+#include "mlir/CAPI/Utils.h"
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassRegistry.h"
 
@@ -37,4 +39,10 @@ MlirLogicalResult qoptRunPassPipeline(MlirModule module,
     return diagnostics.fail(op.getLoc(), "the pass pipeline '" +
                                              unwrap(pipeline) + "' failed");
   return mlirLogicalResultSuccess();
+}
+
+void qoptPrintRecipes(MlirStringCallback callback, void *userData) {
+  mlir::detail::CallbackOstream stream(callback, userData);
+  qopt::printRecipes(stream, /*json=*/true);
+  stream.flush();
 }

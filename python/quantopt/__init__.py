@@ -12,8 +12,8 @@ The compiler half calls libQuantOptCAPI.so (the C API, include/quant-opt-c/), th
 half libqopt_runtime.so (qopt_runtime.h), both through ctypes; each is loaded when first
 used. docs/python.md.
 """
-from .compiler import CompilerError, Module, compile, import_onnx, quantize
+from .compiler import CompilerError, Module, compile, import_onnx, quantize, recipes
 from .runtime import LanguageModel, Model, RuntimeFailure, Tokenizer
 
 __all__ = ["CompilerError", "LanguageModel", "Model", "Module", "RuntimeFailure", "Tokenizer",
-           "compile", "import_onnx", "quantize"]
+           "compile", "import_onnx", "quantize", "recipes"]

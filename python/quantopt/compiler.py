@@ -4,6 +4,7 @@ pass pipelines (qopt-ptq), compilation into a model library plus weight archive.
 Errors come back as the compiler's diagnostics, raised as CompilerError.
 """
 import ctypes
+import json
 import re
 import warnings
 
@@ -58,6 +59,7 @@ def _capi():
             "qoptImportONNXFile": (_Handle, [_Handle, _StringRef]),
             "qoptRunPassPipeline": (_LogicalResult, [_Handle, _StringRef]),
             "qoptCompileModel": (_LogicalResult, [_Handle, _StringRef, _StringRef, _StringRef]),
+            "qoptPrintRecipes": (None, [_StringCallback, ctypes.c_void_p]),
             "mlirContextDestroy": (None, [_Handle]),
             "mlirContextAttachDiagnosticHandler":
                 (ctypes.c_uint64, [_Handle, _DiagnosticHandler, ctypes.c_void_p, ctypes.c_void_p]),
@@ -215,6 +217,15 @@ def _options(options):
     """`key=value ...` from keyword arguments (calibration_data= -> calibration-data=)."""
     return " ".join(f"{key.replace('_', '-')}={_option_value(value)}"
                     for key, value in options.items())
+
+
+def recipes():
+    """qopt-ptq's recipes, from the compiler's one recipe table: a list of dicts with
+    name, alias, format, bits, granularity, group_size, activations and summary."""
+    chunks = []
+    callback = _StringCallback(lambda ref, _: chunks.append(ctypes.string_at(ref.data, ref.length)))
+    _capi().qoptPrintRecipes(callback, None)
+    return json.loads(b"".join(chunks))
 
 
 def quantize(module, recipe="w8", **options):
