@@ -21,28 +21,37 @@ static llvm::Error makeError(const llvm::Twine &message) {
   return llvm::createStringError(llvm::inconvertibleErrorCode(), message);
 }
 
+namespace {
+/// max(logits) and log(sum(exp(logits - max))) in double precision: what
+/// log-softmax subtracts from each logit.
+struct LogNormalizer {
+  float max;
+  double logSum;
+};
+} // namespace
+
+static LogNormalizer logNormalizer(const float *logits, int64_t vocab) {
+  float max = *std::max_element(logits, logits + vocab);
+  double sum = 0;
+  for (int64_t i = 0; i < vocab; ++i)
+    sum += std::exp(double(logits[i]) - max);
+  return {max, std::log(sum)};
+}
+
 /// log-softmax(logits) in double precision.
 static void logSoftmax(const float *logits, int64_t vocab,
                        std::vector<double> &result) {
-  float max = *std::max_element(logits, logits + vocab);
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += std::exp(double(logits[i]) - max);
-  double logSum = std::log(sum);
+  LogNormalizer n = logNormalizer(logits, vocab);
   result.resize(vocab);
   for (int64_t i = 0; i < vocab; ++i)
-    result[i] = double(logits[i]) - max - logSum;
+    result[i] = double(logits[i]) - n.max - n.logSum;
 }
 
-/// log-softmax(logits)[target] in double precision, as logSoftmax computes
-/// it.
+/// log-softmax(logits)[target], as logSoftmax computes it.
 static double logProbability(const float *logits, int64_t vocab,
                              int32_t target) {
-  float max = *std::max_element(logits, logits + vocab);
-  double sum = 0;
-  for (int64_t i = 0; i < vocab; ++i)
-    sum += std::exp(double(logits[i]) - max);
-  return double(logits[target]) - max - std::log(sum);
+  LogNormalizer n = logNormalizer(logits, vocab);
+  return double(logits[target]) - n.max - n.logSum;
 }
 
 llvm::Error quantopt::rt::checkWindows(const LanguageModel &lm, size_t tokens,

@@ -20,7 +20,6 @@
 #include "quant-opt-runtime/LanguageModel.h"
 #include "quant-opt/Support/FileSafety.h"
 
-#include "llvm/ADT/STLFunctionalExtras.h"
 #include "llvm/Support/CommandLine.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
@@ -34,7 +33,6 @@
 #include <chrono>
 #include <cmath>
 #include <cstdlib>
-#include <numeric>
 #include <random>
 
 using namespace quantopt::rt;
