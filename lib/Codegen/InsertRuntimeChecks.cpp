@@ -23,6 +23,7 @@
 #include "mlir/Interfaces/ValueBoundsOpInterface.h"
 #include "llvm/ADT/DenseSet.h"
 
+#include <map>
 #include <set>
 
 namespace mlir::qopt {
@@ -128,10 +129,37 @@ private:
     ++boundsQueries;
     return true;
   }
+  /// A comparison in terms of where its sizes come from (`Source`): the
+  /// same question about another layer's tensors has the same key, and the
+  /// same answer, whether or not the budget is spent. Every layer then gets
+  /// the same checks, and a model's layers stay alike (see
+  /// qopt-outline-repeated-layers).
+  SmallVector<const void *>
+  questionKey(const ValueBoundsConstraintSet::Variable &lhs, Cmp cmp,
+              const ValueBoundsConstraintSet::Variable &rhs) {
+    SmallVector<const void *> key = {
+        reinterpret_cast<const void *>(static_cast<intptr_t>(cmp))};
+    for (const ValueBoundsConstraintSet::Variable *v : {&lhs, &rhs}) {
+      key.push_back(v->getMap().getAsOpaquePointer());
+      key.push_back(reinterpret_cast<const void *>(v->getOperands().size()));
+      for (auto [value, dim] : v->getOperands()) {
+        Source source = dim ? sourceOf(value, *dim) : sourceOfSize(value);
+        key.push_back(source.value.getAsOpaquePointer());
+        key.push_back(reinterpret_cast<const void *>(source.dim));
+        key.push_back(reinterpret_cast<const void *>(source.constant));
+      }
+    }
+    return key;
+  }
   bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
               ValueBoundsConstraintSet::Variable rhs) {
-    return mayAskValueBounds() &&
-           ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
+    SmallVector<const void *> key = questionKey(lhs, cmp, rhs);
+    if (auto it = answers.find(key); it != answers.end())
+      return it->second;
+    bool answer =
+        mayAskValueBounds() && ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
+    answers[key] = answer;
+    return answer;
   }
 
   /// Where a dim's size comes from, looking through the ops whose result
@@ -171,6 +199,8 @@ private:
         source = sourceOfSize(empty.getMixedSizes()[d]);
       else if (auto cast = dyn_cast<tensor::CastOp>(op))
         source = sourceOf(cast.getSource(), d);
+      else if (auto expand = dyn_cast<tensor::ExpandShapeOp>(op))
+        source = sourceOfSize(expand.getMixedOutputShape()[d]);
     }
     sources[key] = source;
     return source;
@@ -182,11 +212,17 @@ private:
       return ta.getDimSize(da) == tb.getDimSize(db);
     if (sourceOf(a, da) == sourceOf(b, db))
       return true;
-    if (!mayAskValueBounds())
-      return false;
-    FailureOr<bool> equal =
-        ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
-    return succeeded(equal) && *equal;
+    SmallVector<const void *> key = questionKey({a, da}, Cmp::EQ, {b, db});
+    if (auto it = answers.find(key); it != answers.end())
+      return it->second;
+    bool answer = false;
+    if (mayAskValueBounds()) {
+      FailureOr<bool> equal =
+          ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
+      answer = succeeded(equal) && *equal;
+    }
+    answers[key] = answer;
+    return answer;
   }
 
   /// Every operand dim that one loop dim indexes directly has the same size.
@@ -610,6 +646,7 @@ private:
   DenseMap<std::pair<Value, int64_t>, Source> sources;
   llvm::DenseSet<std::pair<Value, const void *>> checkedIds;
   std::set<SmallVector<const void *>> checkedSizes;
+  std::map<SmallVector<const void *>, bool> answers;
 };
 
 struct QOptInsertRuntimeChecksPass

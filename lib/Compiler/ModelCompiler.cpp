@@ -20,6 +20,7 @@
 #include "llvm/IR/Module.h"
 #include "llvm/MC/TargetRegistry.h"
 #include "llvm/Passes/PassBuilder.h"
+#include "llvm/Passes/StandardInstrumentations.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FileUtilities.h"
 #include "llvm/Support/JSON.h"
@@ -107,7 +108,14 @@ static void optimize(llvm::Module &module, llvm::TargetMachine &machine,
   llvm::FunctionAnalysisManager fam;
   llvm::CGSCCAnalysisManager cgam;
   llvm::ModuleAnalysisManager mam;
-  llvm::PassBuilder builder(&machine);
+  // LLVM's own instrumentation: --time-passes, --print-after=... apply to
+  // the optimizer too.
+  llvm::PassInstrumentationCallbacks instrumentation;
+  llvm::StandardInstrumentations standard(module.getContext(),
+                                          /*DebugLogging=*/false);
+  standard.registerCallbacks(instrumentation, &mam);
+  llvm::PassBuilder builder(&machine, llvm::PipelineTuningOptions(),
+                            std::nullopt, &instrumentation);
   builder.registerModuleAnalyses(mam);
   builder.registerCGSCCAnalyses(cgam);
   builder.registerFunctionAnalyses(fam);
@@ -213,12 +221,18 @@ static llvm::Error compileOneInPlace(ModuleOp module,
           llvm::Triple(llvm::sys::getProcessTriple()).getArch())
     return makeError("a model library is for this machine; cross-compiled "
                      "targets write objects or assembly (--emit=obj|asm)");
+  TimingScope root =
+      options.timing ? options.timing->nest("compile") : TimingScope();
   PassManager pm(module.getContext(), ModuleOp::getOperationName());
   qopt::buildLowerToLLVMPipeline(pm, options.codegen,
                                  options.standalone ? "" : options.weightsPath,
                                  options.target);
+  TimingScope lowering = root.nest("lower to the LLVM dialect");
+  if (options.timing)
+    pm.enableTiming(lowering);
   if (failed(pm.run(module)))
     return makeError("lowering to LLVM failed (see the diagnostics above)");
+  lowering.stop();
   if (options.output == CompileOutput::LLVMDialect)
     return writeText(options.outputPath,
                      [&](llvm::raw_ostream &os) { module.print(os); });
@@ -230,14 +244,18 @@ static llvm::Error compileOneInPlace(ModuleOp module,
   registerOpenMPDialectTranslation(registry);
   module.getContext()->appendDialectRegistry(registry);
   llvm::LLVMContext llvmContext;
+  TimingScope translation = root.nest("translate to LLVM IR");
   std::unique_ptr<llvm::Module> llvmModule =
       translateModuleToLLVMIR(module, llvmContext, "quant-opt-model");
   if (!llvmModule)
     return makeError("translation to LLVM IR failed");
+  translation.stop();
 
   llvmModule->setDataLayout((*machine)->createDataLayout());
   llvmModule->setTargetTriple((*machine)->getTargetTriple());
+  TimingScope optimization = root.nest("optimize LLVM IR");
   optimize(*llvmModule, **machine, options.optLevel);
+  optimization.stop();
 
   if (options.output == CompileOutput::LLVMIR)
     return writeText(options.outputPath, [&](llvm::raw_ostream &os) {
@@ -253,8 +271,11 @@ static llvm::Error compileOneInPlace(ModuleOp module,
           llvm::sys::fs::createTemporaryFile("quant-opt-model", "o", object))
     return makeError("cannot create a temporary object file: " + ec.message());
   llvm::FileRemover removeObject(object);
+  TimingScope codegen = root.nest("generate machine code");
   if (llvm::Error error = emitCode(*llvmModule, **machine, object))
     return error;
+  codegen.stop();
+  TimingScope link = root.nest("link");
   return linkSharedLibrary(object, options.outputPath,
                            options.codegen.parallel);
 }

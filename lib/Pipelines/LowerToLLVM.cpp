@@ -129,6 +129,10 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   pm.addPass(createConvertBufferizationToMemRefPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
+  // Each distinct loop nest compiled once (before scf-to-openmp, so that a
+  // parallel loop's OpenMP body is outlined once too).
+  if (options.outlineLoopNests)
+    pm.addPass(createQOptOutlineLoopNestsPass());
   // scf.forall (kernels) -> scf.parallel; with `parallel`, every scf.parallel
   // becomes an OpenMP worksharing loop, otherwise scf-to-cf makes it serial.
   pm.addPass(createForallToParallelLoopPass());

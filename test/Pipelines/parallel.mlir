@@ -2,15 +2,19 @@
 // the kernels' column panels (scf.forall) and the column panels of large f32
 // matmuls (scf.parallel) become OpenMP worksharing loops, each in its own
 // parallel region; with parallel=false they stay serial loops and nothing
-// refers to OpenMP.
+// refers to OpenMP. The matmul's loop nests are outlined from @main
+// (qopt-outline-loop-nests), their parallel regions with them.
 // RUN: quant-opt %s --qopt-lower-to-llvm | FileCheck %s --check-prefix=OMP
 // RUN: quant-opt %s --qopt-lower-to-llvm=parallel=false | FileCheck %s --check-prefix=SERIAL
 
 // OMP-LABEL: llvm.func @main
+// OMP-NOT: omp.parallel
+// OMP: llvm.call @qopt_loop_
+// OMP-LABEL: llvm.func @qopt_kernel_w8s_f32_k4_n40_g4
 // OMP: omp.parallel
 // OMP:   omp.wsloop
 // OMP:     omp.loop_nest
-// OMP-LABEL: llvm.func @qopt_kernel_w8s_f32_k4_n40_g4
+// OMP-LABEL: llvm.func internal @qopt_loop_
 // OMP: omp.parallel
 // OMP:   omp.wsloop
 // OMP:     omp.loop_nest

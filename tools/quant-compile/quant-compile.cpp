@@ -84,6 +84,7 @@ static cl::opt<unsigned> optLevel("O", cl::desc("LLVM optimization level"),
 
 int main(int argc, char **argv) {
   llvm::InitLLVM init(argc, argv);
+  registerDefaultTimingManagerCLOptions();
   cl::ParseCommandLineOptions(
       argc, argv, "quant-compile: compile a model for the quant-opt runtime\n");
   auto refuse = [](const llvm::Twine &message) {
@@ -120,6 +121,12 @@ int main(int argc, char **argv) {
   SourceMgrDiagnosticHandler diagnostics(sourceMgr, &context);
   qopt::dropModuleDumpNotes(&context);
 
+  // --mlir-timing: the time of each phase, the lowering's passes nested.
+  DefaultTimingManager timingManager;
+  applyDefaultTimingManagerCLOptions(timingManager);
+  TimingScope timing = timingManager.getRootScope();
+  TimingScope reading = timing.nest("read the model");
+
   OwningOpRef<ModuleOp> module;
   std::vector<std::string> externalDataFiles;
   if (qopt::isONNXFileName(inputPath)) {
@@ -141,8 +148,10 @@ int main(int argc, char **argv) {
   }
   if (!module)
     return 1;
+  reading.stop();
 
   qopt::ModelCompileOptions options;
+  options.timing = &timing;
   options.outputPath = outputPath;
   options.weightsPath = weights;
   options.output = emit;

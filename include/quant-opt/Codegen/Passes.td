@@ -750,4 +750,80 @@ def QOptEmitRuntimeInterfacePass
   let dependentDialects = ["LLVM::LLVMDialect"];
 }
 
+def QOptOutlineLoopNestsPass
+    : Pass<"qopt-outline-loop-nests", "ModuleOp"> {
+  let summary = "Outline every loop nest into a function, one per distinct "
+                "nest, so that LLVM compiles each once and never works on a "
+                "whole entry point's loops at once";
+  let description = [{
+    Runs on buffers, after the loops are made and the buffers freed, before
+    `convert-scf-to-openmp`. An entry point of a model is its layers one
+    after the other, and every entry point (`main`, `main_last_position`)
+    repeats them: the same LayerNorm, softmax and attention loop nests on
+    other buffers, 12 times in GPT-2 124M, 48 in XL. LLVM's loop passes
+    (loop strength reduction, unrolling, vectorization) take time that grows
+    faster than the function they work on, and the optimizer and code
+    generator take time in proportion to the copies.
+
+    Every loop nest (`scf.for`, `scf.parallel`, `scf.forall`) of a public
+    function (an entry point; private ones such as the kernels are shared
+    already) that is not inside another loop and has at least `min-ops`
+    operations becomes a call to a
+    private function `qopt_loop_N` that takes the values the nest uses from
+    outside it (in order of first use; constants are cloned in, so that
+    bounds and steps stay constants) and returns the nest's results. Nests
+    that are equivalent operation by operation share one function: compile
+    time then grows with the number of distinct layer shapes, not with the
+    number of layers. The functions are `noinline` (LLVM would otherwise
+    inline a function called once back into the entry point); a call per
+    loop nest costs nothing next to the nest. An entry point keeps only the
+    glue between the nests: allocations, views, run-time checks, calls.
+
+    Before:
+    ```mlir
+    func.func @main(%a: memref<8xf32>, %b: memref<8xf32>) {
+      %c0 = arith.constant 0 : index
+      %c8 = arith.constant 8 : index
+      %c1 = arith.constant 1 : index
+      scf.for %i = %c0 to %c8 step %c1 {
+        %x = memref.load %a[%i] : memref<8xf32>
+        %y = arith.mulf %x, %x : f32
+        memref.store %y, %a[%i] : memref<8xf32>
+      }
+      scf.for %i = %c0 to %c8 step %c1 {
+        %x = memref.load %b[%i] : memref<8xf32>
+        %y = arith.mulf %x, %x : f32
+        memref.store %y, %b[%i] : memref<8xf32>
+      }
+      return
+    }
+    ```
+    After:
+    ```mlir
+    func.func @main(%a: memref<8xf32>, %b: memref<8xf32>) {
+      call @qopt_loop_0(%a) : (memref<8xf32>) -> ()
+      call @qopt_loop_0(%b) : (memref<8xf32>) -> ()
+      return
+    }
+    func.func private @qopt_loop_0(%arg0: memref<8xf32>) attributes {llvm.linkage = #llvm.linkage<internal>, passthrough = ["noinline"]} {
+      %c0 = arith.constant 0 : index
+      %c8 = arith.constant 8 : index
+      %c1 = arith.constant 1 : index
+      scf.for %i = %c0 to %c8 step %c1 {
+        %x = memref.load %arg0[%i] : memref<8xf32>
+        %y = arith.mulf %x, %x : f32
+        memref.store %y, %arg0[%i] : memref<8xf32>
+      }
+      return
+    }
+    ```
+  }];
+  let options = [
+    Option<"minOps", "min-ops", "int64_t", /*default=*/"1",
+           "Loop nests with fewer operations (the loop ops included) stay "
+           "where they are">,
+  ];
+  let dependentDialects = ["func::FuncDialect", "LLVM::LLVMDialect"];
+}
+
 #endif // QUANT_OPT_CODEGEN_PASSES_TD

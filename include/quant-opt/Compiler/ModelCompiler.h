@@ -15,6 +15,7 @@
 #include "quant-opt/Support/FileSafety.h"
 
 #include "mlir/IR/BuiltinOps.h"
+#include "mlir/Support/Timing.h"
 #include "llvm/Support/Error.h"
 
 #include <string>
@@ -56,6 +57,9 @@ struct ModelCompileOptions {
   /// The files the model was read from (the model, its external data): no
   /// output may be one of them.
   std::vector<NamedPath> inputs;
+  /// Where to record the time of each phase (the lowering's passes, LLVM
+  /// IR translation, optimization, code generation, linking); null: none.
+  TimingScope *timing = nullptr;
 };
 
 /// Compiles `module` (consumed: it is lowered in place). Diagnostics from the
