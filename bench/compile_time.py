@@ -7,13 +7,17 @@ qopt-outline-loop-nests) in the same run.
   /usr/bin/python3 bench/compile_time.py                       # fp32, w8, w4-g128, w4a8-g128
   /usr/bin/python3 bench/compile_time.py --recipes w4a8-g128 --repeats 3
   /usr/bin/python3 bench/compile_time.py --no-baseline         # skip the inline compiles
+  /usr/bin/python3 bench/compile_time.py --speed                # + run time of both libraries
 
 Prints, per recipe: the median wall time and peak RSS of the quantization
 (quant-opt qopt-ptq, to bytecode; fp32 compiles the ONNX file directly, its
 import is inside the compile), of the compile (quant-compile --mlir-timing:
 reading, the lowering's passes, LLVM's optimizer, code generation, linking) and
 of the whole; then the inline baseline's compile and the speed-up. The goal
-(issues 21, 22): import + quantize + compile under 30 s.
+(issues 21, 22): import + quantize + compile under 30 s. With --speed, both
+libraries of each recipe also run quant-run bench interleaved (prefill 128
+tokens, decode 64 at context 128-192, 1 and 2 threads, medians): outlining
+must cost nothing at run time.
 """
 import argparse
 import os
@@ -25,6 +29,7 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from bench_paths import BIN, OUT, gpt2_124m_onnx  # noqa: E402
 from child_usage import run_measured  # noqa: E402
+import quant_run_bench  # noqa: E402
 
 PHASES = [("read the model", "read"), ("lower to the LLVM dialect", "lower"),
           ("translate to LLVM IR", "translate"), ("optimize LLVM IR", "optimize"),
@@ -67,7 +72,10 @@ def main():
     p.add_argument("--recipes", default="fp32,w8,w4-g128,w4a8-g128")
     p.add_argument("--repeats", type=int, default=1)
     p.add_argument("--no-baseline", action="store_true")
+    p.add_argument("--speed", action="store_true")
     args = p.parse_args()
+    if args.speed and args.no_baseline:
+        sys.exit("--speed compares with the inline baseline: drop --no-baseline")
     onnx = gpt2_124m_onnx()
     rows = []
     for recipe in args.recipes.split(","):
@@ -123,7 +131,34 @@ def main():
           "its phases (read, lower = the MLIR lowering, opt = LLVM's optimizer, cg = code "
           "generation). inline: the same compile with --outline-loop-nests=false. "
           "total: quantize + compile (goal < 30 s).")
+    if args.speed:
+        speed(rows, args.repeats)
     return 0 if all(q + w < 30 for _, q, _, w, *_ in rows) else 1
+
+
+def speed(rows, repeats):
+    """quant-run bench of the outlined and the inline library, interleaved."""
+    print("\nrun time, outlined vs inline library (quant-run bench, prefill 128 tokens "
+          "with every position's logits, decode at context 128-192; medians)")
+    head = (f"{'recipe':<10} {'thr':>3} | {'prefill ms':>10} {'inline':>8} {'ratio':>6} | "
+            f"{'decode ms':>9} {'inline':>8} {'ratio':>6}")
+    print(head)
+    print("-" * len(head))
+    for recipe, *_ in rows:
+        outlined = os.path.join(OUT, f"compile_time_{recipe}.so")
+        inline = os.path.join(OUT, f"compile_time_{recipe}_inline.so")
+        for threads in (1, 2):
+            results = {outlined: [], inline: []}
+            for _ in range(max(repeats, 3)):
+                for library in (outlined, inline):
+                    prefill, decode, _ = quant_run_bench.run(library, 128, 64, 3, threads)
+                    results[library].append((prefill, decode))
+            (p1, d1), (p2, d2) = [(statistics.median(r[0] for r in results[lib]),
+                                   statistics.median(r[1] for r in results[lib]))
+                                  for lib in (outlined, inline)]
+            print(f"{recipe:<10} {threads:>3} | {p1 * 1e3:>10.1f} {p2 * 1e3:>8.1f} "
+                  f"{p1 / p2:>6.2f} | {d1 * 1e3:>9.2f} {d2 * 1e3:>8.2f} {d1 / d2:>6.2f}")
+    print("ratio: outlined / inline (below 1: the outlined library is faster)")
 
 
 if __name__ == "__main__":
