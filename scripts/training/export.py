@@ -1,7 +1,7 @@
 """ONNX export recipes for the GPT-2 definition, the way users export GPT-2.
 
   PYTHONPATH=scripts /usr/bin/python3 -m training.export \
-      (--checkpoint CKPT | --random-124m | --tiny) [--opset 13|14|17] [--kv-cache]
+      (--checkpoint CKPT | --random-124m | --random-geometry 124m|355m|774m|1.5b | --tiny) [--opset 13|14|17] [--kv-cache]
       [--fp16] [--mask buffer|trilu] [--external-data] -o out.onnx
 
 Inputs: `input_ids` int64 [batch, sequence]; with --kv-cache also
@@ -37,6 +37,11 @@ class _Wrapper(torch.nn.Module):
         return (logits,) + tuple(t for kv in presents for t in kv)
 
 
+# The published GPT-2 sizes: (d_model, layers, heads).
+GEOMETRIES = {"124m": (768, 12, 12), "355m": (1024, 24, 16), "774m": (1280, 36, 20),
+              "1.5b": (1600, 48, 25)}
+
+
 def load_model(args):
     if args.checkpoint:
         ck = torch.load(args.checkpoint)
@@ -46,8 +51,10 @@ def load_model(args):
         model.load_state_dict(ck["model"])
     else:
         torch.manual_seed(args.seed)
-        if args.random_124m:
-            cfg = GPT2Config(n_positions=1024, n_embd=768, n_layer=12, n_head=12)
+        geometry = "124m" if args.random_124m else getattr(args, "random_geometry", None)
+        if geometry:
+            d, layers, heads = GEOMETRIES[geometry]
+            cfg = GPT2Config(n_positions=1024, n_embd=d, n_layer=layers, n_head=heads)
         else:
             cfg = GPT2Config(vocab_size=1000, n_positions=32, n_embd=64, n_layer=2, n_head=4)
         model = GPT2LMHeadModel(cfg)
@@ -121,6 +128,8 @@ def main():
     src = p.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint")
     src.add_argument("--random-124m", action="store_true", help="GPT-2 124M geometry, random weights")
+    src.add_argument("--random-geometry", choices=sorted(GEOMETRIES),
+                     help="a GPT-2 size's geometry with random weights")
     src.add_argument("--tiny", action="store_true", help="2 layers, d=64, vocab 1000 (tests)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--opset", type=int, default=17, choices=[13, 14, 17])
