@@ -112,15 +112,26 @@ def export(model, path, opset=17, kv=False, fp16=False, external_data=False, seq
                 out = f"present.{i}.{kind}"
                 outputs.append(out)
                 axes[out] = {0: "batch", 2: "total_sequence"}
+    if external_data:
+        # torch writes a model over 2 GB as one file per tensor next to it: export into
+        # a scratch directory, then save the model with one data file beside `path`.
+        import tempfile
+        import onnx
+        with tempfile.TemporaryDirectory(dir=os.path.dirname(os.path.abspath(path))) as tmp:
+            scratch = os.path.join(tmp, "model.onnx")
+            torch.onnx.export(_Wrapper(model, kv), args, scratch, input_names=names,
+                              output_names=outputs, dynamic_axes=axes, opset_version=opset,
+                              do_constant_folding=constant_folding)
+            if fp16:
+                fp16_weights(scratch)
+            m = onnx.load(scratch)
+            onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
+                            location=os.path.basename(path) + ".data", size_threshold=1024)
+        return
     torch.onnx.export(_Wrapper(model, kv), args, path, input_names=names, output_names=outputs,
                       dynamic_axes=axes, opset_version=opset, do_constant_folding=constant_folding)
     if fp16:
         fp16_weights(path)
-    if external_data:
-        import onnx
-        m = onnx.load(path)
-        onnx.save_model(m, path, save_as_external_data=True, all_tensors_to_one_file=True,
-                        location=os.path.basename(path) + ".data", size_threshold=1024)
 
 
 def main():
