@@ -52,10 +52,19 @@ std::string mlir::qopt::checkWeightScheme(const WeightScheme &scheme,
     if (scheme.groupSize < 2 || scheme.groupSize % 2 != 0)
       return "group size must be an even number >= 2, got " +
              std::to_string(scheme.groupSize);
-    if (k % scheme.groupSize != 0)
+    if (k % scheme.groupSize != 0) {
+      // The nearest smaller power of two that fits, which the kernels and
+      // the recipes (g32, g64) offer: GPT-2 XL's K = 1600 takes 64, not 128.
+      int64_t fits = 0;
+      for (int64_t g = 2; g < scheme.groupSize; g *= 2)
+        if (k % g == 0)
+          fits = g;
       return "group size " + std::to_string(scheme.groupSize) +
              " does not divide the input channels (K = " + std::to_string(k) +
-             ")";
+             ")" +
+             (fits >= 16 ? "; a group size of " + std::to_string(fits) + " does"
+                         : std::string());
+    }
   }
   return "";
 }
