@@ -66,6 +66,16 @@ def quantize(recipe, onnx):
     return module, wall, rss
 
 
+def compile_library(source, library, inline):
+    """(wall seconds, peak RSS, phases) of quant-compile SOURCE -o LIBRARY; inline: with
+    --outline-loop-nests=false."""
+    cmd = [os.path.join(BIN, "quant-compile"), source, "-o", library, "--mlir-timing"]
+    if inline:
+        cmd.append("--outline-loop-nests=false")
+    wall, rss, report = run_measured(cmd, merge_stderr=True)
+    return wall, rss, phases(report)
+
+
 def main():
     p = argparse.ArgumentParser(description=__doc__,
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -87,17 +97,12 @@ def main():
                 source, wall, rss = quantize(recipe, onnx)
                 quant_walls.append(wall)
                 quant_rss = max(quant_rss, rss)
-            cmd = [os.path.join(BIN, "quant-compile"), source, "-o",
-                   os.path.join(OUT, f"compile_time_{recipe}.so"), "--mlir-timing"]
-            wall, rss, report = run_measured(["sh", "-c", " ".join(f"'{c}'" for c in cmd)
-                                              + " 2>&1"])
-            compiles.append((wall, rss, phases(report)))
+            compiles.append(compile_library(
+                source, os.path.join(OUT, f"compile_time_{recipe}.so"), inline=False))
             if not args.no_baseline:
-                cmd.append("--outline-loop-nests=false")
-                cmd[3] = os.path.join(OUT, f"compile_time_{recipe}_inline.so")
-                wall, rss, report = run_measured(["sh", "-c", " ".join(f"'{c}'" for c in cmd)
-                                                  + " 2>&1"])
-                baselines.append((wall, rss, phases(report)))
+                baselines.append(compile_library(
+                    source, os.path.join(OUT, f"compile_time_{recipe}_inline.so"),
+                    inline=True))
         quant = statistics.median(quant_walls) if quant_walls else 0.0
         compile_wall = statistics.median(c[0] for c in compiles)
         median_phases = {k: statistics.median(c[2].get(k, 0.0) for c in compiles)

@@ -132,8 +132,8 @@ private:
   /// A comparison in terms of where its sizes come from (`Source`): the
   /// same question about another layer's tensors has the same key, and the
   /// same answer, whether or not the budget is spent. Every layer then gets
-  /// the same checks, and a model's layers stay alike (see
-  /// qopt-outline-repeated-layers).
+  /// the same checks, and a model's layers lower to the same loop nests
+  /// (which qopt-outline-loop-nests compiles once).
   SmallVector<const void *>
   questionKey(const ValueBoundsConstraintSet::Variable &lhs, Cmp cmp,
               const ValueBoundsConstraintSet::Variable &rhs) {
@@ -151,15 +151,23 @@ private:
     }
     return key;
   }
-  bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
-              ValueBoundsConstraintSet::Variable rhs) {
+  /// The kept answer to `lhs cmp rhs`, or `ask()`'s when ValueBounds may
+  /// still be asked (false once the budget is spent), kept.
+  bool answer(const ValueBoundsConstraintSet::Variable &lhs, Cmp cmp,
+              const ValueBoundsConstraintSet::Variable &rhs,
+              function_ref<bool()> ask) {
     SmallVector<const void *> key = questionKey(lhs, cmp, rhs);
     if (auto it = answers.find(key); it != answers.end())
       return it->second;
-    bool answer =
-        mayAskValueBounds() && ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
-    answers[key] = answer;
-    return answer;
+    bool result = mayAskValueBounds() && ask();
+    answers[key] = result;
+    return result;
+  }
+  bool proven(ValueBoundsConstraintSet::Variable lhs, Cmp cmp,
+              ValueBoundsConstraintSet::Variable rhs) {
+    return answer(lhs, cmp, rhs, [&] {
+      return ValueBoundsConstraintSet::compare(lhs, cmp, rhs);
+    });
   }
 
   /// Where a dim's size comes from, looking through the ops whose result
@@ -212,17 +220,11 @@ private:
       return ta.getDimSize(da) == tb.getDimSize(db);
     if (sourceOf(a, da) == sourceOf(b, db))
       return true;
-    SmallVector<const void *> key = questionKey({a, da}, Cmp::EQ, {b, db});
-    if (auto it = answers.find(key); it != answers.end())
-      return it->second;
-    bool answer = false;
-    if (mayAskValueBounds()) {
+    return answer({a, da}, Cmp::EQ, {b, db}, [&] {
       FailureOr<bool> equal =
           ValueBoundsConstraintSet::areEqual({a, da}, {b, db});
-      answer = succeeded(equal) && *equal;
-    }
-    answers[key] = answer;
-    return answer;
+      return succeeded(equal) && *equal;
+    });
   }
 
   /// Every operand dim that one loop dim indexes directly has the same size.

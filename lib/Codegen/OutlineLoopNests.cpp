@@ -15,7 +15,6 @@
 #include "mlir/Dialect/SCF/IR/SCF.h"
 #include "mlir/IR/IRMapping.h"
 #include "mlir/IR/SymbolTable.h"
-#include "mlir/Interfaces/SideEffectInterfaces.h"
 #include "llvm/ADT/SetVector.h"
 
 namespace mlir::qopt {
@@ -36,13 +35,14 @@ bool isLoop(Operation *op) {
 struct Candidate {
   Operation *loop;
   SmallVector<Value> arguments;
-  func::FuncOp function; // detached until chosen
+  SmallVector<Operation *> constants; // cloned into the function
+  func::FuncOp function;              // detached until chosen
   llvm::hash_code hash;
 };
 
 /// The detached function `loop` becomes, and the values to call it with.
 Candidate makeCandidate(Operation *loop) {
-  Candidate candidate{loop, {}, nullptr, {}};
+  Candidate candidate{loop, {}, {}, nullptr, {}};
   llvm::SetVector<Value> captured;
   llvm::SetVector<Operation *> constants;
   loop->walk<WalkOrder::PreOrder>([&](Operation *op) {
@@ -58,6 +58,7 @@ Candidate makeCandidate(Operation *loop) {
     }
   });
   candidate.arguments.assign(captured.begin(), captured.end());
+  candidate.constants.assign(constants.begin(), constants.end());
 
   OpBuilder builder(loop->getContext());
   auto type = builder.getFunctionType(
@@ -179,17 +180,17 @@ struct QOptOutlineLoopNestsPass
         candidate.loop->erase();
       }
     }
-    for (Candidate &candidate : candidates)
+    // The copies no class kept, and the constants only the outlined nests
+    // used (each function has its own now).
+    llvm::SetVector<Operation *> constants;
+    for (Candidate &candidate : candidates) {
       if (candidate.function)
         candidate.function->erase();
-    // Constants only the outlined nests used.
-    for (auto function : module.getOps<func::FuncOp>())
-      if (function.isPublic())
-        function.walk([](Operation *op) {
-          if (op->use_empty() && op->hasTrait<OpTrait::ConstantLike>() &&
-              isMemoryEffectFree(op))
-            op->erase();
-        });
+      constants.insert(candidate.constants.begin(), candidate.constants.end());
+    }
+    for (Operation *constant : constants)
+      if (constant->use_empty())
+        constant->erase();
   }
 };
 
