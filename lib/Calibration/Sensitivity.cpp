@@ -269,7 +269,7 @@ struct QOptSensitivityPass
           if (error.empty())
             deq = dequantizeWeight(q);
         } else {
-          continue; // Groups that do not divide K: not a format for it.
+          continue; // A scheme the weight cannot take: not a format for it.
         }
         if (!error.empty()) {
           (void)fail("'" + u.name + "' as " + f.name + ": " + error);

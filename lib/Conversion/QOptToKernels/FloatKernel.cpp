@@ -74,95 +74,99 @@ Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
   for (int64_t r = 0; r < rows; ++r)
     rowIndex.push_back(kb.add(m0, r));
   Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
-  SmallVector<Value> zeros(rows, zero);
-  // A single row (decode) would chain every FMA of a group on one
-  // accumulator (4-cycle latency each): give it `chains` independent ones
-  // over interleaved k, summed at the end of the group.
-  int64_t chains = rows == 1 && s.group % 4 == 0 ? 4 : 1;
-  SmallVector<Value> chainZeros(rows * chains, zero);
-  auto groups = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(s.groups), kb.index(1), zeros,
-      [&](OpBuilder &, Location, Value g, ValueRange accs) {
-        Value k0 = kb.mul(g, s.group);
-        auto ks = scf::ForOp::create(
-            b, loc, kb.index(0), kb.index(s.group), kb.index(chains),
-            chainZeros, [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
-              SmallVector<Value> next;
-              for (int64_t c = 0; c < chains; ++c) {
-                Value k = kb.add(arith::AddIOp::create(b, loc, k0, kk), c);
-                Value bytes =
-                    kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
-                Value row = unpackRow(kb, s, bytes);
-                for (int64_t r = 0; r < rows; ++r) {
-                  Value xv = tensor::ExtractOp::create(
-                      b, loc, x, ValueRange{rowIndex[r], k});
-                  Value xb = vector::BroadcastOp::create(b, loc, f32x16, xv);
-                  next.push_back(vector::FMAOp::create(b, loc, xb, row,
-                                                       gaccs[c * rows + r]));
-                }
-              }
-              scf::YieldOp::create(b, loc, next);
-            });
-        // Pairwise: chain c += chain c + half, until one is left.
-        SmallVector<Value> sums(ks.getResults());
-        for (int64_t half = chains / 2; half >= 1; half /= 2)
-          for (int64_t i = 0; i < half * rows; ++i)
-            sums[i] =
-                arith::AddFOp::create(b, loc, sums[i], sums[i + half * rows]);
-        if (s.bits == 32) { // One group, no scale.
-          scf::YieldOp::create(b, loc, ArrayRef<Value>(sums).take_front(rows));
-          return;
-        }
-        Value scale = kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
-        Value bias =
-            s.hasBias ? kb.read(f32x16, biases, ValueRange{p, g, kb.index(0)})
-                      : Value();
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < rows; ++r) {
-          Value acc = vector::FMAOp::create(b, loc, sums[r], scale, accs[r]);
-          if (bias) {
-            Value xs = tensor::ExtractOp::create(b, loc, xsums,
-                                                 ValueRange{rowIndex[r], g});
-            acc = vector::FMAOp::create(
-                b, loc, vector::BroadcastOp::create(b, loc, f32x16, xs), bias,
-                acc);
+  // The terms of group g (`length` rows of K from g * group on) added to
+  // the rows' accumulators `accs`.
+  auto groupTerm = [&](Value g, int64_t length, ValueRange accs) {
+    // A single row (decode) would chain every FMA of a group on one
+    // accumulator (4-cycle latency each): give it `chains` independent ones
+    // over interleaved k, summed at the end of the group.
+    int64_t chains = rows == 1 && length % 4 == 0 ? 4 : 1;
+    SmallVector<Value> chainZeros(rows * chains, zero);
+    Value k0 = kb.mul(g, s.group);
+    auto ks = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(length), kb.index(chains), chainZeros,
+        [&](OpBuilder &, Location, Value kk, ValueRange gaccs) {
+          SmallVector<Value> next;
+          for (int64_t c = 0; c < chains; ++c) {
+            Value k = kb.add(arith::AddIOp::create(b, loc, k0, kk), c);
+            Value bytes = kb.read(bytesType, w, ValueRange{p, k, kb.index(0)});
+            Value row = unpackRow(kb, s, bytes);
+            for (int64_t r = 0; r < rows; ++r) {
+              Value xv = tensor::ExtractOp::create(b, loc, x,
+                                                   ValueRange{rowIndex[r], k});
+              Value xb = vector::BroadcastOp::create(b, loc, f32x16, xv);
+              next.push_back(
+                  vector::FMAOp::create(b, loc, xb, row, gaccs[c * rows + r]));
+            }
           }
-          next.push_back(acc);
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
+          scf::YieldOp::create(b, loc, next);
+        });
+    // Pairwise: chain c += chain c + half, until one is left.
+    SmallVector<Value> sums(ks.getResults());
+    for (int64_t half = chains / 2; half >= 1; half /= 2)
+      for (int64_t i = 0; i < half * rows; ++i)
+        sums[i] = arith::AddFOp::create(b, loc, sums[i], sums[i + half * rows]);
+    sums.resize(rows);
+    if (s.bits == 32) // One group, no scale.
+      return sums;
+    Value scale = kb.read(f32x16, scales, ValueRange{p, g, kb.index(0)});
+    Value bias = s.hasBias
+                     ? kb.read(f32x16, biases, ValueRange{p, g, kb.index(0)})
+                     : Value();
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value acc = vector::FMAOp::create(b, loc, sums[r], scale, accs[r]);
+      if (bias) {
+        Value xs = tensor::ExtractOp::create(b, loc, xsums,
+                                             ValueRange{rowIndex[r], g});
+        acc = vector::FMAOp::create(
+            b, loc, vector::BroadcastOp::create(b, loc, f32x16, xs), bias, acc);
+      }
+      next.push_back(acc);
+    }
+    return next;
+  };
+  // The groups in a loop; a shorter last group after it.
+  int64_t last = s.k - (s.groups - 1) * s.group;
+  bool raggedLast = last != s.group;
+  SmallVector<Value> accs(rows, zero);
+  if (int64_t looped = raggedLast ? s.groups - 1 : s.groups) {
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(looped), kb.index(1), accs,
+        [&](OpBuilder &, Location, Value g, ValueRange ys) {
+          scf::YieldOp::create(b, loc, groupTerm(g, s.group, ys));
+        });
+    accs.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  if (raggedLast)
+    accs = groupTerm(kb.index(s.groups - 1), last, accs);
   bool inBounds = s.n % kPanel == 0;
   for (int64_t r = 0; r < rows; ++r)
-    tile = vector::TransferWriteOp::create(b, loc, groups.getResult(r), tile,
+    tile = vector::TransferWriteOp::create(b, loc, accs[r], tile,
                                            ValueRange{rowIndex[r], kb.index(0)},
                                            ArrayRef<bool>{inBounds})
                .getResult();
   return tile;
 }
 
-/// Group sums X[m, g] of the rows of x (f32 [?, K]), f32 [?, groups].
+/// Group sums X[m, g] of the rows of x (f32 [?, K]), f32 [?, groups]: row
+/// k of x goes to group k / group (the last group may be shorter).
 Value groupSums(OpBuilder &b, Location loc, Value x, int64_t group,
                 int64_t groups) {
   MLIRContext *ctx = b.getContext();
   Type f32 = b.getF32Type();
   Value m = tensor::DimOp::create(b, loc, x, 0);
-  // [M, K] as [M, groups, group] so the reduction maps are projections.
-  auto grouped =
-      RankedTensorType::get({ShapedType::kDynamic, groups, group}, f32);
-  Value xg = tensor::ExpandShapeOp::create(
-      b, loc, grouped, x, ArrayRef<ReassociationIndices>{{0}, {1, 2}},
-      ArrayRef<OpFoldResult>{m, b.getIndexAttr(groups), b.getIndexAttr(group)});
   Value empty = tensor::EmptyOp::create(
       b, loc, ArrayRef<int64_t>{ShapedType::kDynamic, groups}, f32,
       ValueRange{m});
   Value zero = arith::ConstantOp::create(b, loc, b.getF32FloatAttr(0));
   Value init = linalg::FillOp::create(b, loc, zero, empty).getResult(0);
-  AffineMap id = AffineMap::getMultiDimIdentityMap(3, ctx);
+  AffineExpr md = getAffineDimExpr(0, ctx), kd = getAffineDimExpr(1, ctx);
   auto generic = linalg::GenericOp::create(
-      b, loc, TypeRange{init.getType()}, ValueRange{xg}, ValueRange{init},
-      ArrayRef<AffineMap>{id, id.dropResult(2)},
+      b, loc, TypeRange{init.getType()}, ValueRange{x}, ValueRange{init},
+      ArrayRef<AffineMap>{AffineMap::getMultiDimIdentityMap(2, ctx),
+                          AffineMap::get(2, 0, {md, kd.floorDiv(group)}, ctx)},
       SmallVector<utils::IteratorType>{utils::IteratorType::parallel,
-                                       utils::IteratorType::parallel,
                                        utils::IteratorType::reduction},
       [](OpBuilder &nb, Location nl, ValueRange a) {
         linalg::YieldOp::create(

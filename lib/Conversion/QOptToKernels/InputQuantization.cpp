@@ -57,12 +57,14 @@ static Value widenKernelByte(OpBuilder &b, Location loc, Value byte,
 }
 
 /// R' of `bytes` ([..., Kp] i8, rank 1 or 2): the sums of x' over each of
-/// `groups` groups of the last dimension, as [..., groups] i32.
+/// `groups` groups of `groupSize` bytes of the last dimension (the last
+/// group what is left), as [..., groups] i32.
 static Value groupSums(OpBuilder &b, Location loc, Value bytes, int64_t groups,
-                       bool signedBytes, ValueRange dynamicSizes) {
+                       int64_t groupSize, bool signedBytes,
+                       ValueRange dynamicSizes) {
   MLIRContext *ctx = b.getContext();
   auto type = cast<RankedTensorType>(bytes.getType());
-  int64_t rank = type.getRank(), groupSize = type.getShape().back() / groups;
+  int64_t rank = type.getRank();
   SmallVector<int64_t> shape(type.getShape());
   shape.back() = groups;
   Type i32 = b.getI32Type();
@@ -155,10 +157,11 @@ KernelInput qopt::quantizeKernelInput(OpBuilder &b, Location loc, QMatmulOp op,
             linalg::YieldOp::create(nb, nl, toKernelByte(nb, nl, q, offset));
           })
           .getResult(0);
-  Value rowSums = layout.rowSumGroups
-                      ? groupSums(b, loc, xq, layout.rowSumGroups,
-                                  layout.signedBytes, ValueRange{m})
-                      : Value();
+  Value rowSums =
+      layout.rowSumGroups
+          ? groupSums(b, loc, xq, layout.rowSumGroups, layout.rowSumGroupSize,
+                      layout.signedBytes, ValueRange{m})
+          : Value();
   if (!perRow)
     return {xq, filledRows(b, loc, m, toKernelZero(b, loc, zero, offset)),
             filledRows(b, loc, m, scale), rowSums};
@@ -557,9 +560,10 @@ qopt::quantizeKernelInputInProducer(RewriterBase &b, Location loc, QMatmulOp op,
                                           kSizes, kUnit);
 
     // R' of the row while its bytes are in L1.
-    Value sums = groups ? groupSums(b, loc, bytes, groups, layout.signedBytes,
-                                    ValueRange{})
-                        : Value();
+    Value sums = groups
+                     ? groupSums(b, loc, bytes, groups, layout.rowSumGroupSize,
+                                 layout.signedBytes, ValueRange{})
+                     : Value();
     // zx' and sx of the row, as one-element slices of the shared results.
     Value zx, sx;
     if (dynamic) {

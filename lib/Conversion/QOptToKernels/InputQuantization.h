@@ -24,8 +24,10 @@ struct KernelInputLayout {
   /// Whether the kernel reads x' as signed bytes.
   bool signedBytes;
   /// Groups of Kp to sum x' over per row (R', for weights with zero
-  /// points); 0: none.
+  /// points); 0: none. Each has `rowSumGroupSize` bytes, the last one what
+  /// is left of Kp (a ragged last group, with the padding).
   int64_t rowSumGroups;
+  int64_t rowSumGroupSize;
 };
 
 /// x' ([M, Kp] i8), zx' ([M] i32), sx ([M] f32) and, if asked for, R'

@@ -45,8 +45,13 @@ struct IntegerShape {
   bool xSigned, hasZeroPoint;
   unsigned bits;
   int64_t groups; // Groups of K (1: per tensor or per channel).
-  /// k-blocks per group.
-  int64_t blocksPerGroup() const { return paddedK / ku / groups; }
+  int64_t group;  // k per group, a multiple of ku (paddedK for one group).
+  /// k-blocks per group, and in the last one: what is left of Kp, shorter
+  /// when the group size does not divide K (its padding included).
+  int64_t blocksPerGroup() const { return group / ku; }
+  int64_t blocksInLastGroup() const {
+    return paddedK / ku - (groups - 1) * blocksPerGroup();
+  }
 };
 
 int64_t kBlockOf(KernelTarget target, unsigned bits) {
@@ -293,60 +298,67 @@ Value panelRows(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
     return vector::BroadcastOp::create(b, loc, t, v).getResult();
   };
   Value n0 = kb.mul(p, kPanel);
-  int64_t blocks = s.blocksPerGroup(), groupK = blocks * s.ku;
   Value zero = kb.splat(f32x16, b.getF32FloatAttr(0));
-  auto groups = scf::ForOp::create(
-      b, loc, kb.index(0), kb.index(s.groups), kb.index(1),
-      SmallVector<Value>(rows, zero),
-      [&](OpBuilder &, Location, Value g, ValueRange ys) {
-        Value first = kb.mul(g, blocks);
-        auto reduction = scf::ForOp::create(
-            b, loc, first,
-            arith::AddIOp::create(b, loc, first, kb.index(blocks)), kb.index(1),
-            zeroAccumulators(kb, s, rows),
-            [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
-              scf::YieldOp::create(b, loc,
-                                   step(kb, s, xq, w, p, kBlock, rowIdx, accs));
-            });
-        SmallVector<Value> accs =
-            rowAccumulators(kb, s, reduction.getResults(), rows);
-        Value c = kb.read(i32x16, colSums, ValueRange{g, n0});
-        Value sw = kb.read(f32x16, wScales, ValueRange{g, n0});
-        Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{g, n0}) : Value();
-        SmallVector<Value> next;
-        for (int64_t r = 0; r < rows; ++r) {
-          Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
-          Value t = arith::SubIOp::create(
-              b, loc, accs[r],
-              arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
-          if (zw) {
-            Value rs = tensor::ExtractOp::create(b, loc, xSums,
-                                                 ValueRange{rowIdx[r], g});
-            Value kzx = arith::MulIOp::create(
-                b, loc, zx,
-                arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(groupK)));
-            t = arith::SubIOp::create(
-                b, loc, t,
-                arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
-            t = arith::AddIOp::create(
-                b, loc, t,
-                arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
-          }
-          Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
-          Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
-          Value y = arith::MulFOp::create(
-              b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
-          // As the reference: the groups' terms added in order (one group:
-          // the term itself).
-          next.push_back(
-              s.groups == 1
-                  ? y
-                  : arith::AddFOp::create(b, loc, ys[r], y).getResult());
-        }
-        scf::YieldOp::create(b, loc, next);
-      });
+  // The terms of group g (its k-blocks from g * blocksPerGroup on) added to
+  // the rows' sums `ys`.
+  auto groupTerm = [&](Value g, int64_t blocks, ValueRange ys) {
+    int64_t groupK = blocks * s.ku;
+    Value first = kb.mul(g, s.blocksPerGroup());
+    auto reduction = scf::ForOp::create(
+        b, loc, first, arith::AddIOp::create(b, loc, first, kb.index(blocks)),
+        kb.index(1), zeroAccumulators(kb, s, rows),
+        [&](OpBuilder &, Location, Value kBlock, ValueRange accs) {
+          scf::YieldOp::create(b, loc,
+                               step(kb, s, xq, w, p, kBlock, rowIdx, accs));
+        });
+    SmallVector<Value> accs =
+        rowAccumulators(kb, s, reduction.getResults(), rows);
+    Value c = kb.read(i32x16, colSums, ValueRange{g, n0});
+    Value sw = kb.read(f32x16, wScales, ValueRange{g, n0});
+    Value zw = wZero ? kb.read(i32x16, wZero, ValueRange{g, n0}) : Value();
+    SmallVector<Value> next;
+    for (int64_t r = 0; r < rows; ++r) {
+      Value zx = tensor::ExtractOp::create(b, loc, xZero, rowIdx[r]);
+      Value t = arith::SubIOp::create(
+          b, loc, accs[r], arith::MulIOp::create(b, loc, splat(zx, i32x16), c));
+      if (zw) {
+        Value rs =
+            tensor::ExtractOp::create(b, loc, xSums, ValueRange{rowIdx[r], g});
+        Value kzx = arith::MulIOp::create(
+            b, loc, zx,
+            arith::ConstantOp::create(b, loc, b.getI32IntegerAttr(groupK)));
+        t = arith::SubIOp::create(
+            b, loc, t, arith::MulIOp::create(b, loc, zw, splat(rs, i32x16)));
+        t = arith::AddIOp::create(
+            b, loc, t, arith::MulIOp::create(b, loc, zw, splat(kzx, i32x16)));
+      }
+      Value sx = tensor::ExtractOp::create(b, loc, xScales, rowIdx[r]);
+      Value scale = arith::MulFOp::create(b, loc, splat(sx, f32x16), sw);
+      Value y = arith::MulFOp::create(
+          b, loc, arith::SIToFPOp::create(b, loc, f32x16, t), scale);
+      // As the reference: the groups' terms added in order (one group:
+      // the term itself).
+      next.push_back(s.groups == 1
+                         ? y
+                         : arith::AddFOp::create(b, loc, ys[r], y).getResult());
+    }
+    return next;
+  };
+  // The groups in a loop; a shorter last group after it.
+  bool raggedLast = s.blocksInLastGroup() != s.blocksPerGroup();
+  SmallVector<Value> sums(rows, zero);
+  if (int64_t looped = raggedLast ? s.groups - 1 : s.groups) {
+    auto loop = scf::ForOp::create(
+        b, loc, kb.index(0), kb.index(looped), kb.index(1), sums,
+        [&](OpBuilder &, Location, Value g, ValueRange ys) {
+          scf::YieldOp::create(b, loc, groupTerm(g, s.blocksPerGroup(), ys));
+        });
+    sums.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  if (raggedLast)
+    sums = groupTerm(kb.index(s.groups - 1), s.blocksInLastGroup(), sums);
   for (int64_t r = 0; r < rows; ++r)
-    tile = vector::TransferWriteOp::create(b, loc, groups.getResult(r), tile,
+    tile = vector::TransferWriteOp::create(b, loc, sums[r], tile,
                                            ValueRange{rowIdx[r], kb.index(0)},
                                            ArrayRef<bool>{s.n % kPanel == 0})
                .getResult();
@@ -369,8 +381,17 @@ PackedWeightView qopt::lowerToIntegerKernel(QMatmulOp op,
   IntegerKernelWeights packed = packForIntegerKernel(w, ku);
   bool xSigned = target == KernelTarget::AArch64DotProd ||
                  (target == KernelTarget::X86AVX2 && w.bits == 4);
-  IntegerShape s{target, w.k,     packed.paddedK,      w.n,    w.panels(),
-                 ku,     xSigned, packed.hasZeroPoint, w.bits, w.groups};
+  IntegerShape s{target,
+                 w.k,
+                 packed.paddedK,
+                 w.n,
+                 w.panels(),
+                 ku,
+                 xSigned,
+                 packed.hasZeroPoint,
+                 w.bits,
+                 w.groups,
+                 w.groups == 1 ? packed.paddedK : w.group};
   Type i8 = rewriter.getI8Type(), i32 = rewriter.getI32Type(),
        f32 = rewriter.getF32Type();
   int64_t dyn = ShapedType::kDynamic, columns = s.panels * kPanel;
@@ -387,7 +408,7 @@ PackedWeightView qopt::lowerToIntegerKernel(QMatmulOp op,
   if (s.hasZeroPoint)
     argTypes.append({colI32, rowGroupsI32});
   std::string groupTag =
-      s.groups == 1 ? "" : llvm::formatv("_g{0}", s.k / s.groups).str();
+      s.groups == 1 ? "" : llvm::formatv("_g{0}", w.group).str();
   std::string name = llvm::formatv("qopt_kernel_w{0}a8_{1}_k{2}_n{3}{4}{5}",
                                    s.bits, kernelTargetName(target), s.k, s.n,
                                    groupTag, s.hasZeroPoint ? "_zp" : "")
@@ -403,8 +424,12 @@ PackedWeightView qopt::lowerToIntegerKernel(QMatmulOp op,
   // in x's producer where it can.
   OpBuilder &b = rewriter;
   rewriter.setInsertionPoint(op);
-  KernelInputLayout layout{s.k, s.paddedK, xSigned ? 128 : 0, xSigned,
-                           s.hasZeroPoint ? s.groups : 0};
+  KernelInputLayout layout{s.k,
+                           s.paddedK,
+                           xSigned ? 128 : 0,
+                           xSigned,
+                           s.hasZeroPoint ? s.groups : 0,
+                           s.group};
   // Signed activations (static i8) are shifted to the target's bytes too.
   if (auto inputType = op.getInputTypeAttr())
     if (cast<quant::QuantizedType>(inputType.getValue()).getStorageTypeMin() <
@@ -454,7 +479,7 @@ PackedWeightView qopt::lowerToIntegerKernel(QMatmulOp op,
   return {PackedWeightView::Layout::IntegerBlocks,
           s.bits,
           true,
-          s.k / s.groups,
+          w.group,
           ku,
           operands[1],
           operands[3],

@@ -24,7 +24,7 @@ FailureOr<QMatmulWeights> qopt::readQMatmulWeights(QMatmulOp op) {
   w.isSigned = qtype.isSigned();
   bool perTensor = isa<quant::UniformQuantizedType>(qtype);
   w.group = op.getGroupSize();
-  w.groups = w.k / w.group;
+  w.groups = groupCount(w.k, w.group); // The last one may be shorter.
   int64_t rowBytes = storageType.getDimSize(1);
   std::vector<uint8_t> bytes(w.k * rowBytes);
   if (auto dense = dyn_cast<DenseElementsAttr>(constant.getValue());

@@ -25,6 +25,8 @@ constexpr int64_t kPanel = 16;
 
 /// A qmatmul weight as integers with its parameters.
 struct QMatmulWeights {
+  /// `groups` groups of `group` rows of K, the last one shorter when the
+  /// size does not divide K.
   int64_t k = 0, n = 0, group = 0, groups = 0;
   unsigned bits = 8;
   bool isSigned = true;

@@ -96,13 +96,14 @@ LogicalResult lowerDynamicFakeQuant(DynamicFakeQuantOp op, RewriterBase &b) {
 }
 
 /// The weight's scales (f32) and zero points (i32) as [G, N] constants,
-/// G = K / group size (1 for per-channel; 1x1 per tensor).
+/// G = ceil(K / group size) (1 for per-channel; 1x1 per tensor).
 std::pair<Value, Value> weightParamConstants(OpBuilder &b, Location loc,
                                              quant::QuantizedType qtype,
                                              int64_t k, int64_t n,
                                              int64_t group) {
   bool perTensor = isa<quant::UniformQuantizedType>(qtype);
-  int64_t groups = perTensor ? 1 : k / group, cols = perTensor ? 1 : n;
+  int64_t groups = perTensor ? 1 : groupCount(k, group),
+          cols = perTensor ? 1 : n;
   SmallVector<float> scales;
   SmallVector<int32_t> zps;
   for (int64_t g = 0; g < groups; ++g)
@@ -203,40 +204,35 @@ Value groupedIntegerMatmul(OpBuilder &b, QMatmulOp op, Value xc, Value w,
   MLIRContext *ctx = b.getContext();
   auto outType = op.getOutput().getType();
   int64_t k = op.getInput().getType().getDimSize(1), n = outType.getDimSize(1);
-  int64_t group = op.getGroupSize(), groups = k / group;
+  int64_t group = op.getGroupSize(), groups = groupCount(k, group);
   int64_t m = outType.getDimSize(0);
   bool perRow = isa<RankedTensorType>(sx.getType());
-  Value xg = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get({m, groups, group}, b.getI32Type()), xc,
-      ArrayRef<ReassociationIndices>{{0}, {1, 2}},
-      ArrayRef<OpFoldResult>{tensor::getMixedSize(b, loc, xc, 0),
-                             b.getIndexAttr(groups), b.getIndexAttr(group)});
-  Value wg = tensor::ExpandShapeOp::create(
-      b, loc, RankedTensorType::get({groups, group, n}, b.getI32Type()), w,
-      ArrayRef<ReassociationIndices>{{0, 1}, {2}});
   Value sumsInit =
       filled(b, loc,
              tensor::EmptyOp::create(b, loc, ArrayRef<int64_t>{m, groups, n},
                                      b.getI32Type(), outDyn),
              b.getI32IntegerAttr(0));
+  // Row k of the weight adds into group k / group (the last group may be
+  // shorter).
   AffineExpr md = getAffineDimExpr(0, ctx), nd = getAffineDimExpr(1, ctx),
-             gd = getAffineDimExpr(2, ctx), kd = getAffineDimExpr(3, ctx);
+             kd = getAffineDimExpr(2, ctx);
   using IT = utils::IteratorType;
   Value sums =
       linalg::GenericOp::create(
-          b, loc, TypeRange{sumsInit.getType()}, ValueRange{xg, wg},
+          b, loc, TypeRange{sumsInit.getType()}, ValueRange{xc, w},
           ValueRange{sumsInit},
-          ArrayRef<AffineMap>{AffineMap::get(4, 0, {md, gd, kd}, ctx),
-                              AffineMap::get(4, 0, {gd, kd, nd}, ctx),
-                              AffineMap::get(4, 0, {md, gd, nd}, ctx)},
-          SmallVector<IT>{IT::parallel, IT::parallel, IT::parallel,
-                          IT::reduction},
+          ArrayRef<AffineMap>{
+              AffineMap::get(3, 0, {md, kd}, ctx),
+              AffineMap::get(3, 0, {kd, nd}, ctx),
+              AffineMap::get(3, 0, {md, kd.floorDiv(group), nd}, ctx)},
+          SmallVector<IT>{IT::parallel, IT::parallel, IT::reduction},
           [](OpBuilder &nb, Location nl, ValueRange a) {
             Value p = arith::MulIOp::create(nb, nl, a[0], a[1]);
             linalg::YieldOp::create(
                 nb, nl, arith::AddIOp::create(nb, nl, a[2], p).getResult());
           })
           .getResult(0);
+  AffineExpr gd = getAffineDimExpr(2, ctx);
   auto qtype = cast<quant::QuantizedType>(op.getWeightType());
   Value weightScales =
       weightParamConstants(b, loc, qtype, k, n, group).first; // [G, N]

@@ -33,21 +33,18 @@ func.func @w8a8_channel(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 
 // -----
 
-// Groups of 4 (W4A8): int32 sums per group I[m, g, n] over [M, G, 4] and
-// [G, 4, N] views, then out[m, n] = sum_g float(I) * (sx * sw[g, n]), g the
-// innermost reduction.
-// CHECK-DAG: #[[X3:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d3)>
-// CHECK-DAG: #[[W3:.*]] = affine_map<(d0, d1, d2, d3) -> (d2, d3, d1)>
-// CHECK-DAG: #[[I3:.*]] = affine_map<(d0, d1, d2, d3) -> (d0, d2, d1)>
+// Groups of 4 (W4A8): int32 sums per group I[m, g, n], row k of K adding
+// into group k floordiv 4, then out[m, n] = sum_g float(I) * (sx * sw[g, n]),
+// g the innermost reduction.
+// CHECK-DAG: #[[X3:.*]] = affine_map<(d0, d1, d2) -> (d0, d2)>
+// CHECK-DAG: #[[W3:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
+// CHECK-DAG: #[[I3:.*]] = affine_map<(d0, d1, d2) -> (d0, d2 floordiv 4, d1)>
 // CHECK-DAG: #[[IG:.*]] = affine_map<(d0, d1, d2) -> (d0, d2, d1)>
-// CHECK-DAG: #[[SW:.*]] = affine_map<(d0, d1, d2) -> (d2, d1)>
 // CHECK-LABEL: func.func @w4a8_groups
-// CHECK: %[[XG:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0], [1, 2]] output_shape [%{{.*}}, 2, 4] : tensor<?x8xi32> into tensor<?x2x4xi32>
-// CHECK: %[[WG:.*]] = tensor.expand_shape %{{.*}} {{\[\[}}0, 1], [2]] output_shape [2, 4, 2] : tensor<8x2xi32> into tensor<2x4x2xi32>
-// CHECK: %[[I:.*]] = linalg.generic {indexing_maps = [#[[X3]], #[[W3]], #[[I3]]], iterator_types = ["parallel", "parallel", "parallel", "reduction"]} ins(%[[XG]], %[[WG]] :
+// CHECK: %[[I:.*]] = linalg.generic {indexing_maps = [#[[X3]], #[[W3]], #[[I3]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x8xi32>, tensor<8x2xi32>) outs(%{{.*}} : tensor<?x2x2xi32>)
 // CHECK:   arith.muli
 // CHECK:   arith.addi
-// CHECK: linalg.generic {indexing_maps = [#[[IG]], #[[SW]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[I]], %{{.*}}, %{{.*}} : tensor<?x2x2xi32>, tensor<2x2xf32>, tensor<?xf32>)
+// CHECK: linalg.generic {indexing_maps = [#[[IG]], #[[W3]], {{.*}}], iterator_types = ["parallel", "parallel", "reduction"]} ins(%[[I]], %{{.*}}, %{{.*}} : tensor<?x2x2xi32>, tensor<2x2xf32>, tensor<?xf32>)
 // CHECK:   %[[S:.*]] = arith.mulf %{{.*}}, %{{.*}} : f32
 // CHECK:   %[[F:.*]] = arith.sitofp %{{.*}} : i32 to f32
 // CHECK:   %[[T:.*]] = arith.mulf %[[F]], %[[S]] : f32
@@ -55,6 +52,20 @@ func.func @w8a8_channel(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
 func.func @w4a8_groups(%x: tensor<?x8xf32>) -> tensor<?x2xf32> {
   %w4 = arith.constant dense<[[33], [-111], [0], [127], [5], [6], [7], [8]]> : tensor<8x1xi8>
   %0 = qopt.qmatmul %x, %w4 dynamic_input weight !quant.uniform<u4:f32:{0:4, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x8xf32>, tensor<8x1xi8> -> tensor<?x2xf32>
+  return %0 : tensor<?x2xf32>
+}
+
+// -----
+
+// A ragged last group: K = 6 in groups of 4 is a group of 4 and one of 2;
+// rows 4 and 5 add into group 1 (scales: the second row of the parameters).
+// CHECK-DAG: #[[RI:.*]] = affine_map<(d0, d1, d2) -> (d0, d2 floordiv 4, d1)>
+// CHECK-LABEL: func.func @w4a8_ragged_group
+// CHECK: linalg.generic {indexing_maps = [{{.*}}, {{.*}}, #[[RI]]], iterator_types = ["parallel", "parallel", "reduction"]} ins(%{{.*}}, %{{.*}} : tensor<?x6xi32>, tensor<6x2xi32>) outs(%{{.*}} : tensor<?x2x2xi32>)
+// CHECK: arith.constant dense<{{\[\[}}1.000000e-01, 2.000000e-01], [3.000000e-01, 4.000000e-01]]> : tensor<2x2xf32>
+func.func @w4a8_ragged_group(%x: tensor<?x6xf32>) -> tensor<?x2xf32> {
+  %w4 = arith.constant dense<[[33], [-111], [0], [127], [5], [6]]> : tensor<6x1xi8>
+  %0 = qopt.qmatmul %x, %w4 dynamic_input weight !quant.uniform<u4:f32:{0:4, 1:1}, {{0.1:8, 0.2:8}, {0.3:7, 0.4:9}}> : tensor<?x6xf32>, tensor<6x1xi8> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
 

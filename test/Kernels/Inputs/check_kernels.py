@@ -48,9 +48,14 @@ SCHEMES = [
      "group-size=32 weight-symmetric=false", True, True),
     ("w4a8_channel_dynamic", "activations=dynamic weight-bits=4 weight-granularity=channel",
      True, False),
+    # Groups of 64: K = 96 and K = 130 end in a shorter group (32 and 2 rows).
+    ("w4_g64_asym", "weight-bits=4 weight-granularity=group group-size=64 "
+     "weight-symmetric=false", False, False),
+    ("w4a8_g64_asym_static", "activations=static weight-bits=4 weight-granularity=group "
+     "group-size=64 weight-symmetric=false", True, True),
 ]
-# (K, N): K = 130 is not a multiple of 4 or 8 (schemes without groups only:
-# groups of 32 need K % 32 == 0).
+# (K, N): K = 130 is not a multiple of 4 or 8, nor of the group sizes (its
+# last group of 32 or 64 has 2 rows, padded to the dot product's 4 or 8).
 SHAPES = "96x41,64x70,130x33"
 ROWS = "1,6,9"
 
@@ -90,7 +95,7 @@ def main():
         w[:, 3] = 0.0  # A dead output channel.
         w[5, 7] = 4.0  # An outlier.
         for name, options, integer, static in SCHEMES:
-            if "group-size=32" in options and k % 32 or args.producer and not integer:
+            if args.producer and not integer:
                 continue
             tag = f"{name}{'_in_producer' if args.producer else ''}_k{k}_n{n}"
             src = os.path.join(args.tmp, tag + ".mlir")

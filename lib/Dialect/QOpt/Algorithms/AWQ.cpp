@@ -55,10 +55,11 @@ AWQScale mlir::qopt::searchAWQScale(ArrayRef<AWQLayer> layers, int64_t k,
                     : k;
     for (int64_t c = 0; c < layer.n; ++c)
       for (int64_t g0 = 0; g0 < k; g0 += g) {
+        int64_t end = std::min(g0 + g, k); // The last group may be shorter.
         double m = 0;
-        for (int64_t r = g0; r < g0 + g; ++r)
+        for (int64_t r = g0; r < end; ++r)
           m = std::max(m, (double)std::fabs(layer.weight[r * layer.n + c]));
-        for (int64_t r = g0; r < g0 + g && m > 0; ++r)
+        for (int64_t r = g0; r < end && m > 0; ++r)
           weightMean[r] += std::fabs(layer.weight[r * layer.n + c]) / m;
       }
     columns += layer.n;
@@ -107,17 +108,19 @@ int64_t mlir::qopt::clipWeightGroups(std::vector<float> &w, int64_t k,
                                      int64_t n, ArrayRef<double> h,
                                      const WeightScheme &scheme, int64_t grid,
                                      double maxShrink) {
-  int64_t g =
-      scheme.granularity == WeightGranularity::Group ? scheme.groupSize : k;
+  int64_t g = scheme.granularity == WeightGranularity::Group
+                  ? std::min(scheme.groupSize, k)
+                  : k;
   int64_t clamped = 0;
   std::vector<double> hg(g * g), d(g * n), hd(g * n), bestError(n);
   std::vector<float> bestRatio(n), absmax(n);
   for (int64_t g0 = 0; g0 < k; g0 += g) {
-    for (int64_t i = 0; i < g; ++i)
-      for (int64_t j = 0; j < g; ++j)
-        hg[i * g + j] = h[(g0 + i) * k + g0 + j];
+    int64_t rows = std::min(g, k - g0); // The last group may be shorter.
+    for (int64_t i = 0; i < rows; ++i)
+      for (int64_t j = 0; j < rows; ++j)
+        hg[i * rows + j] = h[(g0 + i) * k + g0 + j];
     std::fill(absmax.begin(), absmax.end(), 0.0f);
-    for (int64_t i = 0; i < g; ++i)
+    for (int64_t i = 0; i < rows; ++i)
       for (int64_t c = 0; c < n; ++c)
         absmax[c] = std::max(absmax[c], std::fabs(w[(g0 + i) * n + c]));
     std::fill(bestError.begin(), bestError.end(), INFINITY);
@@ -127,13 +130,13 @@ int64_t mlir::qopt::clipWeightGroups(std::vector<float> &w, int64_t k,
       for (int64_t c = 0; c < n; ++c) {
         float limit = absmax[c] * ratio;
         double lo = 0, hi = 0;
-        for (int64_t i = 0; i < g; ++i) {
+        for (int64_t i = 0; i < rows; ++i) {
           float v = std::clamp(w[(g0 + i) * n + c], -limit, limit);
           lo = std::min<double>(lo, v);
           hi = std::max<double>(hi, v);
         }
         AffineParams p = computeParams(lo, hi, scheme.bits, scheme.symmetric);
-        for (int64_t i = 0; i < g; ++i) {
+        for (int64_t i = 0; i < rows; ++i) {
           float orig = w[(g0 + i) * n + c];
           float v = std::clamp(orig, -limit, limit);
           d[i * n + c] =
@@ -141,11 +144,11 @@ int64_t mlir::qopt::clipWeightGroups(std::vector<float> &w, int64_t k,
         }
       }
       // H_gg times every column's error at once (BLAS-3).
-      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, g, n, g, 1.0,
-                  hg.data(), g, d.data(), n, 0.0, hd.data(), n);
+      cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, rows, n, rows, 1.0,
+                  hg.data(), rows, d.data(), n, 0.0, hd.data(), n);
       for (int64_t c = 0; c < n; ++c) {
         double e = 0;
-        for (int64_t i = 0; i < g; ++i)
+        for (int64_t i = 0; i < rows; ++i)
           e += d[i * n + c] * hd[i * n + c];
         if (e < bestError[c]) {
           bestError[c] = e;
@@ -158,7 +161,7 @@ int64_t mlir::qopt::clipWeightGroups(std::vector<float> &w, int64_t k,
         continue;
       ++clamped;
       float limit = absmax[c] * bestRatio[c];
-      for (int64_t i = 0; i < g; ++i) {
+      for (int64_t i = 0; i < rows; ++i) {
         float &v = w[(g0 + i) * n + c];
         v = std::clamp(v, -limit, limit);
       }

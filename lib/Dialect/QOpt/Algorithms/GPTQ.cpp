@@ -150,8 +150,10 @@ bool mlir::qopt::runGPTQ(ArrayRef<float> w, int64_t k, int64_t n,
     return false;
 
   bool grouped = scheme.granularity == WeightGranularity::Group;
-  int64_t g = grouped ? scheme.groupSize : k;
-  int64_t numGroups = k / g;
+  // Groups as quantizeWeight makes them: the last one shorter when the
+  // size does not divide K, one group when it is K or more.
+  int64_t g = grouped ? std::min(scheme.groupSize, k) : k;
+  int64_t numGroups = groupCount(k, g);
 
   // Dead input channels (never active in calibration): H_jj = 1, W_j = 0.
   std::vector<double> hm(h.begin(), h.end());
@@ -169,8 +171,8 @@ bool mlir::qopt::runGPTQ(ArrayRef<float> w, int64_t k, int64_t n,
   if (fixedParams)
     for (int64_t gi = 0; gi < numGroups; ++gi)
       for (int64_t c = 0; c < n; ++c)
-        params[gi * n + c] =
-            columnParams(wd.data() + gi * g * n + c, g, n, scheme);
+        params[gi * n + c] = columnParams(wd.data() + gi * g * n + c,
+                                          groupRows(k, g, gi), n, scheme);
 
   // Act-order: input channels by decreasing H_jj (stable).
   std::vector<int64_t> perm(k);

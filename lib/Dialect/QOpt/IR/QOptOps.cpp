@@ -48,14 +48,17 @@ static LogicalResult verifyQuantTypeFits(Operation *op, Type type,
         return op->emitOpError() << what << " blocks axis " << dim;
       if (ShapedType::isDynamic(shape[dim]))
         continue;
-      if (block <= 0 || shape[dim] % block != 0)
-        return op->emitOpError()
-               << what << " block size " << block << " does not divide axis "
-               << dim << " of size " << shape[dim];
-      if (scaleShape[dim] != shape[dim] / block)
+      if (block <= 0)
+        return op->emitOpError() << what << " block size " << block
+                                 << " along axis " << dim << " is not positive";
+      // A block size that does not divide the axis leaves a shorter last
+      // block (ONNX's blocked quantization and MatMulNBits do the same).
+      int64_t blocks = llvm::divideCeil(shape[dim], block);
+      if (scaleShape[dim] != blocks)
         return op->emitOpError()
                << what << " has " << scaleShape[dim] << " scales along axis "
-               << dim << ", expected " << shape[dim] / block;
+               << dim << ", expected " << blocks << " (axis of size "
+               << shape[dim] << " in blocks of " << block << ")";
     }
   }
   return success();

@@ -9,6 +9,7 @@
 #include "quant-opt/Dialect/QOpt/IR/QOptOps.h"
 #include "quant-opt/Dialect/QOpt/Transforms/Passes.h"
 #include "quant-opt/Dialect/QOpt/Utils/ConstantData.h"
+#include "quant-opt/Dialect/QOpt/Utils/QuantParams.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Dialect/Linalg/IR/Linalg.h"
@@ -67,7 +68,7 @@ LogicalResult sortGroupIndex(QMatmulOp op) {
   ArrayRef<char> indexBytes = denseConstantBytes(indexAttr, indexType);
   ArrayRef<char> weightBytes = denseConstantBytes(weightAttr, weightType);
   int64_t k = weightType.getDimSize(0), rowBytes = weightType.getDimSize(1);
-  int64_t groupSize = op.getGroupSize(), groups = k / groupSize;
+  int64_t groupSize = op.getGroupSize(), groups = groupCount(k, groupSize);
   std::vector<int32_t> groupOf(k);
   if (auto dense = dyn_cast<DenseElementsAttr>(indexAttr);
       dense && dense.isSplat())
@@ -96,10 +97,10 @@ LogicalResult sortGroupIndex(QMatmulOp op) {
     ++members[groupOf[r]];
   }
   for (int64_t g = 0; g < groups; ++g)
-    if (members[g] != groupSize)
+    if (members[g] != groupRows(k, groupSize, g))
       return fail("group " + Twine(g) + " has " + Twine(members[g]) +
-                  " input channels, the weight type's groups have " +
-                  Twine(groupSize));
+                  " input channels, the weight type's group has " +
+                  Twine(groupRows(k, groupSize, g)));
   std::vector<int32_t> perm(k);
   std::iota(perm.begin(), perm.end(), 0);
   std::stable_sort(perm.begin(), perm.end(), [&](int32_t a, int32_t b) {

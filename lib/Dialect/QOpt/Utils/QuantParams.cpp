@@ -52,19 +52,6 @@ std::string mlir::qopt::checkWeightScheme(const WeightScheme &scheme,
     if (scheme.groupSize < 2 || scheme.groupSize % 2 != 0)
       return "group size must be an even number >= 2, got " +
              std::to_string(scheme.groupSize);
-    if (k % scheme.groupSize != 0) {
-      // The nearest smaller power of two that fits, which the kernels and
-      // the recipes (g32, g64) offer: GPT-2 XL's K = 1600 takes 64, not 128.
-      int64_t fits = 0;
-      for (int64_t g = 2; g < scheme.groupSize; g *= 2)
-        if (k % g == 0)
-          fits = g;
-      return "group size " + std::to_string(scheme.groupSize) +
-             " does not divide the input channels (K = " + std::to_string(k) +
-             ")" +
-             (fits >= 16 ? "; a group size of " + std::to_string(fits) + " does"
-                         : std::string());
-    }
   }
   return "";
 }
@@ -128,20 +115,22 @@ QuantizedWeight mlir::qopt::quantizeWeight(ArrayRef<float> w, int64_t k,
   q.k = k;
   q.n = n;
   q.perTensor = scheme.granularity == WeightGranularity::Tensor;
-  q.groupSize =
-      scheme.granularity == WeightGranularity::Group ? scheme.groupSize : k;
+  // A group as wide as K or wider is one group per column (per channel).
+  q.groupSize = scheme.granularity == WeightGranularity::Group
+                    ? std::min(scheme.groupSize, k)
+                    : k;
   if (q.perTensor) {
     q.params.push_back(groupParams(w.data(), k * n, 1, scheme.bits,
                                    scheme.symmetric, scheme.mseClip));
   } else {
-    int64_t groups = k / q.groupSize;
+    int64_t groups = groupCount(k, q.groupSize);
     q.params.resize(groups * n);
-    // Group g of column c: rows [g*G, (g+1)*G) of column c (stride N).
+    // Group g of column c: rows [g*G, min((g+1)*G, K)) of column c (stride N).
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t c = 0; c < n; ++c)
-        q.params[g * n + c] =
-            groupParams(w.data() + g * q.groupSize * n + c, q.groupSize, n,
-                        scheme.bits, scheme.symmetric, scheme.mseClip);
+        q.params[g * n + c] = groupParams(
+            w.data() + g * q.groupSize * n + c, groupRows(k, q.groupSize, g), n,
+            scheme.bits, scheme.symmetric, scheme.mseClip);
   }
   q.values.resize(k * n);
   for (int64_t r = 0; r < k; ++r)
@@ -205,7 +194,7 @@ quant::QuantizedType mlir::qopt::weightQuantType(MLIRContext *ctx,
     return quant::UniformQuantizedPerAxisType::get(
         flags, storage, f32, scales, zps, 1, first.qmin, first.qmax);
   }
-  int64_t groups = q.k / q.groupSize;
+  int64_t groups = groupCount(q.k, q.groupSize);
   SmallVector<APFloat> scales;
   SmallVector<APInt> zps;
   for (const AffineParams &p : q.params) {

@@ -68,7 +68,7 @@ struct QuantLayer {
   bool perTensor = false, perChannel = false;
   int64_t groupSize = 0;             // Along K; K when not blockwise.
   std::vector<int16_t> values;       // [K, N].
-  std::vector<AffineParams> params;  // [K / G, N], or 1 when per tensor.
+  std::vector<AffineParams> params;  // [ceil(K / G), N], 1 per tensor.
   quant::UniformQuantizedType input; // Static activation, or null.
   bool dynamicInput = false;
   std::vector<float> smoothing;    // [K] factors of the input (SmoothQuant).
@@ -119,7 +119,7 @@ FailureOr<QuantLayer> readLayer(QMatmulOp op) {
     l.groupIndex.resize(l.k);
     std::memcpy(l.groupIndex.data(), indexBytes.data(), l.k * 4);
     for (int32_t g : l.groupIndex)
-      if (g < 0 || g >= l.k / l.groupSize)
+      if (g < 0 || g >= groupCount(l.k, l.groupSize))
         return emitError(op.getLoc()) << "node '" << l.name << "': group index "
                                       << g << " is not a group";
   }
@@ -157,13 +157,14 @@ LogicalResult readStoredWeight(QuantLayer &l, Value storage, Type qtype,
   l.perTensor = isa<quant::UniformQuantizedType>(type);
   l.perChannel = isa<quant::UniformQuantizedPerAxisType>(type);
   l.groupSize = groupSize;
-  if (l.groupSize <= 0 || l.k % l.groupSize)
+  if (l.groupSize <= 0)
     return emitError(loc) << "node '" << l.name << "': group size "
-                          << l.groupSize << " does not divide K = " << l.k;
+                          << l.groupSize << " is not positive";
   if (l.perTensor) {
     l.params.push_back(paramsOf(type, {0, 0}));
   } else {
-    int64_t groups = l.k / l.groupSize;
+    // The last group is shorter when G does not divide K.
+    int64_t groups = groupCount(l.k, l.groupSize);
     l.params.reserve(groups * l.n);
     for (int64_t g = 0; g < groups; ++g)
       for (int64_t c = 0; c < l.n; ++c)
@@ -661,7 +662,7 @@ std::string Exporter::addDequantizeLinear(const QuantLayer &l, int nodeIndex,
   if (l.perChannel)
     paramDims = {l.n};
   else if (l.blockwise())
-    paramDims = {l.k / l.groupSize, l.n};
+    paramDims = {groupCount(l.k, l.groupSize), l.n}; // Ragged as ONNX's.
   std::string zpData;
   if (l.bits == 8) {
     for (int64_t z : zps)
@@ -899,7 +900,9 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
   // zero point moving with it (MatMulNBits' default zero point is that
   // offset, so symmetric weights need no zero points at all).
   int64_t offset = l.isSigned ? int64_t(1) << (l.bits - 1) : 0;
-  int64_t blocks = l.k / block, blob = block * l.bits / 8;
+  // A K that is not a multiple of the block ends in a padded block, as
+  // MatMulNBits defines it (its rows beyond K hold the zero point).
+  int64_t blocks = groupCount(l.k, block), blob = block * l.bits / 8;
   std::string packed(l.n * blocks * blob, '\0');
   std::vector<float> scales(l.n * blocks);
   std::vector<int64_t> zps(l.n * blocks);
@@ -913,8 +916,10 @@ LogicalResult Exporter::rewriteMatMulNBits(const QuantLayer &l, int nodeIndex) {
       zps[c * blocks + b] = p.zeroPoint + offset;
       defaultZeroPoints &= p.zeroPoint + offset == int64_t(1) << (l.bits - 1);
       for (int64_t i = 0; i < block; ++i) {
+        int64_t row = b * block + i;
         auto code =
-            static_cast<uint8_t>(l.values[(b * block + i) * l.n + c] + offset);
+            static_cast<uint8_t>(row < l.k ? l.values[row * l.n + c] + offset
+                                           : p.zeroPoint + offset);
         char &byte = packed[(c * blocks + b) * blob + i * l.bits / 8];
         byte = static_cast<char>(
             static_cast<uint8_t>(byte) |

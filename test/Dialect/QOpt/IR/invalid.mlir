@@ -33,7 +33,7 @@ func.func @fake_quant_axis_size(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
 // -----
 
 func.func @fake_quant_block(%x: tensor<3x2xf32>) -> tensor<3x2xf32> {
-  // expected-error @below {{qtype block size 2 does not divide axis 0 of size 3}}
+  // expected-error @below {{qtype has 1 scales along axis 0, expected 2 (axis of size 3 in blocks of 2)}}
   %0 = qopt.fake_quant %x : tensor<3x2xf32> as !quant.uniform<i8:f32:{0:2}, {{0.1, 0.2}}>
   return %0 : tensor<3x2xf32>
 }
@@ -193,7 +193,7 @@ func.func @qgather_ids(%t: tensor<4x3xi8>, %ids: tensor<2x5xi64>) -> tensor<2x6x
 // -----
 
 func.func @qgather_blocks(%t: tensor<4x3xi8>, %ids: tensor<5xi64>) -> tensor<5x4xf32> {
-  // expected-error @below {{table_type block size 3 does not divide axis 0 of size 4}}
+  // expected-error @below {{table_type has 1 scales along axis 0, expected 2 (axis of size 4 in blocks of 3)}}
   %0 = qopt.qgather %t[%ids] table !quant.uniform<i8:f32:{0:3, 1:1}, {{0.1, 0.2, 0.3}}> : tensor<4x3xi8>, tensor<5xi64> -> tensor<5x4xf32>
   return %0 : tensor<5x4xf32>
 }

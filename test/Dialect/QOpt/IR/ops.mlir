@@ -82,3 +82,16 @@ func.func @qgather(%t4: tensor<4x2xi8>, %ids: tensor<?x?xi64>, %t8: tensor<4x3xi
   %1 = qopt.qgather %t8[%ids32] table !quant.uniform<i8<-127:127>:f32:1, {0.1, 0.2, 0.3}> : tensor<4x3xi8>, tensor<5xi32> -> tensor<5x4xf32>
   return %0, %1 : tensor<?x?x4xf32>, tensor<5x4xf32>
 }
+
+// A block size that does not divide K leaves a shorter last group: K = 5 in
+// groups of 2 has 3 groups, the last of one row.
+// CHECK-LABEL: func.func @ragged_last_group
+// CHECK: qopt.qmatmul %{{.*}}, %{{.*}} weight !quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{.*}}> : tensor<?x5xf32>, tensor<5x1xi8> -> tensor<?x2xf32>
+// CHECK: qopt.fake_quant %{{.*}} : tensor<5x2xf32> as !quant.uniform<i4<-7:7>:f32:{0:2}, {{.*}}>
+// CHECK: qopt.qgather %{{.*}}[%{{.*}}] table !quant.uniform<i8:f32:{0:2, 1:1}, {{.*}}> : tensor<5x2xi8>
+func.func @ragged_last_group(%x: tensor<?x5xf32>, %w4: tensor<5x1xi8>, %w: tensor<5x2xf32>, %t: tensor<5x2xi8>, %ids: tensor<3xi64>) -> (tensor<?x2xf32>, tensor<5x2xf32>, tensor<3x5xf32>) {
+  %0 = qopt.qmatmul %x, %w4 weight !quant.uniform<i4<-7:7>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}> : tensor<?x5xf32>, tensor<5x1xi8> -> tensor<?x2xf32>
+  %1 = qopt.fake_quant %w : tensor<5x2xf32> as !quant.uniform<i4<-7:7>:f32:{0:2}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}>
+  %2 = qopt.qgather %t[%ids] table !quant.uniform<i8:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}, {0.5, 0.6}}> : tensor<5x2xi8>, tensor<3xi64> -> tensor<3x5xf32>
+  return %0, %1, %2 : tensor<?x2xf32>, tensor<5x2xf32>, tensor<3x5xf32>
+}

@@ -2,7 +2,6 @@
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-bits=5 2>&1 | FileCheck %s --check-prefix=BITS
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-bits=3\ weight-format=fp16 2>&1 | FileCheck %s --check-prefix=BITS3
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=3 2>&1 | FileCheck %s --check-prefix=ODDGROUP
-// RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=group\ group-size=8 2>&1 | FileCheck %s --check-prefix=GROUP
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=weight-granularity=row 2>&1 | FileCheck %s --check-prefix=GRAN
 // RUN: not quant-opt %s -split-input-file -qopt-quantize=activations=static\ weight-bits=4\ outlier-threshold=6 2>&1 | FileCheck %s --check-prefix=A8W4
 
@@ -20,7 +19,6 @@
 // BITS: error: qopt-quantize: weight-bits must be 3, 4 or 8, got 5
 // BITS3: error: qopt-quantize: 3-bit weights are integers (weight-format=int, stored in the 4-bit container)
 // ODDGROUP: error: qopt-quantize: group-size must be an even number >= 2, got 3
-// GROUP: error: weight point 'fc:weight': group size 8 does not divide the input channels (K = 4)
 // GRAN: error: qopt-quantize: weight-granularity must be tensor, channel or group, got 'row'
 // A8W4: error: qopt-quantize: outlier-threshold needs 8-bit per-tensor or per-channel weights
 

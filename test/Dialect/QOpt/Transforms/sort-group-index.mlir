@@ -112,3 +112,20 @@ func.func @no_group_index(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %0 = qopt.qmatmul %x, %w weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1, 0.2}, {0.3, 0.4}}> : tensor<?x4xf32>, tensor<4x2xi8> -> tensor<?x2xf32>
   return %0 : tensor<?x2xf32>
 }
+
+// -----
+
+// A ragged last group: K = 5 in groups of 2 is groups of 2, 2 and 1 rows.
+// g_idx [2, 0, 1, 0, 1] lists group 0 = {1, 3}, group 1 = {2, 4}, group 2 =
+// {0}: perm = [1, 3, 2, 4, 0], rows [1] [2] [3] [4] [5] become
+// [2] [4] [3] [5] [1].
+// CHECK-LABEL: func.func @ragged
+// CHECK: qopt.qmatmul %{{.*}}, %{{.*}} weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{.*}}> : tensor<?x5xf32>, tensor<5x1xi8> -> tensor<?x1xf32>
+// CHECK: "0x080000000204030501"
+// CHECK: "0x080000000100000003000000020000000400000000000000"
+func.func @ragged(%x: tensor<?x5xf32>) -> tensor<?x1xf32> {
+  %w = arith.constant dense<[[1], [2], [3], [4], [5]]> : tensor<5x1xi8>
+  %g = arith.constant dense<[2, 0, 1, 0, 1]> : tensor<5xi32>
+  %0 = qopt.qmatmul %x, %w group_index %g weight !quant.uniform<i8<-127:127>:f32:{0:2, 1:1}, {{0.1}, {0.3}, {0.5}}> : tensor<?x5xf32>, tensor<5x1xi8>, tensor<5xi32> -> tensor<?x1xf32>
+  return %0 : tensor<?x1xf32>
+}

@@ -16,6 +16,7 @@
 #include "llvm/ADT/ArrayRef.h"
 #include "llvm/ADT/SmallVector.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -68,8 +69,9 @@ struct WeightScheme {
 struct QuantizedWeight {
   int64_t k = 0, n = 0, groupSize = 0; // groupSize == k: one group per column.
   bool perTensor = false;
-  std::vector<int16_t> values;      // [K, N] storage values (unpacked).
-  std::vector<AffineParams> params; // [K / groupSize, N] (1 if perTensor).
+  std::vector<int16_t> values; // [K, N] storage values (unpacked).
+  /// [groupCount(K, groupSize), N] (1 if perTensor).
+  std::vector<AffineParams> params;
   /// Optional group of each input channel (GPTQ's g_idx, act-order): row r
   /// uses the params of group groupIndex[r] instead of r / groupSize.
   std::vector<int32_t> groupIndex;
@@ -82,6 +84,17 @@ struct QuantizedWeight {
     return params[groupOf(row) * n + col];
   }
 };
+
+/// Groups of `groupSize` rows in `k`: when the size does not divide K the
+/// last group is shorter (as ONNX's blocked quantization and MatMulNBits
+/// do: GPT-2 XL's K = 1600 is 12 groups of 128 and one of 64).
+inline int64_t groupCount(int64_t k, int64_t groupSize) {
+  return (k + groupSize - 1) / groupSize;
+}
+/// Rows in group `g`: `groupSize`, or what is left for the last group.
+inline int64_t groupRows(int64_t k, int64_t groupSize, int64_t g) {
+  return std::min(groupSize, k - g * groupSize);
+}
 
 /// `values` [rows, cols] row-major, transposed to [cols, rows]. Embedding
 /// tables [V, D] are quantized as [D, V] weights (one column per token).

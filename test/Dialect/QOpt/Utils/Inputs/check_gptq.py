@@ -4,7 +4,7 @@ Random layers with realistic Hessians (H = 2/n X^T X, n > K, correlated
 input channels and a few large-magnitude outlier channels) go through the
 tool for a matrix of options (bits 3/4/8 x symmetric/asymmetric x per
 channel/G=32/G=64 x act-order off/on/on+static groups, block sizes that do
-and do not divide K), plus special cases: K not a multiple of the block,
+and do not divide K), plus special cases: K not a multiple of the block or of the group size,
 dead channels (H_jj = 0), an indefinite H (the damping must double from
 0.01 to 0.08), rank-deficient H (duplicated/dependent channels, fewer samples
 than channels), tiny damping on a singular H (must be raised; checked
@@ -100,7 +100,7 @@ def run_tool(tool, tmp, name, W, H, c):
     if r.returncode != 0:
         return None, r.stderr.strip() or "exit status %d" % r.returncode
     K, N = c["K"], c["N"]
-    ng = K // c["G"] if c["G"] else 1
+    ng = -(-K // c["G"]) if c["G"] else 1  # The last group may be shorter.
     out = dict(
         codes=np.fromfile(prefix + ".codes.i16", "<i2").astype(np.int64),
         scales=np.fromfile(prefix + ".scales.f32", "<f4"),
@@ -297,6 +297,13 @@ def special_cases(rng):
                dict(G=32, bits=3, act=True, static=True)]:
         c = base(K=192, N=56, tag="ragged-", **kw)
         out.append((c,) + make_layer(rng, c["K"], c["N"]))
+    # A group size that does not divide K: the last group is shorter (GPT-2
+    # XL: K = 1600 in groups of 128 ends with 64 rows); a group wider than K
+    # is one group.
+    for kw in [dict(G=64), dict(G=64, sym=False, act=True),
+               dict(G=64, bits=3, act=True, static=True), dict(G=256)]:
+        c = base(K=160, N=40, tag="ragged-group-", **kw)
+        out.append((c,) + make_layer(rng, c["K"], c["N"]))
     # Dead channels: H_jj = 0, row/column of H zero.
     for kw in [dict(G=0), dict(G=32, sym=False, act=True),
                dict(G=32, act=True, static=True), dict(G=64, bits=8)]:
@@ -361,11 +368,11 @@ def negative_cases(rng):
     # would have to reach 2; doubling to >= 1 is an error.
     lam0, m = np.linalg.eigvalsh(H)[0], np.mean(np.diag(H))
     Hbad = H - (lam0 + 2 * m) / 3 * np.eye(64)
-    bad_group = dict(c, G=48)
+    bad_group = dict(c, G=3)
     bad_bits = dict(c, bits=5)
     return [("nan-weight", c, Wn, H, "NaN"),
             ("inf-hessian", c, W, Hn, ""),
-            ("group-not-dividing-k", bad_group, W, H, "group size"),
+            ("odd-group-size", bad_group, W, H, "group size"),
             ("bits-5", bad_bits, W, H, "bits"),
             ("hopeless-hessian", c, W, Hbad, "not positive definite")]
 

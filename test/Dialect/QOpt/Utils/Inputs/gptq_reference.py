@@ -121,9 +121,9 @@ def gptq(W, H, bits=4, symmetric=True, group_size=0, act_order=False,
     W = np.array(W, dtype=F32)
     H = np.array(H, dtype=np.float64)
     K, N = W.shape
-    G = group_size if group_size else 0
-    if G and K % G:
-        raise GPTQError("group size does not divide K")
+    # A group size that does not divide K leaves a shorter last group; one
+    # of K or more is a single group.
+    G = min(group_size, K) if group_size else 0
     force = force or {}
 
     # Dead channels (H_jj == 0: the calibration never exercised input j):
@@ -138,7 +138,7 @@ def gptq(W, H, bits=4, symmetric=True, group_size=0, act_order=False,
         fixed = params_of_rows(W, bits, symmetric)
     elif static_groups:
         static = [params_of_rows(W[g * G:(g + 1) * G], bits, symmetric)
-                  for g in range(K // G)]
+                  for g in range(-(-K // G))]
 
     # Act-order: quantize input channels by decreasing H_jj (stable sort).
     perm = (np.argsort(-np.diag(H), kind="stable") if act_order
@@ -150,14 +150,14 @@ def gptq(W, H, bits=4, symmetric=True, group_size=0, act_order=False,
     # the mean diagonal).
     U, damp_used = damped_upper_cholesky_inverse(H, damp)
 
-    num_groups = K // G if G else 1
+    num_groups = -(-K // G) if G else 1
     scales = np.ones((num_groups, N), F32)
     zeros = np.zeros((num_groups, N), np.int64)
     gidx = np.zeros(K, np.int64)
     if not G:
         scales[0], zeros[0] = fixed
     elif static_groups:
-        for g in range(K // G):
+        for g in range(num_groups):
             scales[g], zeros[g] = static[g]
         gidx = np.arange(K) // G
     else:
@@ -243,10 +243,11 @@ def rtn(W, bits=4, symmetric=True, group_size=0):
     gidx)."""
     W = np.asarray(W, F32)
     K, N = W.shape
-    G = group_size or K
-    scales = np.zeros((K // G, N), F32)
-    zeros = np.zeros((K // G, N), np.int64)
-    for g in range(K // G):
+    G = min(group_size, K) if group_size else K
+    num_groups = -(-K // G)
+    scales = np.zeros((num_groups, N), F32)
+    zeros = np.zeros((num_groups, N), np.int64)
+    for g in range(num_groups):
         scales[g], zeros[g] = params_of_rows(W[g * G:(g + 1) * G], bits,
                                              symmetric)
     gidx = np.arange(K) // G
