@@ -18,7 +18,7 @@ build-bench/family/; 774M and up with external data), import (quant-opt to
 bytecode), quantize per recipe (qopt-ptq on the bytecode), compile (quant-compile),
 perplexity on the first 256 held-out tokens (quant-run perplexity: the compiled
 model's run-time peak RSS against its weight archive) and decode (quant-run bench,
-16 tokens at context 128, 2 threads). Prints a table per step with the ratio of
+16 tokens at context 128, 2 threads, last-position logits as generation runs). Prints a table per step with the ratio of
 each size to the smallest per parameter (1.00: linear in the parameter count),
 and with --plot a plot of time and peak memory against parameters.
 """
@@ -107,7 +107,8 @@ def run_size(size, recipes, rows, samples):
               "--max-tokens", "256", "--tokenizer-dir", NPM], [weights])
         step(rows, size, f"decode {recipe}",
              [os.path.join(BIN, "quant-run"), library, "bench", "--prompt-tokens", "128",
-              "--decode-tokens", "16", "--repeats", "1", "--threads", "2"], [weights])
+              "--decode-tokens", "16", "--repeats", "1", "--threads", "2",
+              "--positions=last"], [weights])
 
 
 def print_table(rows, sizes):
@@ -174,9 +175,13 @@ def main():
                      cwd=os.path.join(REPO, "scripts"))
     os.makedirs(DIR, exist_ok=True)
     rows = []
-    for size in sizes:
-        print(f"{size} ({parameters(size) / 1e6:.0f}M parameters)", flush=True)
-        run_size(size, args.recipes.split(","), rows, args.samples)
+    try:
+        for size in sizes:
+            print(f"{size} ({parameters(size) / 1e6:.0f}M parameters)", flush=True)
+            run_size(size, args.recipes.split(","), rows, args.samples)
+    except SystemExit:
+        print_table(rows, sizes)  # What was measured before the failure.
+        raise
     print_table(rows, sizes)
     if args.plot:
         plot(rows, sizes, args.plot)

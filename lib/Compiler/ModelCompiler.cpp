@@ -155,7 +155,9 @@ static llvm::Error emitCode(llvm::Module &module, llvm::TargetMachine &machine,
 
 /// Links `object` into the shared library `output` with lld. libc and libm
 /// symbols resolve against the process that loads it; `memrefCopy` (strided
-/// copies) comes from MLIR's C runner utils, and soft-float conversions such
+/// copies, which qopt-expand-strided-copies turns into loops, so only a
+/// module lowered by other means asks for it) comes from MLIR's C runner
+/// utils, linked as needed, and soft-float conversions such
 /// as f64 -> f16 (__truncdfhf2) from compiler-rt's builtins, and the
 /// OpenMP runtime (`parallel`) from LLVM's libomp.
 static llvm::Error linkSharedLibrary(StringRef object, StringRef output,

@@ -127,6 +127,8 @@ void mlir::qopt::buildLowerToLLVMPipeline(OpPassManager &pm,
   // own (a constant output: a memref.get_global); the clone becomes an
   // alloc and a copy the caller frees.
   pm.addPass(createConvertBufferizationToMemRefPass());
+  // Copies of strided views as loops, not calls into MLIR's runner utils.
+  pm.addNestedPass<func::FuncOp>(createQOptExpandStridedCopiesPass());
   pm.addPass(createCSEPass());
   pm.addPass(createCanonicalizerPass());
   // Each distinct loop nest compiled once (before scf-to-openmp, so that a

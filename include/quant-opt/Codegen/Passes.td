@@ -66,6 +66,38 @@ def QOptLowerContiguousReshapesPass
   let dependentDialects = ["memref::MemRefDialect", "arith::ArithDialect"];
 }
 
+def QOptExpandStridedCopiesPass
+    : Pass<"qopt-expand-strided-copies", "func::FuncOp"> {
+  let summary = "Expand memref.copy of non-contiguous buffers into loops";
+  let description = [{
+    MLIR's LLVM lowering turns a `memref.copy` between buffers with the
+    identity layout into a `memcpy`, but any other copy (a strided view: the
+    KV cache's halves, a transposed block) into a call of `memrefCopy` from
+    MLIR's C runner utils. A compiled model that calls it must load
+    `libmlir_c_runner_utils`, which loads `libMLIR` and `libLLVM`: about
+    75 MB of resident memory for one element-by-element copy routine. This
+    pass writes those copies as loop nests (one `scf.for` per dimension, the
+    last one innermost, so a unit-stride last dimension vectorizes), which
+    the outlining and LLVM lowering then treat like any other loop.
+
+    Before:
+    ```mlir
+    memref.copy %a, %v : memref<?x64xf32> to memref<?x64xf32, strided<[?, 1]>>
+    ```
+    After:
+    ```mlir
+    scf.for %i = %c0 to %dim step %c1 {
+      scf.for %j = %c0 to %c64 step %c1 {
+        %x = memref.load %a[%i, %j] : memref<?x64xf32>
+        memref.store %x, %v[%i, %j] : memref<?x64xf32, strided<[?, 1]>>
+      }
+    }
+    ```
+  }];
+  let dependentDialects = ["memref::MemRefDialect", "scf::SCFDialect",
+                           "arith::ArithDialect"];
+}
+
 def QOptApproximateMathPass
     : Pass<"qopt-approximate-math", "func::FuncOp"> {
   let summary = "Replace libm calls of the float remainder by inline "
