@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cblas.h>
 #include <cmath>
+#include <utility>
 
 using namespace mlir::qopt;
 
@@ -261,6 +262,13 @@ std::vector<double> PointStatistics::xtxMatrix() const {
     for (int64_t j = 0; j < i; ++j)
       m[i * channels + j] = m[j * channels + i];
   return m;
+}
+
+std::vector<double> PointStatistics::takeXtxMatrix() {
+  for (int64_t i = 0; i < channels; ++i)
+    for (int64_t j = 0; j < i; ++j)
+      xtx[i * channels + j] = xtx[j * channels + i];
+  return std::exchange(xtx, {});
 }
 
 void PointStatistics::xtxMatrixInto(float *out) const {

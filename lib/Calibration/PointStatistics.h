@@ -56,6 +56,9 @@ public:
   std::vector<double> xtxMatrix() const;
   /// The same rounded to f32 into `out` (K x K floats).
   void xtxMatrixInto(float *out) const;
+  /// The same, mirrored in place and moved out (no second K x K copy); the
+  /// point holds no sums afterwards.
+  std::vector<double> takeXtxMatrix();
   /// Frees the x^T x sums.
   void releaseXtx() { std::vector<double>().swap(xtx); }
 

@@ -1,9 +1,11 @@
 //===- QuantizeGPTQ.cpp - qopt-gptq: linear layers rounded by GPTQ --------===//
 //
 // Finds the observed linear layers, gets each one's Hessian (from the
-// x^T x statistics already attached, or by calibrating stage by stage with
-// the earlier stages' quantized weights in the compiled model), runs GPTQ
-// (Dialect/QOpt/Algorithms/GPTQ.h) and replaces the layer by qopt.qmatmul.
+// x^T x statistics already attached, by calibrating the float model in
+// batches of layers whose sums fit in memory, or by calibrating stage by
+// stage with the earlier stages' quantized weights in the compiled model),
+// runs GPTQ (Dialect/QOpt/Algorithms/GPTQ.h) and replaces the layer by
+// qopt.qmatmul.
 //
 //===----------------------------------------------------------------------===//
 
@@ -22,11 +24,14 @@
 #include "llvm/Support/Format.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/JSON.h"
+#include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <cstdlib>
 #include <map>
+#include <optional>
 
 namespace mlir::qopt {
 #define GEN_PASS_DEF_QOPTGPTQPASS
@@ -90,6 +95,126 @@ std::vector<int64_t> layerStages(ArrayRef<ObservedLinear> layers) {
   return stages;
 }
 
+/// `bytes` in a readable unit ("3.1 GB", "12.0 MB", "16.5 KB", "208 B";
+/// powers of 1024, as /proc/meminfo counts).
+std::string formatBytes(uint64_t bytes) {
+  double value = bytes;
+  if (value >= double(1 << 30))
+    return llvm::formatv("{0:f1} GB", value / double(1 << 30)).str();
+  if (value >= double(1 << 20))
+    return llvm::formatv("{0:f1} MB", value / double(1 << 20)).str();
+  if (value >= 1024)
+    return llvm::formatv("{0:f1} KB", value / 1024).str();
+  return llvm::formatv("{0} B", bytes).str();
+}
+
+/// `value` as printf's %g writes it.
+std::string formatNumber(double value) {
+  std::string text;
+  llvm::raw_string_ostream(text) << llvm::format("%g", value);
+  return text;
+}
+
+/// The value of `field` ("MemAvailable") in a /proc file of "name: value
+/// kB" lines, in bytes; nullopt when absent.
+std::optional<uint64_t> procBytes(StringRef path, StringRef field) {
+  auto buffer = llvm::MemoryBuffer::getFileAsStream(path);
+  if (!buffer)
+    return std::nullopt;
+  SmallVector<StringRef> lines;
+  (*buffer)->getBuffer().split(lines, '\n');
+  for (StringRef line : lines) {
+    if (!line.consume_front(field) || !line.consume_front(":"))
+      continue;
+    uint64_t value;
+    line = line.trim();
+    bool kilobytes = line.consume_back("kB");
+    if (line.trim().getAsInteger(10, value))
+      return std::nullopt;
+    return kilobytes ? value * 1024 : value;
+  }
+  return std::nullopt;
+}
+
+/// The memory the pass can still take, in bytes: MemAvailable less the
+/// pages this process already maps from files (a module read from bytecode
+/// maps its weights: MemAvailable counts them as reclaimable cache, but the
+/// pass reads them). QOPT_MEM_AVAILABLE_MB replaces the figure (tests).
+/// nullopt when unknown (no /proc).
+std::optional<uint64_t> usableMemory() {
+  if (const char *text = std::getenv("QOPT_MEM_AVAILABLE_MB")) {
+    double mb;
+    if (!StringRef(text).getAsDouble(mb) && mb >= 0)
+      return uint64_t(mb * double(1 << 20));
+  }
+  std::optional<uint64_t> available =
+      procBytes("/proc/meminfo", "MemAvailable");
+  if (!available)
+    return std::nullopt;
+  uint64_t mapped = procBytes("/proc/self/status", "RssFile").value_or(0);
+  return *available > mapped ? *available - mapped : 0;
+}
+
+/// What calibrating in layer batches holds at its peak, term by term, in
+/// bytes (sequential=false with calibration data). Measured on GPT-2 124M:
+/// the compiled copy adds its weight archive as mapped file pages (the
+/// weights once more) and ~60 MB of IR and code; the sums are allocated on
+/// the first window of a run.
+struct MemoryEstimate {
+  /// The module's constants (its weights): loaded before the pass runs.
+  uint64_t module = 0;
+  /// The compiled copy's weight archive: the same constants, written to a
+  /// temporary file and mapped; every window reads them all, so they are
+  /// resident while the calibration runs (file pages, counted in RSS).
+  uint64_t archive = 0;
+  /// One window's activations: every layer's input and output [seq-len,
+  /// K + N] in f32 and the logits, as if all were live at once (a bound).
+  uint64_t window = 0;
+  /// GPTQ's working set for the largest layer beyond its sums: three more
+  /// K x K f64 matrices (the damped copy, the act-order permutation, the
+  /// inverse Cholesky factor) and LAPACKE's row-major transpose (32 K^2
+  /// bytes), and per weight element the f32 weight, two f64 copies (one
+  /// permuted), the codes of GPTQ and RTN (int16) and the dequantized f32
+  /// for the errors (30 K N bytes).
+  uint64_t gptq = 0;
+  /// What the pass needs beyond the module when a batch holds `sums`.
+  uint64_t beyondModule(uint64_t sums) const {
+    return archive + window + gptq + sums;
+  }
+};
+
+/// The sums one input costs while its batch is alive: x^T x in f64
+/// (K^2 x 8) and the block of rows converted for dsyrk (up to 256 rows of
+/// K f64). (Its layers' results are replaced as soon as they are rounded:
+/// their codes count in GPTQ's working set.)
+uint64_t inputSumsBytes(int64_t k, int64_t seqLen) {
+  return uint64_t(k) * k * 8 + std::min<int64_t>(256, seqLen) * k * 8;
+}
+
+MemoryEstimate estimateMemory(ModuleOp module, ArrayRef<ObservedLinear> layers,
+                              int64_t seqLen) {
+  MemoryEstimate estimate;
+  module.walk([&](arith::ConstantOp op) {
+    auto value = dyn_cast<ElementsAttr>(op.getValue());
+    if (!value || value.isSplat())
+      return;
+    auto type = cast<ShapedType>(value.getType());
+    estimate.module += uint64_t(type.getNumElements()) *
+                       ((type.getElementTypeBitWidth() + 7) / 8);
+  });
+  estimate.archive = estimate.module;
+  uint64_t rowFloats = 0, maxColumns = 0;
+  for (ObservedLinear layer : layers) {
+    auto type = cast<RankedTensorType>(layer.weight.getType());
+    uint64_t k = type.getDimSize(0), n = type.getDimSize(1);
+    rowFloats += k + n;
+    maxColumns = std::max(maxColumns, n);
+    estimate.gptq = std::max(estimate.gptq, 32 * k * k + 30 * k * n);
+  }
+  estimate.window = uint64_t(seqLen) * 4 * (rowFloats + maxColumns);
+  return estimate;
+}
+
 /// Writes the report as JSON at `path` and as markdown next to it.
 LogicalResult writeReport(Operation *root, StringRef path,
                           ArrayRef<LayerRecord> records,
@@ -150,7 +275,198 @@ private:
   LogicalResult quantizeLayer(ObservedLinear layer, const QuantScheme &scheme,
                               std::vector<double> xtx, int64_t rows,
                               LayerRecord &record);
+  /// sequential=false with calibration data: the Hessians of the layers
+  /// `pending` from runs of the float model, one per batch of inputs whose
+  /// sums fit the budget; `quantized(i)` is called when layer i is rounded.
+  LogicalResult
+  calibrateInBatches(ArrayRef<ObservedLinear> layers, ArrayRef<size_t> pending,
+                     ArrayRef<QuantScheme> schemes, ArrayRef<int64_t> stages,
+                     MutableArrayRef<LayerRecord> records,
+                     function_ref<void(size_t)> quantized,
+                     double &compileSeconds, double &calibrationSeconds);
 };
+
+LogicalResult QOptGPTQPass::calibrateInBatches(
+    ArrayRef<ObservedLinear> layers, ArrayRef<size_t> pending,
+    ArrayRef<QuantScheme> schemes, ArrayRef<int64_t> stages,
+    MutableArrayRef<LayerRecord> records, function_ref<void(size_t)> quantized,
+    double &compileSeconds, double &calibrationSeconds) {
+  ModuleOp module = getOperation();
+  auto fail = [&](const Twine &message) {
+    return emitError(module.getLoc()) << "qopt-gptq: " << message;
+  };
+  if (samples < 1)
+    return fail("samples must be >= 1, got " + Twine(int64_t(samples)));
+  if (seqLen < 2)
+    return fail("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
+  if (!(hessianMemoryMb >= 0) || !std::isfinite(hessianMemoryMb))
+    return fail("hessian-memory-mb must be >= 0 (0: derived from the "
+                "available memory), got " +
+                formatNumber(hessianMemoryMb));
+  auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
+  if (!tokenIds)
+    return fail(llvm::toString(tokenIds.takeError()));
+
+  // The distinct inputs in graph order, the layers reading each.
+  SmallVector<ObserveOp> inputs;
+  std::vector<std::vector<size_t>> readers;
+  DenseMap<Operation *, size_t> inputIds;
+  for (size_t i : pending) {
+    ObservedLinear layer = layers[i];
+    auto [it, inserted] =
+        inputIds.try_emplace(layer.input.getOperation(), inputs.size());
+    if (inserted) {
+      inputs.push_back(layer.input);
+      readers.emplace_back();
+    }
+    readers[it->second].push_back(i);
+  }
+  std::vector<uint64_t> bytes;
+  for (const std::vector<size_t> &members : readers) {
+    ObservedLinear layer = layers[members[0]];
+    int64_t k = cast<RankedTensorType>(layer.weight.getType()).getDimSize(0);
+    bytes.push_back(inputSumsBytes(k, seqLen));
+  }
+  uint64_t total = 0, largest = 0;
+  size_t largestInput = 0;
+  for (auto [i, b] : llvm::enumerate(bytes)) {
+    total += b;
+    if (b > largest)
+      largest = b, largestInput = i;
+  }
+
+  // The budget, and a refusal before anything is compiled when even a
+  // batch of one input cannot fit.
+  MemoryEstimate estimate = estimateMemory(module, layers, seqLen);
+  std::optional<uint64_t> usable = usableMemory();
+  auto describe = [&](uint64_t sums) {
+    return "the module's weights " + formatBytes(estimate.module) +
+           " (loaded), the calibration model's weight archive " +
+           formatBytes(estimate.archive) + ", GPTQ's working set " +
+           formatBytes(estimate.gptq) + ", one window's activations " +
+           formatBytes(estimate.window) + ", x^T x " + formatBytes(sums);
+  };
+  if (usable && estimate.beyondModule(largest) > *usable)
+    return fail(
+        "calibrating in layer batches needs about " +
+        formatBytes(estimate.module + estimate.beyondModule(largest)) +
+        " at its peak even one layer at a time (" + describe(largest) +
+        " for layer '" + records[readers[largestInput][0]].name +
+        "'): " + formatBytes(estimate.beyondModule(largest)) +
+        " beyond the module, but " + formatBytes(*usable) +
+        " is available (MemAvailable less the files this process maps)");
+  uint64_t budget = UINT64_MAX;
+  if (hessianMemoryMb > 0)
+    budget = uint64_t(hessianMemoryMb * double(1 << 20));
+  else if (usable)
+    budget =
+        std::max(largest, *usable / 4 * 3 - std::min(*usable / 4 * 3,
+                                                     estimate.beyondModule(0)));
+  // Only an explicit budget can be smaller than one input's sums.
+  if (largest > budget) {
+    inputs[largestInput].emitError()
+        << "qopt-gptq: layer '" << records[readers[largestInput][0]].name
+        << "': its x^T x sums need " << largest << " bytes ("
+        << formatBytes(largest) << "), more than one calibration run may hold "
+        << "(hessian-memory-mb=" << formatNumber(hessianMemoryMb) << ": "
+        << budget << " bytes)";
+    return failure();
+  }
+  // Greedy, in graph order.
+  std::vector<std::vector<size_t>> batches;
+  uint64_t batchBytes = 0;
+  for (auto [i, b] : llvm::enumerate(bytes)) {
+    if (batches.empty() || batchBytes + b > budget) {
+      batches.emplace_back();
+      batchBytes = 0;
+    }
+    batches.back().push_back(i);
+    batchBytes += b;
+  }
+  if (progress) {
+    llvm::errs() << "qopt-gptq: memory: " << describe(total) << " for "
+                 << inputs.size() << " inputs";
+    if (usable)
+      llvm::errs() << "; " << formatBytes(*usable) << " available";
+    llvm::errs() << ": " << batches.size()
+                 << (batches.size() == 1 ? " batch" : " batches");
+    if (budget != UINT64_MAX)
+      llvm::errs() << " of at most " << formatBytes(budget);
+    llvm::errs() << "\n";
+  }
+
+  auto compileStart = CalibrationClock::now();
+  if (progress)
+    llvm::errs() << "qopt-gptq: compiling the calibration model\n";
+  // No weight slots: the weights stay the module's constants (float), and
+  // slots would hold another copy of them.
+  auto created = CalibrationSession::create(module, inputs, {});
+  if (!created)
+    return fail(llvm::toString(created.takeError()));
+  std::unique_ptr<CalibrationSession> session = std::move(*created);
+  compileSeconds += secondsSince(compileStart);
+
+  // The LM head runs on every position only in batches that observe a
+  // layer of the last stage (as the sequential calibration does).
+  int64_t lastStage = *llvm::max_element(stages);
+  StatisticsOptions statsOptions;
+  statsOptions.xtx = true;
+  for (auto [b, batch] : llvm::enumerate(batches)) {
+    SmallVector<bool> active(inputs.size(), false);
+    uint64_t sums = 0;
+    size_t layerCount = 0;
+    bool everyPosition = false;
+    for (size_t i : batch) {
+      active[i] = true;
+      sums += bytes[i];
+      layerCount += readers[i].size();
+      for (size_t l : readers[i])
+        everyPosition |= stages[l] == lastStage;
+    }
+    std::string label;
+    if (progress) {
+      llvm::errs() << "qopt-gptq: batch " << b + 1 << "/" << batches.size()
+                   << ": " << layerCount
+                   << (layerCount == 1 ? " layer, " : " layers, ")
+                   << formatBytes(sums) << " of x^T x\n";
+      label = ("qopt-gptq: batch " + Twine(b + 1) + "/" +
+               Twine(batches.size()) + " calibration")
+                  .str();
+    }
+    std::vector<PointStatistics> stats;
+    auto runStart = CalibrationClock::now();
+    if (auto err = session->run(*tokenIds, {samples, seqLen}, statsOptions,
+                                active, !everyPosition, label, stats))
+      return fail(llvm::toString(std::move(err)));
+    calibrationSeconds += secondsSince(runStart);
+    // After the last run the compiled copy (its mapped weight archive, its
+    // code) is freed before GPTQ's working sets join the sums.
+    if (b + 1 == batches.size())
+      session.reset();
+    for (size_t i : batch) {
+      PointStatistics &input = stats[i];
+      if (input.sawNonFinite())
+        return inputs[i].emitError()
+               << "qopt-gptq: layer '" << records[readers[i][0]].name
+               << "': its input saw NaN or Inf during calibration";
+      int64_t rows = input.rowCount();
+      std::vector<double> xtx = input.takeXtxMatrix();
+      // Rounded to f32, as qopt-calibrate{collect-xtx=true} stores them:
+      // the same Hessians, so the same codes, whichever way they came.
+      for (double &v : xtx)
+        v = static_cast<float>(v);
+      for (auto [r, l] : llvm::enumerate(readers[i])) {
+        bool last = r + 1 == readers[i].size();
+        if (failed(quantizeLayer(layers[l], schemes[l],
+                                 last ? std::move(xtx) : xtx, rows,
+                                 records[l])))
+          return failure();
+        quantized(l);
+      }
+    }
+  }
+  return success();
+}
 
 LogicalResult QOptGPTQPass::quantizeLayer(ObservedLinear layer,
                                           const QuantScheme &scheme,
@@ -242,13 +558,36 @@ void QOptGPTQPass::runOnOperation() {
 
   double calibrationSeconds = 0, compileSeconds = 0;
   bool failedAny = false;
+  // Layers are replaced in order, each as soon as it and every layer
+  // before it are rounded (the batches free their results as they go).
+  std::vector<bool> rounded(layers.size(), false);
+  size_t replaced = 0;
+  // A layer that cannot be replaced is reported and skipped.
+  auto replaceRounded = [&]() -> LogicalResult {
+    bool ok = true;
+    for (; replaced < layers.size() && rounded[replaced]; ++replaced) {
+      ok &= succeeded(replaceWithQMatmul(layers[replaced], schemes[replaced],
+                                         records[replaced].result.weight));
+      records[replaced].result.weight = QuantizedWeight();
+    }
+    return success(ok);
+  };
   if (!sequential) {
+    // The x^T x attached by qopt-calibrate where there is one; given
+    // calibration data, the other layers are calibrated in batches.
+    bool calibrates = !data.empty() || !tokens.empty();
+    SmallVector<size_t> pending;
     for (auto [i, layer] : llvm::enumerate(layers)) {
       int64_t k = cast<RankedTensorType>(layer.weight.getType()).getDimSize(0);
+      StatsAttr stats = layer.input.getStatsAttr();
+      if (calibrates && !(stats && stats.getXtx())) {
+        pending.push_back(i);
+        continue;
+      }
       FailureOr<std::vector<double>> xtx = calibratedXtx(
           layer.input, k,
-          "run qopt-calibrate{collect-xtx=true} first, or qopt-gptq with "
-          "sequential=true and calibration data");
+          "run qopt-calibrate{collect-xtx=true} first, or give qopt-gptq "
+          "calibration data (data= or tokens=)");
       if (failed(xtx) ||
           failed(quantizeLayer(layer, schemes[i], std::move(*xtx),
                                layer.input.getStatsAttr().getSamples(),
@@ -256,6 +595,20 @@ void QOptGPTQPass::runOnOperation() {
         failedAny = true;
         continue;
       }
+    }
+    if (failedAny)
+      return signalPassFailure();
+    if (!pending.empty()) {
+      for (size_t i = 0; i < layers.size(); ++i)
+        rounded[i] = !llvm::is_contained(pending, i);
+      if (failed(calibrateInBatches(
+              layers, pending, schemes, stages, records,
+              [&](size_t i) {
+                rounded[i] = true;
+                failedAny |= failed(replaceRounded());
+              },
+              compileSeconds, calibrationSeconds)))
+        return signalPassFailure();
     }
   } else {
     if (data.empty() == tokens.empty())
@@ -337,12 +690,10 @@ void QOptGPTQPass::runOnOperation() {
     return signalPassFailure();
 
   double gptqSeconds = 0;
-  for (auto [i, layer] : llvm::enumerate(layers)) {
-    gptqSeconds += records[i].seconds;
-    if (failed(replaceWithQMatmul(layer, schemes[i], records[i].result.weight)))
-      failedAny = true;
-  }
-  if (failedAny)
+  for (const LayerRecord &record : records)
+    gptqSeconds += record.seconds;
+  rounded.assign(layers.size(), true);
+  if (failed(replaceRounded()) || failedAny)
     return signalPassFailure();
   // Tables as qopt-quantize quantizes them (a tied embedding shares the
   // LM head's GPTQ weight); other points (attention) are simulated.

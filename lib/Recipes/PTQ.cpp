@@ -35,8 +35,10 @@ checkPTQOptionDomains(const PTQOptions &options) {
         {"outlier-threshold", options.outlierThreshold}})
     if (!std::isfinite(value) || value < 0)
       return bad(name, text(value), "must be finite and 0 (off) or positive");
-  if (!std::isfinite(options.damp) || options.damp < 0)
-    return bad("damp", text(options.damp), "must be finite and non-negative");
+  for (auto [name, value] : {std::pair<StringRef, double>{"damp", options.damp},
+                             {"hessian-memory-mb", options.hessianMemoryMb}})
+    if (!std::isfinite(value) || value < 0)
+      return bad(name, text(value), "must be finite and non-negative");
   if (!(options.smoothAlpha >= 0 && options.smoothAlpha <= 1))
     return bad("smooth-alpha", text(options.smoothAlpha), "must be in [0, 1]");
   if (!(options.percentile > 0 && options.percentile <= 100))
@@ -81,35 +83,35 @@ static llvm::Error checkPTQOptions(const PTQOptions &options) {
     return fail("qopt-ptq: " + *error);
   if (!lookupRecipe(options.recipe))
     return fail("qopt-ptq: unknown recipe '" + options.recipe + "' (" +
-                 recipeNames() + ")");
+                recipeNames() + ")");
   if (!llvm::is_contained({"rtn", "gptq", "awq", "awq+gptq"},
                           options.algorithm.getValue()))
     return fail("qopt-ptq: unknown algorithm '" + options.algorithm +
-                 "' (rtn, gptq, awq, awq+gptq)");
+                "' (rtn, gptq, awq, awq+gptq)");
   if (options.algorithm != "rtn") {
     const Recipe &r = *lookupRecipe(options.recipe);
     if (!r.isInteger())
       return fail("qopt-ptq: algorithm=" + options.algorithm +
-                   " works on integer weights; recipe '" + options.recipe +
-                   "' has " + r.format + " weights");
+                  " works on integer weights; recipe '" + options.recipe +
+                  "' has " + r.format + " weights");
     if (options.fake)
       return fail("qopt-ptq: algorithm=" + options.algorithm +
-                   " quantizes for real (fake=true is RTN "
-                   "only)");
+                  " quantizes for real (fake=true is RTN "
+                  "only)");
     if (options.data.empty() == options.tokens.empty())
       return fail("qopt-ptq: algorithm=" + options.algorithm +
-                   " calibrates: give "
-                   "calibration-data=<text> or "
-                   "calibration-tokens=<file>");
+                  " calibrates: give "
+                  "calibration-data=<text> or "
+                  "calibration-tokens=<file>");
   }
   if (options.outlierThreshold > 0 &&
       lookupRecipe(options.recipe)->activations == "none")
     return fail("qopt-ptq: outlier-threshold needs a recipe with quantized "
-                 "activations and 8-bit weights (" +
-                 recipeNames([](const Recipe &r) {
-                   return r.activations != "none" && r.bits == 8;
-                 }) +
-                 ")");
+                "activations and 8-bit weights (" +
+                recipeNames([](const Recipe &r) {
+                  return r.activations != "none" && r.bits == 8;
+                }) +
+                ")");
   if (options.smooth && lookupRecipe(options.recipe)->activations == "none")
     return fail(
         "qopt-ptq: smooth needs a recipe with quantized activations (" +
@@ -117,24 +119,24 @@ static llvm::Error checkPTQOptions(const PTQOptions &options) {
         ")");
   if (options.recipe == "auto" && options.algorithm != "rtn")
     return fail("qopt-ptq: recipe=auto measures and applies "
-                 "round-to-nearest formats (algorithm=rtn); "
-                 "algorithm=" +
-                 options.algorithm + " is not offered with it");
+                "round-to-nearest formats (algorithm=rtn); "
+                "algorithm=" +
+                options.algorithm + " is not offered with it");
   if (options.recipe == "auto" && (options.sizeMb > 0) +
                                           (options.bitsPerWeight > 0) +
                                           (options.maxKl > 0) !=
                                       1)
     return fail("qopt-ptq: recipe=auto needs one of size-mb, "
-                 "bits-per-weight or max-kl");
+                "bits-per-weight or max-kl");
   bool calibrates = lookupRecipe(options.recipe)->calibrates() ||
                     options.smooth || options.outlierThreshold > 0;
   if (calibrates && options.data.empty() == options.tokens.empty())
     return fail("qopt-ptq: recipe '" + options.recipe + "'" +
-                 (options.outlierThreshold > 0 ? " with outlier-threshold"
-                  : options.smooth             ? " with smooth"
-                                               : "") +
-                 " calibrates: give calibration-data=<text> or "
-                 "calibration-tokens=<file>");
+                (options.outlierThreshold > 0 ? " with outlier-threshold"
+                 : options.smooth             ? " with smooth"
+                                              : "") +
+                " calibrates: give calibration-data=<text> or "
+                "calibration-tokens=<file>");
   return llvm::Error::success();
 }
 
@@ -229,9 +231,14 @@ llvm::Error mlir::qopt::buildPTQPipeline(OpPassManager &pm,
     gptq.actOrder = options.actOrder;
     gptq.staticGroups = options.staticGroups;
     gptq.sequential = options.sequential;
+    gptq.hessianMemoryMb = options.hessianMemoryMb;
     gptq.report = options.report;
     gptq.progress = options.progress;
-    if (!options.sequential) {
+    // Without sequential, qopt-gptq calibrates the float model by itself,
+    // in batches of layers that fit in memory. After AWQ (which changed
+    // the weights and dropped the statistics of the inputs it scaled) the
+    // x^T x of the whole AWQ'd model is taken at once, as before.
+    if (!options.sequential && awq) {
       QOptCalibratePassOptions xtx = calibration;
       xtx.collectXtx = true;
       pm.addPass(createQOptCalibratePass(xtx));

@@ -48,7 +48,7 @@ func.func @no_stats(%x: tensor<?x4xf32>) -> tensor<?x2xf32> {
   %m = tensor.dim %x, %c0 : tensor<?x4xf32>
   %e = tensor.empty(%m) : tensor<?x2xf32>
   %acc = linalg.fill ins(%zero : f32) outs(%e : tensor<?x2xf32>) -> tensor<?x2xf32>
-  // expected-error @below {{layer 'fc' has no x^T x statistics: run qopt-calibrate{collect-xtx=true} first, or qopt-gptq with sequential=true and calibration data}}
+  // expected-error @below {{layer 'fc' has no x^T x statistics: run qopt-calibrate{collect-xtx=true} first, or give qopt-gptq calibration data (data= or tokens=)}}
   %xo = qopt.observe %x activation "fc:input" : tensor<?x4xf32>
   %wo = qopt.observe %w weight "fc:weight" : tensor<4x2xf32>
   %y = linalg.matmul ins(%xo, %wo : tensor<?x4xf32>, tensor<4x2xf32>) outs(%acc : tensor<?x2xf32>) -> tensor<?x2xf32>

@@ -28,19 +28,28 @@
 // GPTQFAKE: qopt-ptq: algorithm=gptq quantizes for real (fake=true is RTN only)
 // algorithm=gptq replaces qopt-quantize by qopt-gptq with the recipe's
 // scheme and GPTQ's options; by default it calibrates by itself (stage by
-// stage), with sequential=false it rounds on the x^T x of one calibration
-// of the float model. (@f has no linear layer: qopt-gptq then fails, after
-// the pipeline is printed.)
+// stage), with sequential=false it rounds on the x^T x of the float model,
+// which qopt-gptq takes by itself in batches of layers that fit in memory
+// (hessian-memory-mb); after AWQ one qopt-calibrate{collect-xtx=true}
+// takes them all, as before. (@f has no linear layer: qopt-gptq then
+// fails, after the pipeline is printed.)
 // RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w4-g128 algorithm=gptq act-order=true calibration-data=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=GPTQSEQ
-// RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w3 algorithm=gptq sequential=false damp=0.05 block-size=64 static-groups=true calibration-tokens=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=GPTQXTX
+// RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w3 algorithm=gptq sequential=false damp=0.05 block-size=64 static-groups=true hessian-memory-mb=512 calibration-tokens=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=GPTQXTX
+// RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w4 algorithm=awq+gptq sequential=false calibration-tokens=unused})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=AWQXTX
+// RUN: not quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w4 algorithm=gptq sequential=false hessian-memory-mb=-1 calibration-tokens=unused})' 2>&1 | FileCheck %s --check-prefix=HESSIANMB
 // GPTQSEQ: qopt-insert-observers
 // GPTQSEQ-NEXT: qopt-gptq{act-order=true {{.*}} block-size=128 damp=1.000000e-02 data=unused {{.*}} group-size=128 {{.*}} sequential=true static-groups=false {{.*}} weight-bits=4 weight-format=int weight-granularity=group weight-mse-clip=false weight-symmetric=true}
 // GPTQSEQ-NOT: qopt-quantize
 // GPTQSEQ: error: qopt-gptq: no observed linear layers
 // GPTQXTX: qopt-insert-observers
-// GPTQXTX-NEXT: qopt-calibrate{{.*}} collect-xtx=true {{.*}} tokens=unused}
-// GPTQXTX-NEXT: qopt-gptq{act-order=false {{.*}} block-size=64 damp=5.000000e-02 {{.*}} sequential=false static-groups=true {{.*}} weight-bits=3 weight-format=int weight-granularity=channel {{.*}}}
+// GPTQXTX-NEXT: qopt-gptq{act-order=false {{.*}} block-size=64 damp=5.000000e-02 {{.*}} hessian-memory-mb=5.120000e+02 {{.*}} sequential=false static-groups=true {{.*}} tokens=unused weight-bits=3 weight-format=int weight-granularity=channel {{.*}}}
 // GPTQXTX-NOT: qopt-quantize
+// AWQXTX: qopt-insert-observers
+// AWQXTX-NEXT: qopt-calibrate{{.*}} collect-xtx=true {{.*}} tokens=unused}
+// AWQXTX-NEXT: qopt-awq
+// AWQXTX-NEXT: qopt-calibrate{{.*}} collect-xtx=true {{.*}} tokens=unused}
+// AWQXTX-NEXT: qopt-gptq{{.*}} sequential=false
+// HESSIANMB: qopt-ptq: hessian-memory-mb=-1: must be finite and non-negative
 // The 3-bit recipes: codes in [-3, 3] (the 4-bit container), per channel
 // or in groups of 64 or 128 input channels.
 // RUN: quant-opt %s '--pass-pipeline=builtin.module(qopt-ptq{recipe=w3})' --dump-pass-pipeline 2>&1 | FileCheck %s --check-prefix=W3

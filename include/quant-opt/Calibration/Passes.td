@@ -167,8 +167,24 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
     number of attention products before their input (a transformer block,
     cut at attention); each stage's Hessians are taken with every earlier
     stage already quantized, as GPTQ's reference does block by block.
-    Without it, the Hessians are the `x^T x` that
-    `qopt-calibrate{collect-xtx=true}` attached to the inputs.
+    Without it, every Hessian is taken from the float model: from the
+    `x^T x` that `qopt-calibrate{collect-xtx=true}` attached to the input
+    when there is one, else, given `data`/`tokens`, by calibrating in
+    layer batches: the model is compiled once (weights as they are, no
+    weight buffers) and run once per batch, a batch being the next inputs
+    in graph order whose f64 sums fit `hessian-memory-mb`; the batch's
+    layers are rounded and its sums freed before the next run. The result
+    is the same as with `qopt-calibrate{collect-xtx=true}` first (the sums
+    are rounded to f32 as that pass stores them). Before compiling, the
+    pass estimates its peak memory (the module's weights, the compiled
+    copy's weight archive, one window's activations, GPTQ's working set
+    for the largest layer, the sums of the smallest batch) and refuses,
+    with the estimate, when it exceeds the available memory
+    (MemAvailable of /proc/meminfo less the pages the process already
+    maps from files; the environment variable QOPT_MEM_AVAILABLE_MB
+    overrides it); `hessian-memory-mb=0` takes 3/4 of that less the
+    other terms as the budget. An input whose sums alone exceed the
+    budget is an error naming its layer and the bytes it needs.
 
     Before:
 
@@ -199,8 +215,12 @@ def QOptGPTQPass : Pass<"qopt-gptq", "ModuleOp"> {
            "contiguous groups, computed before rounding (no group index)">,
     Option<"sequential", "sequential", "bool", /*default=*/"true",
            "Calibrate stage by stage with earlier stages quantized "
-           "(needs data or tokens); false: use the x^T x statistics "
-           "already attached">,
+           "(needs data or tokens); false: Hessians of the float model "
+           "(the x^T x attached, or calibrated in layer batches)">,
+    Option<"hessianMemoryMb", "hessian-memory-mb", "double",
+           /*default=*/"0",
+           "sequential=false with data: MB of x^T x sums per calibration "
+           "run (0: derived from the available memory)">,
     Option<"report", "report", "std::string", /*default=*/"\"\"",
            "Write a per-layer report: JSON at this path, markdown next to "
            "it (.md)">,

@@ -63,9 +63,15 @@ struct PTQOptions : public PassPipelineOptions<PTQOptions> {
   Option<bool> sequential{
       *this, "sequential",
       llvm::cl::desc("gptq: Hessians taken stage by stage with earlier "
-                     "stages quantized (false: one calibration of the float "
-                     "model)"),
+                     "stages quantized (false: from the float model, "
+                     "calibrated in layer batches that fit in memory)"),
       llvm::cl::init(true)};
+  Option<double> hessianMemoryMb{
+      *this, "hessian-memory-mb",
+      llvm::cl::desc("gptq with sequential=false: MB of x^T x sums per "
+                     "calibration run (0: derived from the available "
+                     "memory)"),
+      llvm::cl::init(0)};
   Option<std::string> report{
       *this, "report",
       llvm::cl::desc("gptq: per-layer report, JSON at this path and "

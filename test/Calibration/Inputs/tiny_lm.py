@@ -5,6 +5,9 @@ linear layer's input) is exactly the embedding rows of each window's
 tokens, and the expected statistics can be computed independently.
 
   tiny_lm.py model OUT.mlir [--nan]   the model (--nan: a NaN in row 3)
+  tiny_lm.py layers OUT.mlir          four layers on three inputs:
+                                      fc1, relu, fc_a and fc_b (one input),
+                                      their sum, head
   tiny_lm.py tokens OUT.txt           the pre-tokenized calibration file
   tiny_lm.py check OUTDIR             compare OUTDIR/<method>.mlir's stats
 """
@@ -61,6 +64,48 @@ def model(nan):
   return %y3 : tensor<?x?x{V}xf32>
 }}
 '''
+
+
+def layers():
+    e, w = weights()
+    rng = np.random.default_rng(11)
+    w1, wa, wb = (rng.normal(0, 0.5, (D, D)).astype(np.float32) for _ in range(3))
+    rows = "affine_map<(i, j) -> (i, j)>"
+
+    def linear(name, x, n):
+        return f'''  %{name}_acc0 = tensor.empty(%m) : tensor<?x{n}xf32>
+  %{name}_acc = linalg.fill ins(%zero : f32) outs(%{name}_acc0 : tensor<?x{n}xf32>) -> tensor<?x{n}xf32>
+  %{name} = linalg.matmul ins(%{x}, %{name}_w : tensor<?x{D}xf32>, tensor<{D}x{n}xf32>) outs(%{name}_acc : tensor<?x{n}xf32>) -> tensor<?x{n}xf32> loc("{name}")
+'''
+
+    def elementwise(name, inputs, body):
+        ins = ", ".join(f"%{i}" for i in inputs)
+        types = ", ".join(f"tensor<?x{D}xf32>" for _ in inputs)
+        args = ", ".join(f"%{i}_v: f32" for i in inputs)
+        maps = ", ".join([rows] * (len(inputs) + 1))
+        par = '"parallel", "parallel"'
+        return f'''  %{name}_e = tensor.empty(%m) : tensor<?x{D}xf32>
+  %{name} = linalg.generic {{indexing_maps = [{maps}], iterator_types = [{par}]}} ins({ins} : {types}) outs(%{name}_e : tensor<?x{D}xf32>) {{
+  ^bb0({args}, %out: f32):
+    {body}
+  }} -> tensor<?x{D}xf32>
+'''
+
+    text = model(False)
+    head = text.index("  %m = tensor.dim %x2")
+    tail = text.index("  %y3 = ")
+    body = f'''  %m = tensor.dim %x2, %c0 : tensor<?x{D}xf32>
+  %zero = arith.constant 0.0 : f32
+  %fc1_w = arith.constant {dense(w1)} : tensor<{D}x{D}xf32>
+  %fc_a_w = arith.constant {dense(wa)} : tensor<{D}x{D}xf32>
+  %fc_b_w = arith.constant {dense(wb)} : tensor<{D}x{D}xf32>
+  %head_w = arith.constant {dense(w)} : tensor<{D}x{V}xf32>
+''' + linear("fc1", "x2", D) + elementwise(
+        "h", ["fc1"], "%r = arith.maximumf %fc1_v, %zero : f32\n    linalg.yield %r : f32") + linear(
+        "fc_a", "h", D) + linear("fc_b", "h", D) + elementwise(
+        "z", ["fc_a", "fc_b"], "%r = arith.addf %fc_a_v, %fc_b_v : f32\n    linalg.yield %r : f32") + linear(
+        "head", "z", V).replace("%head =", "%y =")
+    return text[:head] + body + text[tail:]
 
 
 def windows():
@@ -149,6 +194,8 @@ def check(outdir):
 if __name__ == "__main__":
     if sys.argv[1] == "model":
         open(sys.argv[2], "w").write(model("--nan" in sys.argv))
+    elif sys.argv[1] == "layers":
+        open(sys.argv[2], "w").write(layers())
     elif sys.argv[1] == "tokens":
         open(sys.argv[2], "w").write(" ".join(map(str, TOKENS)) + "\n")
     else:
