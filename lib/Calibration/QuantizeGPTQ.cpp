@@ -275,6 +275,10 @@ private:
   LogicalResult quantizeLayer(ObservedLinear layer, const QuantScheme &scheme,
                               std::vector<double> xtx, int64_t rows,
                               LayerRecord &record);
+  /// Checks samples and seq-len (errors reported).
+  LogicalResult checkWindows();
+  /// The calibration tokens; failure once the error is reported.
+  FailureOr<std::vector<int32_t>> readTokens();
   /// sequential=false with calibration data: the Hessians of the layers
   /// `pending` from runs of the float model, one per batch of inputs whose
   /// sums fit the budget; `quantized(i)` is called when layer i is rounded.
@@ -286,6 +290,43 @@ private:
                      double &compileSeconds, double &calibrationSeconds);
 };
 
+LogicalResult QOptGPTQPass::checkWindows() {
+  auto fail = [&](const Twine &message) {
+    return emitError(getOperation().getLoc()) << "qopt-gptq: " << message;
+  };
+  if (samples < 1)
+    return fail("samples must be >= 1, got " + Twine(int64_t(samples)));
+  if (seqLen < 2)
+    return fail("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
+  return success();
+}
+
+FailureOr<std::vector<int32_t>> QOptGPTQPass::readTokens() {
+  auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
+  if (!tokenIds)
+    return emitError(getOperation().getLoc())
+           << "qopt-gptq: " << llvm::toString(tokenIds.takeError());
+  return std::move(*tokenIds);
+}
+
+/// The distinct observed inputs of `layers[indices]` in graph order (layers
+/// may share one), and the position in `inputs` of each listed layer's.
+struct DistinctInputs {
+  SmallVector<ObserveOp> inputs;
+  std::vector<size_t> inputOf;
+  DistinctInputs(ArrayRef<ObservedLinear> layers, ArrayRef<size_t> indices) {
+    DenseMap<Operation *, size_t> ids;
+    for (size_t i : indices) {
+      ObserveOp input = layers[i].input;
+      auto [it, inserted] =
+          ids.try_emplace(input.getOperation(), inputs.size());
+      if (inserted)
+        inputs.push_back(input);
+      inputOf.push_back(it->second);
+    }
+  }
+};
+
 LogicalResult QOptGPTQPass::calibrateInBatches(
     ArrayRef<ObservedLinear> layers, ArrayRef<size_t> pending,
     ArrayRef<QuantScheme> schemes, ArrayRef<int64_t> stages,
@@ -295,32 +336,22 @@ LogicalResult QOptGPTQPass::calibrateInBatches(
   auto fail = [&](const Twine &message) {
     return emitError(module.getLoc()) << "qopt-gptq: " << message;
   };
-  if (samples < 1)
-    return fail("samples must be >= 1, got " + Twine(int64_t(samples)));
-  if (seqLen < 2)
-    return fail("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
+  if (failed(checkWindows()))
+    return failure();
   if (!(hessianMemoryMb >= 0) || !std::isfinite(hessianMemoryMb))
     return fail("hessian-memory-mb must be >= 0 (0: derived from the "
                 "available memory), got " +
                 formatNumber(hessianMemoryMb));
-  auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
-  if (!tokenIds)
-    return fail(llvm::toString(tokenIds.takeError()));
+  FailureOr<std::vector<int32_t>> tokenIds = readTokens();
+  if (failed(tokenIds))
+    return failure();
 
   // The distinct inputs in graph order, the layers reading each.
-  SmallVector<ObserveOp> inputs;
-  std::vector<std::vector<size_t>> readers;
-  DenseMap<Operation *, size_t> inputIds;
-  for (size_t i : pending) {
-    ObservedLinear layer = layers[i];
-    auto [it, inserted] =
-        inputIds.try_emplace(layer.input.getOperation(), inputs.size());
-    if (inserted) {
-      inputs.push_back(layer.input);
-      readers.emplace_back();
-    }
-    readers[it->second].push_back(i);
-  }
+  DistinctInputs distinct(layers, pending);
+  SmallVector<ObserveOp> &inputs = distinct.inputs;
+  std::vector<std::vector<size_t>> readers(inputs.size());
+  for (auto [i, input] : llvm::zip_equal(pending, distinct.inputOf))
+    readers[input].push_back(i);
   std::vector<uint64_t> bytes;
   for (const std::vector<size_t> &members : readers) {
     ObservedLinear layer = layers[members[0]];
@@ -615,25 +646,19 @@ void QOptGPTQPass::runOnOperation() {
       return fail("sequential calibration needs calibration data: give "
                   "data=<text file> or tokens=<file> (or run "
                   "qopt-calibrate{collect-xtx=true} and sequential=false)");
-    if (samples < 1)
-      return fail("samples must be >= 1, got " + Twine(int64_t(samples)));
-    if (seqLen < 2)
-      return fail("seq-len must be >= 2, got " + Twine(int64_t(seqLen)));
-    auto tokenIds = readCalibrationTokens(data, tokens, tokenizerDir, seqLen);
-    if (!tokenIds)
-      return fail(llvm::toString(tokenIds.takeError()));
+    if (failed(checkWindows()))
+      return signalPassFailure();
+    FailureOr<std::vector<int32_t>> tokenIds = readTokens();
+    if (failed(tokenIds))
+      return signalPassFailure();
     // Inputs (maybe shared between layers) report; every weight is a slot.
-    SmallVector<ObserveOp> inputs, weights;
-    DenseMap<Operation *, size_t> inputIds;
-    std::vector<size_t> inputOf;
-    for (ObservedLinear layer : layers) {
-      auto [it, inserted] =
-          inputIds.try_emplace(layer.input.getOperation(), inputs.size());
-      if (inserted)
-        inputs.push_back(layer.input);
-      inputOf.push_back(it->second);
+    auto all = llvm::to_vector(llvm::seq<size_t>(0, layers.size()));
+    DistinctInputs distinct(layers, all);
+    SmallVector<ObserveOp> &inputs = distinct.inputs;
+    std::vector<size_t> &inputOf = distinct.inputOf;
+    SmallVector<ObserveOp> weights;
+    for (ObservedLinear layer : layers)
       weights.push_back(layer.weight);
-    }
     auto compileStart = CalibrationClock::now();
     if (progress)
       llvm::errs() << "qopt-gptq: compiling the calibration model\n";

@@ -126,20 +126,9 @@ Value panelRows(KernelBuilder &kb, const FloatKernelShape &s, ValueRange args,
     }
     return next;
   };
-  // The groups in a loop; a shorter last group after it.
-  int64_t last = s.k - (s.groups - 1) * s.group;
-  bool raggedLast = last != s.group;
-  SmallVector<Value> accs(rows, zero);
-  if (int64_t looped = raggedLast ? s.groups - 1 : s.groups) {
-    auto loop = scf::ForOp::create(
-        b, loc, kb.index(0), kb.index(looped), kb.index(1), accs,
-        [&](OpBuilder &, Location, Value g, ValueRange ys) {
-          scf::YieldOp::create(b, loc, groupTerm(g, s.group, ys));
-        });
-    accs.assign(loop.getResults().begin(), loop.getResults().end());
-  }
-  if (raggedLast)
-    accs = groupTerm(kb.index(s.groups - 1), last, accs);
+  SmallVector<Value> accs =
+      foldGroups(kb, s.groups, s.group, s.k - (s.groups - 1) * s.group,
+                 SmallVector<Value>(rows, zero), groupTerm);
   bool inBounds = s.n % kPanel == 0;
   for (int64_t r = 0; r < rows; ++r)
     tile = vector::TransferWriteOp::create(b, loc, accs[r], tile,

@@ -344,19 +344,9 @@ Value panelRows(KernelBuilder &kb, const IntegerShape &s, ValueRange args,
     }
     return next;
   };
-  // The groups in a loop; a shorter last group after it.
-  bool raggedLast = s.blocksInLastGroup() != s.blocksPerGroup();
-  SmallVector<Value> sums(rows, zero);
-  if (int64_t looped = raggedLast ? s.groups - 1 : s.groups) {
-    auto loop = scf::ForOp::create(
-        b, loc, kb.index(0), kb.index(looped), kb.index(1), sums,
-        [&](OpBuilder &, Location, Value g, ValueRange ys) {
-          scf::YieldOp::create(b, loc, groupTerm(g, s.blocksPerGroup(), ys));
-        });
-    sums.assign(loop.getResults().begin(), loop.getResults().end());
-  }
-  if (raggedLast)
-    sums = groupTerm(kb.index(s.groups - 1), s.blocksInLastGroup(), sums);
+  SmallVector<Value> sums =
+      foldGroups(kb, s.groups, s.blocksPerGroup(), s.blocksInLastGroup(),
+                 SmallVector<Value>(rows, zero), groupTerm);
   for (int64_t r = 0; r < rows; ++r)
     tile = vector::TransferWriteOp::create(b, loc, sums[r], tile,
                                            ValueRange{rowIdx[r], kb.index(0)},

@@ -61,6 +61,25 @@ Value qopt::forEachRowBlock(KernelBuilder &kb, Value m, Value init,
   return out;
 }
 
+SmallVector<Value> qopt::foldGroups(
+    KernelBuilder &kb, int64_t groups, int64_t length, int64_t lastLength,
+    ValueRange init,
+    function_ref<SmallVector<Value>(Value, int64_t, ValueRange)> term) {
+  bool raggedLast = lastLength != length;
+  SmallVector<Value> acc(init);
+  if (int64_t looped = raggedLast ? groups - 1 : groups) {
+    auto loop = scf::ForOp::create(
+        kb.b, kb.loc, kb.index(0), kb.index(looped), kb.index(1), acc,
+        [&](OpBuilder &, Location, Value g, ValueRange ys) {
+          scf::YieldOp::create(kb.b, kb.loc, term(g, length, ys));
+        });
+    acc.assign(loop.getResults().begin(), loop.getResults().end());
+  }
+  if (raggedLast)
+    acc = term(kb.index(groups - 1), lastLength, acc);
+  return acc;
+}
+
 func::FuncOp qopt::getOrCreateKernel(
     ModuleOp module, SymbolTable &symbols, StringRef name, FunctionType type,
     function_ref<void(OpBuilder &, Location, ValueRange)> body) {

@@ -77,6 +77,14 @@ Value forEachRowBlock(KernelBuilder &kb, Value m, Value init,
                       ArrayRef<int64_t> blocks,
                       function_ref<Value(Value, int64_t, Value)> body);
 
+/// Folds `term(g, length, acc)` over `groups` groups, all of `length` except
+/// the last one's `lastLength` (a ragged last group): the equal ones in an
+/// scf.for, a shorter last one after the loop with its own constant length.
+SmallVector<Value>
+foldGroups(KernelBuilder &kb, int64_t groups, int64_t length,
+           int64_t lastLength, ValueRange init,
+           function_ref<SmallVector<Value>(Value, int64_t, ValueRange)> term);
+
 /// A private function `name` of `type` in `module`, built by `body` the
 /// first time (its block arguments are the function's).
 func::FuncOp
